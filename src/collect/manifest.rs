@@ -1,0 +1,801 @@
+//! Parsing Kubernetes manifests (`kubectl get -o yaml|json`, rendered Helm
+//! or kustomize output, `List`s, multi-document streams) into [`Object`]s.
+//!
+//! The fast path deserializes each document straight into lean typed structs
+//! that ignore every field confdrift does not need (`managedFields` blobs,
+//! `status` details, probes, …). Only when that fails does it fall back to a
+//! generic parse, to tell an object of a kind we skip (any shape is fine)
+//! from a broken object of a kind we read (an error with file and line).
+//! Secret values are fingerprinted here and the plain bytes dropped.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{Error, Result};
+use crate::fingerprint::{FingerprintKey, sha256_hex};
+use crate::model::{Container, Meta, Object, OwnerRef, PodSpec, PodStatus, WorkloadKind};
+
+/// The kind a confdrift snapshot file carries.
+pub const SNAPSHOT_KIND: &str = "Snapshot";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawObject {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<RawMeta>,
+    #[serde(default)]
+    spec: Option<RawSpec>,
+    #[serde(default)]
+    status: Option<RawStatus>,
+    #[serde(default)]
+    data: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    string_data: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    binary_data: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    items: Option<Vec<RawObject>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    generate_name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    owner_references: Option<Vec<RawOwnerRef>>,
+    #[serde(default)]
+    managed_fields: Option<Vec<RawManagedField>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawOwnerRef {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    controller: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawManagedField {
+    #[serde(default)]
+    time: Option<String>,
+}
+
+/// The union of the spec shapes of Pod, the pod-template controllers and
+/// CronJob (`spec.jobTemplate.spec.template`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSpec {
+    #[serde(default)]
+    containers: Option<Vec<Container>>,
+    #[serde(default)]
+    init_containers: Option<Vec<Container>>,
+    #[serde(default)]
+    volumes: Option<Vec<k8s_openapi::api::core::v1::Volume>>,
+    #[serde(default)]
+    template: Option<Box<RawTemplate>>,
+    #[serde(default)]
+    job_template: Option<Box<RawTemplate>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawTemplate {
+    #[serde(default)]
+    spec: Option<RawSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawStatus {
+    #[serde(default)]
+    phase: Option<String>,
+}
+
+/// The kinds whose objects confdrift reads; everything else is counted.
+pub fn is_known_kind(kind: &str) -> bool {
+    matches!(kind, "Pod" | "ConfigMap" | "Secret") || WorkloadKind::from_kind(kind).is_some()
+}
+
+fn is_list_kind(kind: &str) -> bool {
+    kind == "List" || kind.ends_with("List")
+}
+
+/// The format of one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+/// One document of a file, with the line it starts on (1-based).
+#[derive(Debug)]
+pub struct Document<'a> {
+    pub text: &'a str,
+    pub line: usize,
+    pub format: Format,
+}
+
+/// What parsing a file yields besides errors.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub objects: Vec<Object>,
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Finished pods (`Succeeded`/`Failed`) left out.
+    pub finished_pods: usize,
+    /// Set when the file is a confdrift snapshot: the document to read as one.
+    pub snapshot_doc: Option<(usize, Format)>,
+}
+
+/// Splits a file into documents. JSON streams are split per top-level value,
+/// YAML streams at `---` / `...` markers (a marker at column 0 always ends a
+/// document in YAML, even inside a block scalar).
+pub fn split_documents<'a>(text: &'a str, path: &str) -> Result<Vec<Document<'a>>> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return split_json(text, path);
+    }
+    let mut docs = Vec::new();
+    let mut start = 0usize; // byte offset of the current document
+    let mut start_line = 1usize;
+    let mut offset = 0usize;
+    for (idx, line) in text.split_inclusive('\n').enumerate() {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let is_start = content.starts_with("---")
+            && content[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t');
+        let is_end = content == "..."
+            || (content.starts_with("...") && content[3..].trim().is_empty());
+        if is_start || is_end {
+            push_yaml_doc(&mut docs, &text[start..offset], start_line);
+            if is_start {
+                // Content after `---` on the same line belongs to the new document.
+                start = offset + 3;
+                start_line = idx + 1;
+            } else {
+                start = offset + line.len();
+                start_line = idx + 2;
+            }
+        }
+        offset += line.len();
+    }
+    push_yaml_doc(&mut docs, &text[start..], start_line);
+    Ok(docs)
+}
+
+fn push_yaml_doc<'a>(docs: &mut Vec<Document<'a>>, text: &'a str, line: usize) {
+    let has_content = text.lines().any(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
+    });
+    if has_content {
+        docs.push(Document {
+            text,
+            line,
+            format: Format::Yaml,
+        });
+    }
+}
+
+fn split_json<'a>(text: &'a str, path: &str) -> Result<Vec<Document<'a>>> {
+    let mut docs = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+    let mut start = 0usize;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = stream.byte_offset();
+                let lead = text[start..end].len() - text[start..end].trim_start().len();
+                let begin = start + lead;
+                docs.push(Document {
+                    text: &text[begin..end],
+                    line: line_of(text, begin),
+                    format: Format::Json,
+                });
+                start = end;
+            }
+            Some(Err(e)) => {
+                return Err(Error::input(
+                    format!("{path}:{}:{}", e.line(), e.column()),
+                    format!("invalid JSON: {}", strip_location(&e.to_string())),
+                ));
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text[..byte].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// Parses one document into `out`.
+pub fn parse_document(
+    doc: &Document<'_>,
+    doc_index: usize,
+    path: &str,
+    key: &FingerprintKey,
+    out: &mut Parsed,
+) -> Result<()> {
+    let typed: std::result::Result<RawObject, DocError> = match doc.format {
+        Format::Yaml => serde_yaml::from_str(doc.text).map_err(|e| DocError::yaml(&e)),
+        Format::Json => serde_json::from_str(doc.text).map_err(|e| DocError::json(&e)),
+    };
+    match typed {
+        Ok(raw) => {
+            if raw.kind.as_deref() == Some(SNAPSHOT_KIND) {
+                out.snapshot_doc = Some((doc_index, doc.format));
+                return Ok(());
+            }
+            let ctx = Ctx {
+                path,
+                line: doc.line,
+            };
+            convert(raw, &ctx, key, out)
+        }
+        Err(first) => fallback(doc, path, key, out, first),
+    }
+}
+
+/// A parse error relative to one document.
+#[derive(Debug)]
+struct DocError {
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl DocError {
+    fn yaml(e: &serde_yaml::Error) -> Self {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        DocError {
+            line,
+            column,
+            message: sanitize(&strip_location(&e.to_string())),
+        }
+    }
+    fn json(e: &serde_json::Error) -> Self {
+        DocError {
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message: sanitize(&strip_location(&e.to_string())),
+        }
+    }
+    fn into_error(self, doc: &Document<'_>, path: &str, what: &str) -> Error {
+        // Lines of a JSON document are counted from its first line already
+        // relative to the document slice, like YAML's.
+        let line = doc.line + self.line - 1;
+        Error::input(
+            format!("{path}:{line}:{}", self.column),
+            format!("{what}{}", self.message),
+        )
+    }
+}
+
+/// serde's messages end in " at line X column Y"; we print the location
+/// ourselves, relative to the whole file.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Removes the offending value from serde's "invalid type/value" messages,
+/// because the value may be a Secret's.
+pub(crate) fn sanitize(msg: &str) -> String {
+    for marker in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(i) = msg.find(marker) {
+            let rest = &msg[i + marker.len()..];
+            let end = rest.find(", expected").unwrap_or(rest.len());
+            let what = &rest[..end];
+            let kept = what
+                .split(['`', '"', '\''])
+                .next()
+                .unwrap_or("")
+                .trim_end();
+            return format!("{}{}{}{}", &msg[..i], marker, kept, &rest[end..]);
+        }
+    }
+    msg.to_string()
+}
+
+/// The typed parse failed: find out whether it failed on an object we read.
+fn fallback(
+    doc: &Document<'_>,
+    path: &str,
+    key: &FingerprintKey,
+    out: &mut Parsed,
+    first: DocError,
+) -> Result<()> {
+    let generic: serde_yaml::Value = match doc.format {
+        Format::Yaml => serde_yaml::from_str(doc.text)
+            .map_err(|e| DocError::yaml(&e).into_error(doc, path, "invalid YAML: "))?,
+        Format::Json => serde_json::from_str(doc.text)
+            .map_err(|e| DocError::json(&e).into_error(doc, path, "invalid JSON: "))?,
+    };
+    let kind = generic
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .map(str::to_string);
+    let ctx = Ctx {
+        path,
+        line: doc.line,
+    };
+    match kind.as_deref() {
+        Some(k) if is_list_kind(k) && generic.get("items").is_some() => {
+            let Some(items) = generic.get("items").and_then(|i| i.as_sequence()) else {
+                return Err(first.into_error(doc, path, "`items` must be a list: "));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let item_kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                if !is_known_kind(item_kind) {
+                    *out
+                        .skipped_kinds
+                        .entry(display_kind(item_kind))
+                        .or_default() += 1;
+                    continue;
+                }
+                match serde_yaml::from_value::<RawObject>(item.clone()) {
+                    Ok(raw) => convert(raw, &ctx, key, out)?,
+                    Err(_) => {
+                        // Parse the text again, typed for this item only, to
+                        // get the exact line of the error.
+                        let probe = probe_item(doc, i);
+                        let name = item
+                            .get("metadata")
+                            .and_then(|m| m.get("name"))
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("?");
+                        let what = format!("{item_kind} {name} (items[{i}]): ");
+                        return Err(match probe {
+                            Some(e) => e.into_error(doc, path, &what),
+                            None => first.into_error(doc, path, &what),
+                        });
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(k) if is_known_kind(k) => {
+            let name = generic
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(|n| n.as_str())
+                .unwrap_or("?");
+            Err(first.into_error(doc, path, &format!("{k} {name}: ")))
+        }
+        Some(k) => {
+            *out.skipped_kinds.entry(k.to_string()).or_default() += 1;
+            Ok(())
+        }
+        None => {
+            if generic.is_mapping() {
+                Err(Error::input(
+                    format!("{path}:{}", doc.line),
+                    "document has no `kind`; every Kubernetes object needs `apiVersion` and `kind`",
+                ))
+            } else {
+                Err(Error::input(
+                    format!("{path}:{}", doc.line),
+                    "document is not a Kubernetes object (expected a mapping with `kind`)",
+                ))
+            }
+        }
+    }
+}
+
+fn display_kind(kind: &str) -> String {
+    if kind.is_empty() {
+        "(no kind)".to_string()
+    } else {
+        kind.to_string()
+    }
+}
+
+/// Deserializes the document again, typed only for `items[index]`, and
+/// returns the error with its position in the document.
+fn probe_item(doc: &Document<'_>, index: usize) -> Option<DocError> {
+    let seed = ProbeDoc { index };
+    match doc.format {
+        Format::Yaml => {
+            let de = serde_yaml::Deserializer::from_str(doc.text);
+            seed.deserialize(de).err().map(|e| DocError::yaml(&e))
+        }
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(doc.text);
+            seed.deserialize(&mut de).err().map(|e| DocError::json(&e))
+        }
+    }
+}
+
+struct ProbeDoc {
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ProbeDoc {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeDoc {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes List")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(k) = map.next_key::<String>()? {
+            if k == "items" {
+                map.next_value_seed(ProbeItems { index: self.index })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ProbeItems {
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ProbeItems {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeItems {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let mut i = 0;
+        loop {
+            if i == self.index {
+                if seq.next_element::<RawObject>()?.is_none() {
+                    return Ok(());
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+}
+
+struct Ctx<'a> {
+    path: &'a str,
+    line: usize,
+}
+
+impl Ctx<'_> {
+    fn error(&self, what: &str, message: impl Into<String>) -> Error {
+        Error::input(
+            format!("{}:{}", self.path, self.line),
+            format!("{what}: {}", message.into()),
+        )
+    }
+}
+
+/// Turns a typed raw object into [`Object`]s (a List into several).
+fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed) -> Result<()> {
+    let kind = raw.kind.clone().unwrap_or_default();
+    if let Some(items) = raw.items
+        && (is_list_kind(&kind) || kind.is_empty())
+    {
+        for item in items {
+            convert(item, ctx, key, out)?;
+        }
+        return Ok(());
+    }
+    if kind.is_empty() {
+        return Err(ctx.error(
+            "document",
+            "has no `kind`; every Kubernetes object needs `apiVersion` and `kind`",
+        ));
+    }
+    if !is_known_kind(&kind) {
+        *out.skipped_kinds.entry(kind).or_default() += 1;
+        return Ok(());
+    }
+    let raw_meta = raw.metadata.unwrap_or_default();
+    let name = raw_meta
+        .name
+        .clone()
+        .or_else(|| raw_meta.generate_name.clone())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ctx.error(
+                &kind,
+                "has no metadata.name; Kubernetes requires a name (or generateName)",
+            )
+        })?;
+    let meta = convert_meta(raw_meta, name);
+    let what = format!("{kind} {}", meta.name);
+    let object = match kind.as_str() {
+        "Pod" => {
+            let phase = raw.status.and_then(|s| s.phase);
+            if matches!(phase.as_deref(), Some("Succeeded" | "Failed")) {
+                out.finished_pods += 1;
+                return Ok(());
+            }
+            let spec = raw
+                .spec
+                .ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            Object::Pod {
+                metadata: meta,
+                spec: pod_spec(spec, ctx, &what)?,
+                status: PodStatus { phase },
+            }
+        }
+        "ConfigMap" => {
+            let data = raw
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect();
+            let mut binary_data = BTreeMap::new();
+            for (k, v) in raw.binary_data.unwrap_or_default() {
+                let bytes = decode_base64(v.as_deref().unwrap_or(""))
+                    .map_err(|_| ctx.error(&what, format!("binaryData key {k} is not valid base64")))?;
+                binary_data.insert(k, sha256_hex(&bytes));
+            }
+            Object::ConfigMap {
+                metadata: meta,
+                data,
+                binary_data,
+            }
+        }
+        "Secret" => {
+            let mut fingerprints = BTreeMap::new();
+            for (k, v) in raw.data.unwrap_or_default() {
+                let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
+                    ctx.error(
+                        &what,
+                        format!(
+                            "data key {k} is not valid base64 (Secret `data` is base64-encoded; \
+                             put plain text under `stringData`)"
+                        ),
+                    )
+                })?;
+                fingerprints.insert(k, key.fingerprint(&bytes));
+            }
+            // The API server merges stringData over data on write.
+            for (k, v) in raw.string_data.unwrap_or_default() {
+                fingerprints.insert(k, key.fingerprint(v.unwrap_or_default().as_bytes()));
+            }
+            Object::Secret {
+                metadata: meta,
+                fingerprints,
+            }
+        }
+        _ => {
+            let workload_kind =
+                WorkloadKind::from_kind(&kind).expect("is_known_kind covers workload kinds");
+            let spec = raw
+                .spec
+                .ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            let template = if workload_kind == WorkloadKind::CronJob {
+                spec.job_template
+                    .and_then(|jt| jt.spec)
+                    .and_then(|js| js.template)
+                    .and_then(|t| t.spec)
+                    .ok_or_else(|| ctx.error(&what, "has no spec.jobTemplate.spec.template.spec"))?
+            } else {
+                spec.template
+                    .and_then(|t| t.spec)
+                    .ok_or_else(|| ctx.error(&what, "has no spec.template.spec"))?
+            };
+            Object::Workload {
+                workload_kind,
+                metadata: meta,
+                template: pod_spec(template, ctx, &what)?,
+            }
+        }
+    };
+    out.objects.push(object);
+    Ok(())
+}
+
+fn decode_base64(s: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
+    // kubectl prints data on one line, but hand-written manifests may wrap it.
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
+}
+
+fn pod_spec(spec: RawSpec, ctx: &Ctx<'_>, what: &str) -> Result<PodSpec> {
+    let containers = spec.containers.unwrap_or_default();
+    if containers.is_empty() {
+        return Err(ctx.error(what, "pod spec has no containers"));
+    }
+    Ok(PodSpec {
+        containers,
+        init_containers: spec.init_containers.unwrap_or_default(),
+        volumes: spec.volumes.unwrap_or_default(),
+    })
+}
+
+fn convert_meta(raw: RawMeta, name: String) -> Meta {
+    let last_update = raw
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.time)
+        .max();
+    Meta {
+        name,
+        namespace: raw.namespace.unwrap_or_default(),
+        labels: raw
+            .labels
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect(),
+        owner_references: raw
+            .owner_references
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| OwnerRef {
+                kind: o.kind,
+                name: o.name,
+                controller: o.controller.unwrap_or(false),
+            })
+            .collect(),
+        last_update,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Parsed> {
+        let key = FingerprintKey::new(b"test", true);
+        let mut out = Parsed::default();
+        for (i, doc) in split_documents(text, "f.yaml")?.iter().enumerate() {
+            parse_document(doc, i, "f.yaml", &key, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn splits_yaml_streams_at_markers_and_skips_empty_helm_documents() {
+        let text = "---\n# Source: chart/templates/empty.yaml\n---\nkind: ConfigMap\nmetadata: {name: a}\n...\n---\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let docs = split_documents(text, "f").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].line, 3);
+        assert_eq!(docs[1].line, 7);
+    }
+
+    #[test]
+    fn error_line_is_relative_to_the_file_not_the_document() {
+        let text = "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    env:\n    - name: A\n      value: [1]\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("f.yaml:12:"), "{err}");
+        assert!(err.contains("Pod p"), "{err}");
+    }
+
+    #[test]
+    fn unknown_kinds_of_any_shape_are_counted_not_errors() {
+        let text = "kind: List\nitems:\n- kind: Widget\n  spec:\n    containers: 7\n- kind: Service\n  metadata: {name: s}\n- kind: ConfigMap\n  metadata: {name: c}\n  data: {A: '1'}\n";
+        let out = parse(text).unwrap();
+        assert_eq!(out.skipped_kinds.get("Widget"), Some(&1));
+        assert_eq!(out.skipped_kinds.get("Service"), Some(&1));
+        assert_eq!(out.objects.len(), 1);
+    }
+
+    #[test]
+    fn broken_known_item_in_a_list_reports_its_exact_line() {
+        let text = "kind: List\nitems:\n- kind: Widget\n  spec:\n    containers: 7\n- kind: ConfigMap\n  metadata: {name: c}\n  data:\n    A: [1, 2]\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("f.yaml:9:"), "{err}");
+        assert!(err.contains("ConfigMap c (items[1])"), "{err}");
+    }
+
+    #[test]
+    fn secret_values_are_fingerprinted_and_string_data_wins() {
+        // "aHVudGVyMg==" is base64 of "hunter2".
+        let text = "kind: Secret\nmetadata: {name: s}\ndata: {A: aHVudGVyMg==, B: aHVudGVyMg==}\nstringData: {B: other}\n";
+        let out = parse(text).unwrap();
+        let Object::Secret { fingerprints, .. } = &out.objects[0] else {
+            panic!("not a secret")
+        };
+        let key = FingerprintKey::new(b"test", true);
+        assert_eq!(fingerprints["A"], key.fingerprint(b"hunter2"));
+        assert_eq!(fingerprints["B"], key.fingerprint(b"other"));
+    }
+
+    #[test]
+    fn secret_type_errors_do_not_echo_the_value() {
+        let text = "kind: Secret\nmetadata: {name: s}\ndata:\n  A: {nested: canary-value-123}\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(!err.contains("canary-value-123"), "{err}");
+        let text = "kind: Secret\nmetadata: {name: s}\ndata:\n  A: not*base64*canary\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(!err.contains("canary"), "{err}");
+        assert!(err.contains("not valid base64"), "{err}");
+    }
+
+    #[test]
+    fn sanitize_removes_values_but_keeps_the_shape() {
+        assert_eq!(
+            sanitize("data.A: invalid type: string \"hunter2\", expected a map"),
+            "data.A: invalid type: string, expected a map"
+        );
+        assert_eq!(
+            sanitize("invalid type: integer `5`, expected a string"),
+            "invalid type: integer, expected a string"
+        );
+        assert_eq!(sanitize("missing field `name`"), "missing field `name`");
+    }
+
+    #[test]
+    fn cronjob_template_is_read_from_the_job_template() {
+        let text = "kind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '0 1 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: job\n            env: [{name: A, value: '1'}]\n";
+        let out = parse(text).unwrap();
+        let Object::Workload {
+            workload_kind,
+            template,
+            ..
+        } = &out.objects[0]
+        else {
+            panic!("not a workload")
+        };
+        assert_eq!(*workload_kind, WorkloadKind::CronJob);
+        assert_eq!(template.containers[0].env[0].name, "A");
+    }
+
+    #[test]
+    fn finished_pods_are_left_out_and_counted() {
+        let text = "kind: Pod\nmetadata: {name: job-abc}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Succeeded}\n";
+        let out = parse(text).unwrap();
+        assert!(out.objects.is_empty());
+        assert_eq!(out.finished_pods, 1);
+    }
+
+    #[test]
+    fn json_streams_and_lists_parse_with_lines() {
+        let text = "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n{\"kind\":\"List\",\"items\":[\n{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\"},\"data\":{\"x\":5}}]}\n";
+        let key = FingerprintKey::new(b"test", true);
+        let docs = split_documents(text, "f.json").unwrap();
+        assert_eq!(docs.len(), 2);
+        let mut out = Parsed::default();
+        parse_document(&docs[0], 0, "f.json", &key, &mut out).unwrap();
+        let err = parse_document(&docs[1], 1, "f.json", &key, &mut out)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("f.json:3:"), "{err}");
+    }
+
+    #[test]
+    fn invalid_yaml_names_file_and_line() {
+        let err = parse("kind: ConfigMap\nmetadata:\n  name: [unclosed\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("f.yaml:"), "{err}");
+        assert!(err.contains("invalid YAML"), "{err}");
+    }
+}

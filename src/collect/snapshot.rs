@@ -1,0 +1,81 @@
+//! confdrift snapshots: what was collected for one environment, saved so it
+//! can be audited later as a source. Secrets are in it only as fingerprints.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{FingerprintKey, KEY_ENV};
+use crate::model::{Collected, Object, Problem, Severity};
+
+pub const API_VERSION: &str = "confdrift.io/v1";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Snapshot {
+    pub api_version: String,
+    pub kind: String,
+    pub environment: String,
+    #[serde(flatten)]
+    pub collected: Collected,
+}
+
+impl Snapshot {
+    pub fn new(environment: &str, collected: Collected) -> Self {
+        Snapshot {
+            api_version: API_VERSION.to_string(),
+            kind: super::manifest::SNAPSHOT_KIND.to_string(),
+            environment: environment.to_string(),
+            collected,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serializing plain data structures cannot fail.
+        let mut s = serde_json::to_string_pretty(self).expect("snapshot serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn parse(text: &str, json: bool) -> Result<Snapshot, String> {
+        let snapshot: Snapshot = if json {
+            serde_json::from_str(text).map_err(|e| format!("invalid confdrift snapshot: {e}"))?
+        } else {
+            serde_yaml::from_str(text).map_err(|e| format!("invalid confdrift snapshot: {e}"))?
+        };
+        if snapshot.api_version != API_VERSION {
+            return Err(format!(
+                "snapshot apiVersion {} is not supported (this confdrift reads {API_VERSION})",
+                snapshot.api_version
+            ));
+        }
+        Ok(snapshot)
+    }
+
+    /// Adds the snapshot's objects to an environment being collected.
+    pub fn merge_into(self, collected: &mut Collected, key: &FingerprintKey, path: &str) {
+        let has_secrets = self
+            .collected
+            .objects
+            .iter()
+            .any(|o| matches!(o, Object::Secret { .. }));
+        if has_secrets && self.collected.fingerprint_key_id != key.id() {
+            collected.problems.push(Problem {
+                code: "fingerprint-key-mismatch".into(),
+                severity: Severity::Warning,
+                incomplete: true,
+                location: path.to_string(),
+                message: format!(
+                    "the snapshot's Secret fingerprints were made with key id {}, this run uses \
+                     key id {}: its Secret values cannot be compared. Set {KEY_ENV} to the key \
+                     used when the snapshot was taken.",
+                    self.collected.fingerprint_key_id,
+                    key.id()
+                ),
+            });
+        }
+        collected.objects.extend(self.collected.objects);
+        collected.problems.extend(self.collected.problems);
+        for (k, n) in self.collected.skipped_kinds {
+            *collected.skipped_kinds.entry(k).or_default() += n;
+        }
+    }
+}

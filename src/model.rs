@@ -1,0 +1,541 @@
+//! The plain data types that flow between the pipeline stages.
+//!
+//! collect → [`Collected`] → normalize → [`Inventory`] → compare →
+//! [`Comparison`] → evaluate → [`Finding`]s → report. Nothing in here knows
+//! about clap, kube or an output format, and no type here can hold a plain
+//! Secret value: Secrets arrive as [`Fingerprint`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar, Volume, VolumeMount};
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------------------
+// collect
+// ---------------------------------------------------------------------------
+
+/// Everything read for one environment, before any Kubernetes semantics are
+/// applied. Secret values are already fingerprinted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Collected {
+    /// Where the objects came from, as the user named it.
+    pub source: String,
+    /// The objects confdrift understands, sorted by kind, namespace, name.
+    pub objects: Vec<Object>,
+    /// Objects of kinds that carry no configuration confdrift compares,
+    /// counted by kind so that nothing is dropped without a trace.
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Everything that could not be read or that looks wrong.
+    pub problems: Vec<Problem>,
+    /// How many files were read.
+    pub files: usize,
+    /// Identifies the key the Secret fingerprints were made with.
+    pub fingerprint_key_id: String,
+}
+
+/// A Kubernetes object reduced to what confdrift needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind")]
+pub enum Object {
+    Pod {
+        metadata: Meta,
+        spec: PodSpec,
+        #[serde(default)]
+        status: PodStatus,
+    },
+    /// A controller that carries a pod template (Deployment, StatefulSet, …).
+    Workload {
+        #[serde(rename = "workloadKind")]
+        workload_kind: WorkloadKind,
+        metadata: Meta,
+        template: PodSpec,
+    },
+    ConfigMap {
+        metadata: Meta,
+        #[serde(default)]
+        data: BTreeMap<String, String>,
+        /// `binaryData`, by SHA-256 of the decoded bytes.
+        #[serde(default, rename = "binaryData")]
+        binary_data: BTreeMap<String, String>,
+    },
+    Secret {
+        metadata: Meta,
+        /// Every key of `data` and `stringData`, fingerprinted.
+        #[serde(default)]
+        fingerprints: BTreeMap<String, Fingerprint>,
+    },
+}
+
+impl Object {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Object::Pod { metadata, .. }
+            | Object::Workload { metadata, .. }
+            | Object::ConfigMap { metadata, .. }
+            | Object::Secret { metadata, .. } => metadata,
+        }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Object::Pod { .. } => "Pod",
+            Object::Workload { workload_kind, .. } => workload_kind.as_str(),
+            Object::ConfigMap { .. } => "ConfigMap",
+            Object::Secret { .. } => "Secret",
+        }
+    }
+}
+
+/// The controllers whose pod template confdrift reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    ReplicationController,
+    Job,
+    CronJob,
+    /// A bare Pod with no controller.
+    Pod,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Pod => "Pod",
+        }
+    }
+
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "ReplicationController" => WorkloadKind::ReplicationController,
+            "Job" => WorkloadKind::Job,
+            "CronJob" => WorkloadKind::CronJob,
+            _ => return None,
+        })
+    }
+}
+
+/// The parts of `metadata` that identity and resolution need.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerRef>,
+    /// The newest `managedFields[].time`, i.e. when the object was last written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OwnerRef {
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub controller: bool,
+}
+
+impl Meta {
+    /// The controlling owner, as Kubernetes marks it (`controller: true`);
+    /// falls back to the first owner when none is marked.
+    pub fn controller(&self) -> Option<&OwnerRef> {
+        self.owner_references
+            .iter()
+            .find(|o| o.controller)
+            .or_else(|| self.owner_references.first())
+    }
+}
+
+/// The configuration-bearing part of a pod spec.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+}
+
+/// A keyed fingerprint (HMAC-SHA-256) of a Secret value. Two fingerprints
+/// can only be compared when they were made with the same key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Identifies the key (not the key itself).
+    pub key_id: String,
+    /// Hex HMAC of the value.
+    pub mac: String,
+}
+
+/// Something that went wrong while reading or resolving an environment.
+/// Problems are data, never `Err`: the run goes on and the report says them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable kebab-case code, e.g. `no-workloads`.
+    pub code: String,
+    pub severity: Severity,
+    /// Makes the environment incomplete: values may be missing or unresolved.
+    pub incomplete: bool,
+    /// Where: a file path, possibly with `:line`, or an object.
+    #[serde(rename = "where")]
+    pub location: String,
+    pub message: String,
+}
+
+// ---------------------------------------------------------------------------
+// normalize
+// ---------------------------------------------------------------------------
+
+/// What a value is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigKind {
+    Env,
+    #[serde(rename = "configmap")]
+    ConfigMap,
+    Flag,
+    File,
+}
+
+impl ConfigKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigKind::Env => "env",
+            ConfigKind::ConfigMap => "configmap",
+            ConfigKind::Flag => "flag",
+            ConfigKind::File => "file",
+        }
+    }
+}
+
+/// Whom a value belongs to: a container of a workload, or a ConfigMap object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Container { workload: String, container: String },
+    ConfigMap { name: String },
+}
+
+impl Scope {
+    pub fn workload(&self) -> Option<&str> {
+        match self {
+            Scope::Container { workload, .. } => Some(workload),
+            Scope::ConfigMap { .. } => None,
+        }
+    }
+    pub fn container(&self) -> Option<&str> {
+        match self {
+            Scope::Container { container, .. } => Some(container),
+            Scope::ConfigMap { .. } => None,
+        }
+    }
+    pub fn configmap(&self) -> Option<&str> {
+        match self {
+            Scope::ConfigMap { name } => Some(name),
+            Scope::Container { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Container {
+                workload,
+                container,
+            } => write!(f, "{workload}/{container}"),
+            Scope::ConfigMap { name } => write!(f, "configmap/{name}"),
+        }
+    }
+}
+
+/// The identity under which values are lined up across environments.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subject {
+    pub scope: Scope,
+    pub kind: ConfigKind,
+    pub key: String,
+}
+
+/// A configuration value as a container (or ConfigMap) really gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A plain value; compared by its canonical form.
+    Text(String),
+    /// A Secret value (or a value built from one): only its fingerprint.
+    Secret(Fingerprint),
+    /// Set per pod by the kubelet (`fieldRef`); compared by the field path.
+    FieldRef(String),
+    /// Set from the container's resources (`resourceFieldRef`).
+    ResourceFieldRef(String),
+    /// `binaryData`, by SHA-256.
+    Binary(String),
+    /// Could not be resolved; never equal to anything.
+    Unresolved(String),
+}
+
+impl Value {
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Value::Secret(_))
+    }
+}
+
+/// Where a value comes from, as a person debugging at 2 AM needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    Literal,
+    /// A literal with `$(VAR)` references expanded.
+    Expanded { template: String },
+    ConfigMapKey { name: String, key: String },
+    SecretKey { name: String, key: String },
+    EnvFrom { source: RefKind, name: String, key: String, prefix: Option<String> },
+    FieldRef { path: String },
+    ResourceFieldRef { resource: String },
+    /// A data key of a ConfigMap object itself.
+    ConfigMapData { name: String, key: String },
+    /// A file mounted from a ConfigMap or Secret key.
+    Mounted { source: RefKind, name: String, key: String },
+    /// A flag in a flagd definition document.
+    Flagd { configmap: String, key: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefKind {
+    ConfigMap,
+    Secret,
+}
+
+impl RefKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefKind::ConfigMap => "ConfigMap",
+            RefKind::Secret => "Secret",
+        }
+    }
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::Literal => write!(f, "literal"),
+            Provenance::Expanded { template } => write!(f, "literal {template}"),
+            Provenance::ConfigMapKey { name, key } => write!(f, "ConfigMap {name}/{key}"),
+            Provenance::SecretKey { name, key } => write!(f, "Secret {name}/{key}"),
+            Provenance::EnvFrom {
+                source,
+                name,
+                key,
+                prefix,
+            } => match prefix {
+                Some(p) => write!(f, "envFrom {} {name}/{key} (prefix {p})", source.as_str()),
+                None => write!(f, "envFrom {} {name}/{key}", source.as_str()),
+            },
+            Provenance::FieldRef { path } => write!(f, "fieldRef {path}"),
+            Provenance::ResourceFieldRef { resource } => write!(f, "resourceFieldRef {resource}"),
+            Provenance::ConfigMapData { name, key } => write!(f, "ConfigMap {name}/{key}"),
+            Provenance::Mounted { source, name, key } => {
+                write!(f, "mounted {} {name}/{key}", source.as_str())
+            }
+            Provenance::Flagd { configmap, key } => write!(f, "flagd ConfigMap {configmap}/{key}"),
+        }
+    }
+}
+
+/// One resolved value with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub value: Value,
+    pub provenance: Provenance,
+    /// The namespace of the object the value belongs to.
+    pub namespace: String,
+}
+
+/// What was seen of one workload in one environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkloadInfo {
+    /// The controller kind, e.g. `Deployment`.
+    pub kind: String,
+    pub namespace: String,
+    /// Pods seen; 0 when the configuration came from the template alone.
+    pub pods: usize,
+    pub containers: BTreeSet<String>,
+}
+
+/// An environment's effective configuration, ready to compare.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub env: String,
+    pub source: String,
+    pub entries: BTreeMap<Subject, Entry>,
+    pub workloads: BTreeMap<String, WorkloadInfo>,
+    pub configmaps: BTreeSet<String>,
+    /// Per-environment findings made while resolving (dangling references,
+    /// skew between pods of one workload).
+    pub issues: Vec<Issue>,
+    pub problems: Vec<Problem>,
+    pub skipped_kinds: BTreeMap<String, usize>,
+    pub files: usize,
+}
+
+impl Inventory {
+    pub fn complete(&self) -> bool {
+        !self.problems.iter().any(|p| p.incomplete)
+    }
+
+    pub fn unresolved(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| matches!(e.value, Value::Unresolved(_)))
+            .count()
+    }
+}
+
+/// A finding that belongs to one environment alone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Issue {
+    /// A reference to a ConfigMap, Secret or key that does not exist and is
+    /// not optional: the pod cannot start (or will not restart).
+    DanglingReference {
+        workload: String,
+        container: String,
+        namespace: String,
+        source: String,
+        /// What refers to it, e.g. `env DB_HOST` or `volume config`.
+        referrer: String,
+        key: Option<String>,
+    },
+    /// Pods of one workload that disagree on a value.
+    Skew {
+        subject: Subject,
+        /// Display value → number of pods that have it.
+        variants: Vec<(String, usize)>,
+    },
+}
+
+// ---------------------------------------------------------------------------
+// compare
+// ---------------------------------------------------------------------------
+
+/// The environments lined up.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub envs: Vec<String>,
+    pub baseline: String,
+    pub deltas: Vec<Delta>,
+    /// Workloads or containers absent from some environments.
+    pub absences: Vec<Absence>,
+}
+
+/// A subject whose value is not the same everywhere it could be.
+#[derive(Debug, Clone)]
+pub struct Delta {
+    pub subject: Subject,
+    /// One slot per environment, in `Comparison::envs` order; `None` where
+    /// the key is absent.
+    pub values: Vec<Option<Entry>>,
+    /// Environments where the whole workload/container is absent (the
+    /// absence is reported once, not per key).
+    pub scope_absent: Vec<bool>,
+    /// A unified line diff against the baseline for multi-line values.
+    pub line_diff: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absence {
+    pub workload: String,
+    pub container: Option<String>,
+    pub missing_in: Vec<String>,
+    pub present_in: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------
+// evaluate
+// ---------------------------------------------------------------------------
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reported problem with configuration, in display-ready form: values are
+/// already redacted, so a renderer cannot leak a Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: String,
+    /// Stable kebab-case code of what was found (`value-differs`, …).
+    pub code: String,
+    pub severity: Severity,
+    pub workload: Option<String>,
+    pub container: Option<String>,
+    pub configmap: Option<String>,
+    pub kind: Option<ConfigKind>,
+    pub key: Option<String>,
+    /// Environment → display value (`None`: absent). Secrets are
+    /// `<redacted …>`.
+    pub values: BTreeMap<String, Option<String>>,
+    /// Environment → where the value comes from.
+    pub sources: BTreeMap<String, String>,
+    pub message: String,
+    pub diff: Option<String>,
+    pub waiver: Option<String>,
+}

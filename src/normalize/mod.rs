@@ -1,0 +1,898 @@
+//! normalize: turn one environment's objects into its effective
+//! configuration, resolved the way Kubernetes resolves it.
+//!
+//! For every workload and container: `envFrom` in order (later wins, with
+//! `prefix`), then `env` on top; `$(VAR)` expansion against earlier
+//! variables; ConfigMap and Secret references in the pod's namespace, with
+//! `optional`; files mounted from ConfigMaps and Secrets. Every value keeps
+//! its provenance. Pure and synchronous: no I/O, no clock.
+
+pub mod canonical;
+pub mod expand;
+pub mod identity;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use k8s_openapi::api::core::v1::{KeyToPath, Volume, VolumeMount};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, Meta, Object,
+    PodSpec, Provenance, RefKind, Scope, Subject, Value, WorkloadInfo,
+};
+use canonical::{CompareKey, compare_key};
+use expand::Piece;
+use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
+
+/// Env var names treated as feature flags unless configured otherwise.
+pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
+    "FEATURE_*",
+    "FF_*",
+    "ENABLE_*",
+    "DISABLE_*",
+    "*_ENABLED",
+    "*_DISABLED",
+];
+
+/// The label that marks a ConfigMap as a flag store.
+pub const FLAG_STORE_LABEL: &str = "confdrift.io/flags";
+
+/// ConfigMaps that every namespace gets from the control plane, with
+/// per-cluster content: never compared as objects.
+const GENERATED_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
+
+/// The prefix of the projected volume the ServiceAccount admission plugin
+/// adds to every pod (`kube-api-access-<random>`).
+const GENERATED_VOLUME_PREFIX: &str = "kube-api-access-";
+
+/// How to normalize; built from `confdrift.yaml`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    flag_env: GlobSet,
+    flag_configmaps: GlobSet,
+    /// The fingerprint key of this run; Secret fingerprints made with another
+    /// key cannot be compared.
+    pub key_id: String,
+}
+
+impl Options {
+    pub fn new(flag_patterns: &[String], flag_configmaps: &[String], key_id: &str) -> Result<Self> {
+        Ok(Options {
+            flag_env: globs(flag_patterns, "flags.env")?,
+            flag_configmaps: globs(flag_configmaps, "flags.configmaps")?,
+            key_id: key_id.to_string(),
+        })
+    }
+
+    pub fn with_defaults(key_id: &str) -> Self {
+        let patterns: Vec<String> = DEFAULT_FLAG_PATTERNS.iter().map(|s| s.to_string()).collect();
+        Options::new(&patterns, &[], key_id).expect("default flag patterns are valid globs")
+    }
+
+    fn is_flag(&self, name: &str) -> bool {
+        self.flag_env.is_match(name)
+    }
+}
+
+fn globs(patterns: &[String], field: &str) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = Glob::new(p)
+            .map_err(|e| Error::Usage(format!("{field}: invalid glob {p:?}: {e}")))?;
+        b.add(g);
+    }
+    b.build()
+        .map_err(|e| Error::Usage(format!("{field}: {e}")))
+}
+
+/// Normalizes one environment.
+pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory {
+    let mut inv = Inventory {
+        env: env.to_string(),
+        source: collected.source.clone(),
+        problems: collected.problems.clone(),
+        skipped_kinds: collected.skipped_kinds.clone(),
+        files: collected.files,
+        ..Inventory::default()
+    };
+    let refs = Refs::new(&collected.objects, &opts.key_id);
+    let owners = Owners::new(&collected.objects);
+
+    // Group pods and templates by workload.
+    let mut groups: BTreeMap<(String, String), Group<'_>> = BTreeMap::new();
+    for o in &collected.objects {
+        match o {
+            Object::Pod { metadata, spec, .. } => {
+                let (kind, name) = pod_workload(metadata, &owners);
+                let g = groups
+                    .entry((metadata.namespace.clone(), name))
+                    .or_default();
+                g.set_kind(kind);
+                g.pods.push((metadata, spec));
+            }
+            Object::Workload {
+                workload_kind,
+                metadata,
+                template,
+            } => {
+                if let Some((kind, name)) = template_workload(*workload_kind, metadata, &owners) {
+                    let g = groups
+                        .entry((metadata.namespace.clone(), name))
+                        .or_default();
+                    g.set_kind(kind);
+                    g.templates.push((metadata, template));
+                }
+            }
+            _ => {}
+        }
+    }
+    let qualified = needs_namespace(groups.keys());
+    for ((ns, name), group) in &groups {
+        let id = if qualified.contains(name) {
+            format!("{ns}/{name}")
+        } else {
+            name.clone()
+        };
+        resolve_group(&mut inv, &id, ns, group, &refs, opts);
+    }
+
+    // ConfigMaps as objects, and flag stores.
+    let cm_names: Vec<(String, String)> = collected
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::ConfigMap { metadata, .. }
+                if !GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) =>
+            {
+                Some((
+                    metadata.namespace.clone(),
+                    strip_generated_hash(&metadata.name).to_string(),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    let qualified_cms = needs_namespace(cm_names.iter());
+    for o in &collected.objects {
+        if let Object::ConfigMap {
+            metadata,
+            data,
+            binary_data,
+        } = o
+        {
+            if GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) {
+                continue;
+            }
+            let base = strip_generated_hash(&metadata.name);
+            let id = if qualified_cms.contains(base) {
+                format!("{}/{base}", metadata.namespace)
+            } else {
+                base.to_string()
+            };
+            add_configmap(&mut inv, &id, metadata, data, binary_data, opts);
+            inv.configmaps.insert(id);
+        }
+    }
+    inv.issues.sort();
+    inv.issues.dedup();
+    inv
+}
+
+/// Names that occur in more than one namespace must carry the namespace.
+fn needs_namespace<'a>(keys: impl Iterator<Item = &'a (String, String)>) -> BTreeSet<String> {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let mut out = BTreeSet::new();
+    for (ns, name) in keys {
+        if let Some(prev) = seen.insert(name, ns)
+            && prev != ns
+        {
+            out.insert(name.clone());
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Group<'a> {
+    kind: String,
+    pods: Vec<(&'a Meta, &'a PodSpec)>,
+    templates: Vec<(&'a Meta, &'a PodSpec)>,
+}
+
+impl Group<'_> {
+    fn set_kind(&mut self, kind: String) {
+        // A controller kind beats "Pod" (bare pods found by label).
+        if self.kind.is_empty() || self.kind == "Pod" {
+            self.kind = kind;
+        }
+    }
+}
+
+/// The ConfigMaps and Secrets pods can refer to, by namespace and name.
+struct Refs<'a> {
+    configmaps: HashMap<(&'a str, &'a str), (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>)>,
+    secrets: HashMap<(&'a str, &'a str), &'a BTreeMap<String, Fingerprint>>,
+    key_id: &'a str,
+}
+
+impl<'a> Refs<'a> {
+    fn new(objects: &'a [Object], key_id: &'a str) -> Self {
+        let mut configmaps = HashMap::new();
+        let mut secrets = HashMap::new();
+        for o in objects {
+            match o {
+                Object::ConfigMap {
+                    metadata,
+                    data,
+                    binary_data,
+                } => {
+                    configmaps.insert(
+                        (metadata.namespace.as_str(), metadata.name.as_str()),
+                        (data, binary_data),
+                    );
+                }
+                Object::Secret {
+                    metadata,
+                    fingerprints,
+                } => {
+                    secrets.insert(
+                        (metadata.namespace.as_str(), metadata.name.as_str()),
+                        fingerprints,
+                    );
+                }
+                _ => {}
+            }
+        }
+        Refs {
+            configmaps,
+            secrets,
+            key_id,
+        }
+    }
+
+    fn secret_value(&self, f: &Fingerprint) -> Value {
+        if f.key_id == self.key_id {
+            Value::Secret(f.clone())
+        } else {
+            Value::Unresolved("Secret fingerprint made with another key".into())
+        }
+    }
+}
+
+/// Resolves every pod (or, without pods, every template) of one workload and
+/// merges them, reporting skew between pods.
+fn resolve_group(
+    inv: &mut Inventory,
+    id: &str,
+    ns: &str,
+    group: &Group<'_>,
+    refs: &Refs<'_>,
+    opts: &Options,
+) {
+    let variants = if group.pods.is_empty() {
+        &group.templates
+    } else {
+        &group.pods
+    };
+    let mut info = WorkloadInfo {
+        kind: group.kind.clone(),
+        namespace: ns.to_string(),
+        pods: group.pods.len(),
+        containers: BTreeSet::new(),
+    };
+    let mut resolved: Vec<BTreeMap<Subject, Entry>> = Vec::new();
+    for (_, spec) in variants {
+        let mut r = Resolver {
+            refs,
+            opts,
+            ns,
+            workload: id,
+            entries: BTreeMap::new(),
+            issues: Vec::new(),
+        };
+        for c in spec.init_containers.iter().chain(&spec.containers) {
+            info.containers.insert(c.name.clone());
+            r.container(c, spec);
+        }
+        inv.issues.append(&mut r.issues);
+        resolved.push(r.entries);
+    }
+    inv.workloads.insert(id.to_string(), info);
+    merge_variants(inv, resolved);
+}
+
+/// Merges the resolved pods of one workload: a value all pods agree on is
+/// the workload's; disagreement is skew, and the most common value stands
+/// for the workload.
+fn merge_variants(inv: &mut Inventory, mut resolved: Vec<BTreeMap<Subject, Entry>>) {
+    if resolved.len() == 1 {
+        inv.entries.append(&mut resolved[0]);
+        return;
+    }
+    let subjects: BTreeSet<Subject> = resolved.iter().flat_map(|r| r.keys().cloned()).collect();
+    for subject in subjects {
+        let mut counts: Vec<(Option<CompareKey>, usize, Option<&Entry>)> = Vec::new();
+        for r in &resolved {
+            let e = r.get(&subject);
+            let k = e.map(|e| compare_key(subject.kind, &e.value));
+            match counts.iter_mut().find(|(ck, _, _)| *ck == k) {
+                Some(slot) => slot.1 += 1,
+                None => counts.push((k, 1, e)),
+            }
+        }
+        let unresolved_only = counts.len() == 1 && counts[0].0 == Some(CompareKey::Unresolved);
+        if counts.len() > 1 && !unresolved_only {
+            let variants = skew_variants(&counts);
+            inv.issues.push(Issue::Skew {
+                subject: subject.clone(),
+                variants,
+            });
+        }
+        // Most common first; ties keep the order of the pods.
+        let best = counts
+            .iter()
+            .enumerate()
+            .max_by(|(ia, a), (ib, b)| a.1.cmp(&b.1).then(ib.cmp(ia)))
+            .map(|(_, c)| c.2);
+        if let Some(Some(e)) = best {
+            inv.entries.insert(subject, e.clone());
+        }
+    }
+}
+
+fn skew_variants(counts: &[(Option<CompareKey>, usize, Option<&Entry>)]) -> Vec<(String, usize)> {
+    let mut secrets = 0;
+    counts
+        .iter()
+        .map(|(_, n, e)| {
+            let shown = match e.map(|e| &e.value) {
+                None => "(absent)".to_string(),
+                Some(Value::Secret(_)) => {
+                    secrets += 1;
+                    format!("<redacted #{secrets}>")
+                }
+                Some(v) => display_value(v),
+            };
+            (shown, *n)
+        })
+        .collect()
+}
+
+/// How a value is shown to people. Secrets never get here as anything but
+/// a fingerprint, and this never shows the fingerprint either.
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::Text(t) => t.clone(),
+        Value::Secret(_) => "<redacted>".into(),
+        Value::FieldRef(p) => format!("<fieldRef {p}>"),
+        Value::ResourceFieldRef(p) => format!("<resourceFieldRef {p}>"),
+        Value::Binary(h) => format!("<binary sha256:{}>", &h[..h.len().min(12)]),
+        Value::Unresolved(why) => format!("<unresolved: {why}>"),
+    }
+}
+
+struct Resolver<'a, 'r> {
+    refs: &'r Refs<'a>,
+    opts: &'r Options,
+    ns: &'r str,
+    workload: &'r str,
+    entries: BTreeMap<Subject, Entry>,
+    issues: Vec<Issue>,
+}
+
+impl Resolver<'_, '_> {
+    fn dangling(&mut self, container: &str, source: String, referrer: String, key: Option<String>) {
+        self.issues.push(Issue::DanglingReference {
+            workload: self.workload.to_string(),
+            container: container.to_string(),
+            namespace: self.ns.to_string(),
+            source,
+            referrer,
+            key,
+        });
+    }
+
+    /// The environment of one container, as the kubelet builds it
+    /// (pkg/kubelet/kubelet_pods.go `makeEnvironmentVariables`).
+    fn container(&mut self, c: &Container, spec: &PodSpec) {
+        // Variables in definition order; a later definition replaces an
+        // earlier one, and expansion sees only what is defined before.
+        let mut vars: HashMap<String, (Value, Provenance)> = HashMap::new();
+        for from in &c.env_from {
+            let prefix = from.prefix.clone().filter(|p| !p.is_empty());
+            if let Some(cm) = &from.config_map_ref {
+                match self.refs.configmaps.get(&(self.ns, cm.name.as_str())) {
+                    Some((data, _)) => {
+                        for (k, v) in *data {
+                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                            let prov = Provenance::EnvFrom {
+                                source: RefKind::ConfigMap,
+                                name: cm.name.clone(),
+                                key: k.clone(),
+                                prefix: prefix.clone(),
+                            };
+                            vars.insert(name, (Value::Text(v.clone()), prov));
+                        }
+                    }
+                    None if cm.optional == Some(true) => {}
+                    None => self.dangling(
+                        &c.name,
+                        format!("ConfigMap {}", cm.name),
+                        "envFrom".into(),
+                        None,
+                    ),
+                }
+            }
+            if let Some(sr) = &from.secret_ref {
+                match self.refs.secrets.get(&(self.ns, sr.name.as_str())) {
+                    Some(fps) => {
+                        for (k, f) in *fps {
+                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                            let prov = Provenance::EnvFrom {
+                                source: RefKind::Secret,
+                                name: sr.name.clone(),
+                                key: k.clone(),
+                                prefix: prefix.clone(),
+                            };
+                            vars.insert(name, (self.refs.secret_value(f), prov));
+                        }
+                    }
+                    None if sr.optional == Some(true) => {}
+                    None => self.dangling(
+                        &c.name,
+                        format!("Secret {}", sr.name),
+                        "envFrom".into(),
+                        None,
+                    ),
+                }
+            }
+        }
+        for ev in &c.env {
+            let resolved = match &ev.value_from {
+                None => {
+                    let raw = ev.value.clone().unwrap_or_default();
+                    Some(expand_value(&raw, &vars))
+                }
+                Some(src) => {
+                    if let Some(f) = &src.field_ref {
+                        Some((
+                            Value::FieldRef(f.field_path.clone()),
+                            Provenance::FieldRef {
+                                path: f.field_path.clone(),
+                            },
+                        ))
+                    } else if let Some(r) = &src.resource_field_ref {
+                        let target = r.container_name.clone().unwrap_or_else(|| c.name.clone());
+                        let divisor = r
+                            .divisor
+                            .as_ref()
+                            .map(|d| format!(" / {}", d.0))
+                            .unwrap_or_default();
+                        let what = format!("{} of {target}{divisor}", r.resource);
+                        Some((
+                            Value::ResourceFieldRef(what),
+                            Provenance::ResourceFieldRef {
+                                resource: r.resource.clone(),
+                            },
+                        ))
+                    } else if let Some(k) = &src.config_map_key_ref {
+                        let prov = Provenance::ConfigMapKey {
+                            name: k.name.clone(),
+                            key: k.key.clone(),
+                        };
+                        match self.refs.configmaps.get(&(self.ns, k.name.as_str())) {
+                            Some((data, _)) => match data.get(&k.key) {
+                                Some(v) => Some((Value::Text(v.clone()), prov)),
+                                None if k.optional == Some(true) => None,
+                                None => {
+                                    self.dangling(
+                                        &c.name,
+                                        format!("ConfigMap {}", k.name),
+                                        format!("env {}", ev.name),
+                                        Some(k.key.clone()),
+                                    );
+                                    Some((Value::Unresolved(format!("key {} missing in ConfigMap {}", k.key, k.name)), prov))
+                                }
+                            },
+                            None if k.optional == Some(true) => None,
+                            None => {
+                                self.dangling(
+                                    &c.name,
+                                    format!("ConfigMap {}", k.name),
+                                    format!("env {}", ev.name),
+                                    Some(k.key.clone()),
+                                );
+                                Some((Value::Unresolved(format!("ConfigMap {} not found", k.name)), prov))
+                            }
+                        }
+                    } else if let Some(k) = &src.secret_key_ref {
+                        let prov = Provenance::SecretKey {
+                            name: k.name.clone(),
+                            key: k.key.clone(),
+                        };
+                        match self.refs.secrets.get(&(self.ns, k.name.as_str())) {
+                            Some(fps) => match fps.get(&k.key) {
+                                Some(f) => Some((self.refs.secret_value(f), prov)),
+                                None if k.optional == Some(true) => None,
+                                None => {
+                                    self.dangling(
+                                        &c.name,
+                                        format!("Secret {}", k.name),
+                                        format!("env {}", ev.name),
+                                        Some(k.key.clone()),
+                                    );
+                                    Some((Value::Unresolved(format!("key {} missing in Secret {}", k.key, k.name)), prov))
+                                }
+                            },
+                            None if k.optional == Some(true) => None,
+                            None => {
+                                self.dangling(
+                                    &c.name,
+                                    format!("Secret {}", k.name),
+                                    format!("env {}", ev.name),
+                                    Some(k.key.clone()),
+                                );
+                                Some((Value::Unresolved(format!("Secret {} not found", k.name)), prov))
+                            }
+                        }
+                    } else {
+                        Some((
+                            Value::Unresolved("valueFrom with no source confdrift reads".into()),
+                            Provenance::Literal,
+                        ))
+                    }
+                }
+            };
+            if let Some(v) = resolved {
+                vars.insert(ev.name.clone(), v);
+            }
+        }
+        for (name, (value, provenance)) in vars {
+            let kind = if self.opts.is_flag(&name) {
+                ConfigKind::Flag
+            } else {
+                ConfigKind::Env
+            };
+            self.insert(&c.name, kind, name, value, provenance);
+        }
+        for m in &c.volume_mounts {
+            self.mount(&c.name, m, &spec.volumes);
+        }
+    }
+
+    fn insert(&mut self, container: &str, kind: ConfigKind, key: String, value: Value, provenance: Provenance) {
+        self.entries.insert(
+            Subject {
+                scope: Scope::Container {
+                    workload: self.workload.to_string(),
+                    container: container.to_string(),
+                },
+                kind,
+                key,
+            },
+            Entry {
+                value,
+                provenance,
+                namespace: self.ns.to_string(),
+            },
+        );
+    }
+
+    /// Files a volume mount puts into the container, keyed by their path.
+    fn mount(&mut self, container: &str, m: &VolumeMount, volumes: &[Volume]) {
+        if m.name.starts_with(GENERATED_VOLUME_PREFIX) {
+            return;
+        }
+        let Some(vol) = volumes.iter().find(|v| v.name == m.name) else {
+            return;
+        };
+        let mut files: Vec<(String, Value, Provenance)> = Vec::new();
+        if let Some(cm) = &vol.config_map {
+            self.project_configmap(container, &m.name, &cm.name, cm.items.as_deref(), cm.optional, &mut files);
+        }
+        if let Some(s) = &vol.secret {
+            let name = s.secret_name.clone().unwrap_or_default();
+            self.project_secret(container, &m.name, &name, s.items.as_deref(), s.optional, &mut files);
+        }
+        if let Some(p) = &vol.projected {
+            for src in p.sources.iter().flatten() {
+                if let Some(cm) = &src.config_map {
+                    self.project_configmap(container, &m.name, &cm.name, cm.items.as_deref(), cm.optional, &mut files);
+                }
+                if let Some(s) = &src.secret {
+                    self.project_secret(container, &m.name, &s.name, s.items.as_deref(), s.optional, &mut files);
+                }
+            }
+        }
+        let base = m.mount_path.trim_end_matches('/');
+        for (path, value, prov) in files {
+            let key = match m.sub_path.as_deref().filter(|s| !s.is_empty()) {
+                // With subPath the mount is that one file (or directory).
+                Some(sub) if path == sub => base.to_string(),
+                Some(sub) => match path.strip_prefix(&format!("{}/", sub.trim_end_matches('/'))) {
+                    Some(rest) => format!("{base}/{rest}"),
+                    None => continue,
+                },
+                None => format!("{base}/{path}"),
+            };
+            self.insert(container, ConfigKind::File, key, value, prov);
+        }
+    }
+
+    fn project_configmap(
+        &mut self,
+        container: &str,
+        volume: &str,
+        name: &str,
+        items: Option<&[KeyToPath]>,
+        optional: Option<bool>,
+        files: &mut Vec<(String, Value, Provenance)>,
+    ) {
+        let Some((data, binary)) = self.refs.configmaps.get(&(self.ns, name)).copied() else {
+            if optional != Some(true) {
+                self.dangling(container, format!("ConfigMap {name}"), format!("volume {volume}"), None);
+            }
+            return;
+        };
+        let value_of = |k: &str| -> Option<Value> {
+            data.get(k)
+                .map(|v| Value::Text(v.clone()))
+                .or_else(|| binary.get(k).map(|h| Value::Binary(h.clone())))
+        };
+        let prov = |k: &str| Provenance::Mounted {
+            source: RefKind::ConfigMap,
+            name: name.to_string(),
+            key: k.to_string(),
+        };
+        match items {
+            Some(items) => {
+                for it in items {
+                    match value_of(&it.key) {
+                        Some(v) => files.push((it.path.clone(), v, prov(&it.key))),
+                        None if optional == Some(true) => {}
+                        None => self.dangling(
+                            container,
+                            format!("ConfigMap {name}"),
+                            format!("volume {volume}"),
+                            Some(it.key.clone()),
+                        ),
+                    }
+                }
+            }
+            None => {
+                for k in data.keys().chain(binary.keys()) {
+                    if let Some(v) = value_of(k) {
+                        files.push((k.clone(), v, prov(k)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn project_secret(
+        &mut self,
+        container: &str,
+        volume: &str,
+        name: &str,
+        items: Option<&[KeyToPath]>,
+        optional: Option<bool>,
+        files: &mut Vec<(String, Value, Provenance)>,
+    ) {
+        let Some(fps) = self.refs.secrets.get(&(self.ns, name)).copied() else {
+            if optional != Some(true) {
+                self.dangling(container, format!("Secret {name}"), format!("volume {volume}"), None);
+            }
+            return;
+        };
+        let prov = |k: &str| Provenance::Mounted {
+            source: RefKind::Secret,
+            name: name.to_string(),
+            key: k.to_string(),
+        };
+        match items {
+            Some(items) => {
+                for it in items {
+                    match fps.get(&it.key) {
+                        Some(f) => files.push((it.path.clone(), self.refs.secret_value(f), prov(&it.key))),
+                        None if optional == Some(true) => {}
+                        None => self.dangling(
+                            container,
+                            format!("Secret {name}"),
+                            format!("volume {volume}"),
+                            Some(it.key.clone()),
+                        ),
+                    }
+                }
+            }
+            None => {
+                for (k, f) in fps {
+                    files.push((k.clone(), self.refs.secret_value(f), prov(k)));
+                }
+            }
+        }
+    }
+}
+
+/// Expands a literal env value against the variables defined before it.
+/// A reference to a Secret makes the result a Secret (fingerprinted); a
+/// reference to a per-pod field stays symbolic, so pods do not differ.
+fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Value, Provenance) {
+    if !raw.contains('$') {
+        return (Value::Text(raw.to_string()), Provenance::Literal);
+    }
+    let pieces = expand::expand(raw, |n| vars.contains_key(n));
+    let mut text = String::new();
+    let mut secret = false;
+    let mut unresolved = None;
+    let mut any_var = false;
+    // What the secret-tainted result is fingerprinted over: the literal
+    // parts and the fingerprints of the referenced secrets.
+    let mut hasher = Sha256::new();
+    let mut key_id = String::new();
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => {
+                text.push_str(t);
+                hasher.update(b"t");
+                hasher.update(t.as_bytes());
+            }
+            Piece::Var(name) => {
+                any_var = true;
+                let (v, _) = &vars[*name];
+                match v {
+                    Value::Text(t) => {
+                        text.push_str(t);
+                        hasher.update(b"t");
+                        hasher.update(t.as_bytes());
+                    }
+                    Value::Secret(f) => {
+                        secret = true;
+                        key_id = f.key_id.clone();
+                        hasher.update(b"s");
+                        hasher.update(f.mac.as_bytes());
+                    }
+                    Value::FieldRef(path) => {
+                        let s = format!("<fieldRef {path}>");
+                        hasher.update(b"t");
+                        hasher.update(s.as_bytes());
+                        text.push_str(&s);
+                    }
+                    Value::ResourceFieldRef(r) => {
+                        let s = format!("<resourceFieldRef {r}>");
+                        hasher.update(b"t");
+                        hasher.update(s.as_bytes());
+                        text.push_str(&s);
+                    }
+                    Value::Binary(_) | Value::Unresolved(_) => {
+                        unresolved = Some(format!("refers to $({name}), which is unresolved"));
+                    }
+                }
+            }
+        }
+    }
+    let provenance = if any_var {
+        Provenance::Expanded {
+            template: raw.to_string(),
+        }
+    } else {
+        Provenance::Literal
+    };
+    let value = if let Some(why) = unresolved {
+        Value::Unresolved(why)
+    } else if secret {
+        Value::Secret(Fingerprint {
+            key_id,
+            mac: hex::encode(hasher.finalize()),
+        })
+    } else {
+        Value::Text(text)
+    };
+    (value, provenance)
+}
+
+/// Adds a ConfigMap's data keys (and flags, for flag stores and flagd
+/// documents) to the inventory.
+fn add_configmap(
+    inv: &mut Inventory,
+    id: &str,
+    meta: &Meta,
+    data: &BTreeMap<String, String>,
+    binary: &BTreeMap<String, String>,
+    opts: &Options,
+) {
+    let flag_store = meta.labels.get(FLAG_STORE_LABEL).map(String::as_str) == Some("true")
+        || opts.flag_configmaps.is_match(&meta.name)
+        || opts.flag_configmaps.is_match(strip_generated_hash(&meta.name));
+    let scope = Scope::ConfigMap {
+        name: id.to_string(),
+    };
+    let entry = |value: Value, provenance: Provenance| Entry {
+        value,
+        provenance,
+        namespace: meta.namespace.clone(),
+    };
+    for (k, v) in data {
+        let prov = Provenance::ConfigMapData {
+            name: meta.name.clone(),
+            key: k.clone(),
+        };
+        let kind = if flag_store {
+            ConfigKind::Flag
+        } else {
+            ConfigKind::ConfigMap
+        };
+        inv.entries.insert(
+            Subject {
+                scope: scope.clone(),
+                kind,
+                key: k.clone(),
+            },
+            entry(Value::Text(v.clone()), prov),
+        );
+        if let Some(flags) = flagd_flags(v) {
+            for (flag, value) in flags {
+                inv.entries.insert(
+                    Subject {
+                        scope: scope.clone(),
+                        kind: ConfigKind::Flag,
+                        key: flag,
+                    },
+                    entry(
+                        value,
+                        Provenance::Flagd {
+                            configmap: meta.name.clone(),
+                            key: k.clone(),
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    for (k, h) in binary {
+        inv.entries.insert(
+            Subject {
+                scope: scope.clone(),
+                kind: ConfigKind::ConfigMap,
+                key: k.clone(),
+            },
+            entry(
+                Value::Binary(h.clone()),
+                Provenance::ConfigMapData {
+                    name: meta.name.clone(),
+                    key: k.clone(),
+                },
+            ),
+        );
+    }
+}
+
+/// Reads a flagd flag-definition document (`{"flags": {NAME: {"state",
+/// "variants", "defaultVariant"}}}`): each flag's value is its state and
+/// the value of its default variant.
+fn flagd_flags(text: &str) -> Option<Vec<(String, Value)>> {
+    let t = text.trim_start();
+    if !t.starts_with('{') || !t.contains("\"flags\"") {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_str(t).ok()?;
+    let flags = doc.get("flags")?.as_object()?;
+    let mut out = Vec::new();
+    for (name, def) in flags {
+        let state = def.get("state").and_then(|s| s.as_str()).unwrap_or("ENABLED");
+        let value = match def.get("defaultVariant").and_then(|d| d.as_str()) {
+            Some(variant) => match def.get("variants").and_then(|v| v.get(variant)) {
+                Some(v) => Value::Text(format!("{state} default={v}")),
+                None => Value::Unresolved(format!(
+                    "defaultVariant {variant} is not one of the flag's variants"
+                )),
+            },
+            // flagd: no default variant means the flag resolves to the
+            // caller's code default.
+            None => Value::Text(format!("{state} default=(code default)")),
+        };
+        out.push((name.clone(), value));
+    }
+    Some(out)
+}
