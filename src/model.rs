@@ -478,12 +478,20 @@ pub struct Delta {
     pub line_diff: Option<String>,
 }
 
+/// A workload, container or ConfigMap that exists in some environments only.
+/// Reported once instead of once per key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Absence {
-    pub workload: String,
-    pub container: Option<String>,
+    pub what: Absent,
     pub missing_in: Vec<String>,
     pub present_in: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Absent {
+    Workload { name: String },
+    Container { workload: String, container: String },
+    ConfigMap { name: String },
 }
 
 // ---------------------------------------------------------------------------
@@ -522,6 +530,8 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: String,
+    /// Set for findings about one environment alone (dangling reference, skew).
+    pub environment: Option<String>,
     /// Stable kebab-case code of what was found (`value-differs`, …).
     pub code: String,
     pub severity: Severity,

@@ -1,0 +1,95 @@
+//! Wires the stages together for the commands. The CLI calls these with
+//! plain [`Settings`]; so do the tests.
+
+use crate::collect::{self, snapshot::Snapshot};
+use crate::compare;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::evaluate;
+use crate::fingerprint::FingerprintKey;
+use crate::model::{Collected, Comparison, Inventory};
+use crate::normalize::{self, Options};
+use crate::report::Report;
+
+/// The result of collecting, comparing and evaluating.
+pub struct Audit {
+    pub inventories: Vec<Inventory>,
+    pub comparison: Comparison,
+    pub report: Report,
+}
+
+/// Collects every environment.
+pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(String, Collected)>> {
+    if settings.envs.is_empty() {
+        return Err(Error::Usage(
+            "no environments: give --env NAME=SOURCE (at least two) or a confdrift.yaml with `environments:`".into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in &settings.envs {
+        if !seen.insert(name) {
+            return Err(Error::Usage(format!("environment {name} is given twice")));
+        }
+    }
+    settings
+        .envs
+        .iter()
+        .map(|(name, source)| {
+            collect::collect(source, key).map(|c| (name.clone(), c)).map_err(|e| match e {
+                Error::Input { location, message } => Error::Input {
+                    location,
+                    message: format!("{message} (environment {name})"),
+                },
+                other => other,
+            })
+        })
+        .collect()
+}
+
+pub fn normalize_all(
+    settings: &Settings,
+    key: &FingerprintKey,
+    collected: &[(String, Collected)],
+) -> Result<Vec<Inventory>> {
+    let opts = Options::new(&settings.flag_patterns, &settings.flag_configmaps, key.id())?;
+    Ok(collected
+        .iter()
+        .map(|(name, c)| normalize::normalize(name, c, &opts))
+        .collect())
+}
+
+/// `confdrift audit`.
+pub fn audit(settings: &Settings, key: &FingerprintKey) -> Result<Audit> {
+    let baseline = settings.baseline()?;
+    let collected = collect_all(settings, key)?;
+    let inventories = normalize_all(settings, key, &collected)?;
+    let comparison = compare::compare(&inventories, &baseline);
+    let findings = evaluate::evaluate(&comparison, &inventories);
+    let report = Report::new(&baseline, &inventories, findings);
+    Ok(Audit {
+        inventories,
+        comparison,
+        report,
+    })
+}
+
+/// `confdrift snapshot`: one environment, as a snapshot document.
+pub fn snapshot(name: &str, source: &collect::Source, key: &FingerprintKey) -> Result<String> {
+    let collected = collect::collect(source, key)?;
+    Ok(Snapshot::new(name, collected).to_json())
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so a reader never sees half a report.
+pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}

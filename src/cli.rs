@@ -1,0 +1,253 @@
+//! The command line: the only place that knows clap. It turns arguments into
+//! plain [`Settings`], calls the library, prints, and returns the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app;
+use crate::config::{DEFAULT_CONFIG, Settings, parse_env_arg};
+use crate::error::{Error, Result};
+use crate::fingerprint::FingerprintKey;
+use crate::report::{self, FailOn, Format, Style, exit};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "confdrift",
+    version,
+    about = "Audit configuration drift between environments of a Kubernetes application",
+    long_about = "Collects the environment variables, ConfigMap values, feature flags and mounted \
+                  config files every workload really gets in each environment, resolves them the \
+                  way Kubernetes does, compares the environments and reports the differences.\n\n\
+                  Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage, \
+                  config or input error, 3 an environment could not be read completely."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct EnvArgs {
+    /// Config file naming the environments [default: confdrift.yaml if present]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// An environment: NAME=SOURCE, where SOURCE is a manifest file, a
+    /// directory, a snapshot, or several joined by commas. Repeatable;
+    /// replaces the config file's environments.
+    #[arg(long = "env", value_name = "NAME=SOURCE")]
+    envs: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Collect all environments, compare them, report the findings.
+    Audit {
+        #[command(flatten)]
+        envs: EnvArgs,
+        /// The environment others are compared against [default: the last one]
+        #[arg(long, value_name = "NAME")]
+        baseline: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Write the report to FILE (atomically) instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Exit 1 when a finding reaches this severity
+        #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
+        fail_on: FailOnArg,
+        /// Do not exit 3 when an environment could not be read completely
+        #[arg(long)]
+        allow_partial: bool,
+    },
+    /// Show what differs between two environments, with where each value comes from.
+    Diff {
+        /// The two environments to compare (may be omitted when exactly two are configured)
+        #[arg(value_name = "ENV")]
+        pair: Vec<String>,
+        #[command(flatten)]
+        envs: EnvArgs,
+    },
+    /// Save what was collected for one environment (Secrets fingerprinted) as a source for later audits.
+    Snapshot {
+        #[command(flatten)]
+        envs: EnvArgs,
+        /// Where to write the snapshot
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Critical,
+    Warning,
+    Info,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(f: FailOnArg) -> Self {
+        match f {
+            FailOnArg::Critical => FailOn::Critical,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Info => FailOn::Info,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+impl EnvArgs {
+    fn settings(&self) -> Result<Settings> {
+        let mut settings = match &self.config {
+            Some(path) => Settings::load(path)?,
+            None if Path::new(DEFAULT_CONFIG).exists() && self.envs.is_empty() => {
+                Settings::load(Path::new(DEFAULT_CONFIG))?
+            }
+            None => Settings::default(),
+        };
+        if !self.envs.is_empty() {
+            settings.envs = self
+                .envs
+                .iter()
+                .map(|e| parse_env_arg(e))
+                .collect::<Result<_>>()?;
+            if let Some(b) = &settings.baseline
+                && !settings.envs.iter().any(|(n, _)| n == b)
+            {
+                settings.baseline = None;
+            }
+        }
+        Ok(settings)
+    }
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("confdrift: error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+fn style_for(to_terminal: bool) -> Style {
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Style {
+        color,
+        width: if to_terminal { None } else { Some(100) },
+    }
+}
+
+fn execute(cli: Cli) -> Result<i32> {
+    let key = FingerprintKey::from_env();
+    match cli.command {
+        Command::Audit {
+            envs,
+            baseline,
+            format,
+            output,
+            fail_on,
+            allow_partial,
+        } => {
+            let mut settings = envs.settings()?;
+            if baseline.is_some() {
+                settings.baseline = baseline;
+            }
+            let audit = app::audit(&settings, &key)?;
+            let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+            let mut buf = Vec::new();
+            report::render(&audit.report, format.into(), style_for(to_terminal), &mut buf)
+                .map_err(|e| Error::io("<report>", e))?;
+            emit(output.as_deref(), &buf)?;
+            Ok(report::exit_code(&audit.report, fail_on.into(), allow_partial))
+        }
+        Command::Diff { pair, envs } => {
+            let mut settings = envs.settings()?;
+            let names = settings.env_names();
+            let (a, b) = match pair.as_slice() {
+                [a, b] => (a.clone(), b.clone()),
+                [] if names.len() == 2 => (names[0].clone(), names[1].clone()),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "diff needs two environments: confdrift diff ENV_A ENV_B (configured: {})",
+                        names.join(", ")
+                    )));
+                }
+            };
+            let mut chosen = Vec::new();
+            for n in [&a, &b] {
+                let Some(found) = settings.envs.iter().find(|(name, _)| name == n) else {
+                    return Err(Error::Usage(format!(
+                        "unknown environment {n} (configured: {})",
+                        names.join(", ")
+                    )));
+                };
+                chosen.push(found.clone());
+            }
+            settings.envs = chosen;
+            settings.baseline = Some(a);
+            let audit = app::audit(&settings, &key)?;
+            let mut buf = Vec::new();
+            report::diff::render(&audit.report, style_for(std::io::stdout().is_terminal()), &mut buf)
+                .map_err(|e| Error::io("<diff>", e))?;
+            emit(None, &buf)?;
+            Ok(if audit.report.complete() { exit::OK } else { exit::INCOMPLETE })
+        }
+        Command::Snapshot { envs, output } => {
+            let settings = envs.settings()?;
+            let [(name, source)] = settings.envs.as_slice() else {
+                return Err(Error::Usage(format!(
+                    "snapshot takes exactly one environment (--env NAME=SOURCE); got {}",
+                    settings.envs.len()
+                )));
+            };
+            if !key.stable {
+                eprintln!(
+                    "confdrift: warning: {} is not set; the snapshot's Secret fingerprints use a \
+                     one-off key and cannot be compared with other runs",
+                    crate::fingerprint::KEY_ENV
+                );
+            }
+            let text = app::snapshot(name, source, &key)?;
+            app::write_atomic(&output, text.as_bytes())?;
+            eprintln!("confdrift: wrote snapshot of {name} to {}", output.display());
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// Writes to the output file, or stdout; a closed pipe (`| head`) is not an error.
+fn emit(output: Option<&Path>, buf: &[u8]) -> Result<()> {
+    match output {
+        Some(path) => app::write_atomic(path, buf),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(buf).and_then(|_| stdout.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Error::io("<stdout>", e)),
+                Ok(()) => Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `confdrift.yaml`: names the environments once, so that the gate, the
+//! nightly job and a person all mean the same thing by "prod".
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::collect::Source;
+use crate::error::{Error, Result};
+use crate::normalize::DEFAULT_FLAG_PATTERNS;
+
+pub const DEFAULT_CONFIG: &str = "confdrift.yaml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    baseline: Option<String>,
+    #[serde(default)]
+    environments: IndexMap<String, EnvConfig>,
+    #[serde(default)]
+    flags: Option<FlagsConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvConfig {
+    #[serde(default)]
+    files: Option<Vec<PathBuf>>,
+    #[serde(default)]
+    context: Option<String>,
+    #[serde(default)]
+    namespaces: Option<Vec<String>>,
+    #[serde(default)]
+    selector: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlagsConfig {
+    /// Env var name globs that are feature flags (replace the defaults).
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    /// ConfigMap name globs whose data keys are flags.
+    #[serde(default)]
+    configmaps: Option<Vec<String>>,
+}
+
+/// Everything a run needs to know, however it was given.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub envs: Vec<(String, Source)>,
+    pub baseline: Option<String>,
+    pub flag_patterns: Vec<String>,
+    pub flag_configmaps: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            envs: Vec::new(),
+            baseline: None,
+            flag_patterns: DEFAULT_FLAG_PATTERNS.iter().map(|s| s.to_string()).collect(),
+            flag_configmaps: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads a config file; relative paths in it are relative to the file.
+    pub fn load(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| {
+            let loc = e
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            let msg = e.to_string();
+            let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg).to_string();
+            Error::Usage(format!(
+                "{}{loc}: {msg} (valid fields: baseline, environments, flags; per environment: files, context, namespaces, selector)",
+                path.display()
+            ))
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut settings = Settings {
+            baseline: file.baseline,
+            ..Settings::default()
+        };
+        for (name, env) in file.environments {
+            let source = match (env.files, env.context) {
+                (Some(files), None) => {
+                    if env.namespaces.is_some() || env.selector.is_some() {
+                        return Err(Error::Usage(format!(
+                            "{}: environment {name}: namespaces and selector apply to live sources (context), not to files",
+                            path.display()
+                        )));
+                    }
+                    Source::Files(files.into_iter().map(|f| dir.join(f)).collect())
+                }
+                (None, Some(context)) => Source::Kube {
+                    context: Some(context),
+                    namespaces: env.namespaces.unwrap_or_default(),
+                    selector: env.selector,
+                },
+                (Some(_), Some(_)) => {
+                    return Err(Error::Usage(format!(
+                        "{}: environment {name} has both files and context; give one",
+                        path.display()
+                    )));
+                }
+                (None, None) => {
+                    return Err(Error::Usage(format!(
+                        "{}: environment {name} needs `files: [...]` or `context: NAME`",
+                        path.display()
+                    )));
+                }
+            };
+            settings.envs.push((name, source));
+        }
+        if let Some(flags) = file.flags {
+            if let Some(env) = flags.env {
+                settings.flag_patterns = env;
+            }
+            if let Some(cms) = flags.configmaps {
+                settings.flag_configmaps = cms;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The baseline: as configured, else the last environment listed.
+    pub fn baseline(&self) -> Result<String> {
+        match &self.baseline {
+            Some(b) if self.envs.iter().any(|(n, _)| n == b) => Ok(b.clone()),
+            Some(b) => Err(Error::Usage(format!(
+                "baseline {b} is not one of the environments ({})",
+                self.env_names().join(", ")
+            ))),
+            None => self
+                .envs
+                .last()
+                .map(|(n, _)| n.clone())
+                .ok_or_else(|| Error::Usage("no environments given".into())),
+        }
+    }
+
+    pub fn env_names(&self) -> Vec<String> {
+        self.envs.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// Parses `NAME=SOURCE` of `--env`.
+pub fn parse_env_arg(arg: &str) -> Result<(String, Source)> {
+    let (name, source) = arg.split_once('=').ok_or_else(|| {
+        Error::Usage(format!(
+            "--env {arg}: expected NAME=SOURCE, e.g. --env prod=dumps/prod.yaml or --env prod=kube:gke-prod/shop"
+        ))
+    })?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(Error::Usage(format!(
+            "--env {arg}: environment name {name:?} must be letters, digits, '-', '_' or '.'"
+        )));
+    }
+    Ok((name.to_string(), Source::parse(source)?))
+}

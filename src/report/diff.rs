@@ -1,0 +1,94 @@
+//! The 2 AM view of `confdrift diff A B`: only what differs, grouped by
+//! workload and container, both values with where they come from, and
+//! unified line diffs of config files.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::{Report, Style, is_cross_env, key_label, location};
+use crate::model::Finding;
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    let (a, b) = match report.envs.as_slice() {
+        [a, b] => (a.as_str(), b.as_str()),
+        _ => ("", ""),
+    };
+    let cross: Vec<&Finding> = report.findings.iter().filter(|f| is_cross_env(f)).collect();
+    writeln!(out, "confdrift diff {a} {b}: {} difference(s)", cross.len())?;
+    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in &cross {
+        groups.entry(location(f)).or_default().push(f);
+    }
+    let width = report.envs.iter().map(|e| e.chars().count()).max().unwrap_or(0);
+    for (loc, findings) in groups {
+        writeln!(out)?;
+        writeln!(out, "{}", bold(&loc, style.color))?;
+        for f in findings {
+            if f.key.is_none() {
+                writeln!(out, "  {}", f.message)?;
+                continue;
+            }
+            writeln!(out, "  {}", key_label(f))?;
+            match &f.diff {
+                Some(diff) => {
+                    for env in [a, b] {
+                        if let Some(src) = f.sources.get(env) {
+                            writeln!(out, "    {env:<width$}  from {src}")?;
+                        }
+                    }
+                    for line in diff.lines() {
+                        writeln!(out, "    {}", paint(line, style.color))?;
+                    }
+                }
+                None => {
+                    for env in [a, b] {
+                        match f.values.get(env).cloned().flatten() {
+                            Some(v) => {
+                                let src = f.sources.get(env).map(String::as_str).unwrap_or("");
+                                writeln!(out, "    {env:<width$}  {v}    ({src})")?;
+                            }
+                            None => writeln!(out, "    {env:<width$}  (not set)")?,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let single: Vec<&Finding> = report.findings.iter().filter(|f| !is_cross_env(f)).collect();
+    if !single.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", bold("In one environment", style.color))?;
+        for f in single {
+            writeln!(out, "  {} {}: {}", f.severity, f.code, f.message)?;
+        }
+    }
+    for e in &report.environments {
+        for p in &e.problems {
+            writeln!(out, "{}: {} {}: {}", e.name, p.severity, p.location, p.message)?;
+        }
+    }
+    Ok(())
+}
+
+fn bold(s: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[1m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn paint(line: &str, color: bool) -> String {
+    if !color {
+        return line.to_string();
+    }
+    if line.starts_with('+') && !line.starts_with("+++") {
+        format!("\x1b[32m{line}\x1b[0m")
+    } else if line.starts_with('-') && !line.starts_with("---") {
+        format!("\x1b[31m{line}\x1b[0m")
+    } else if line.starts_with("@@") {
+        format!("\x1b[36m{line}\x1b[0m")
+    } else {
+        line.to_string()
+    }
+}
