@@ -211,7 +211,10 @@ fn split_json<'a>(text: &'a str, path: &str) -> Result<Vec<Document<'a>>> {
             Some(Err(e)) => {
                 return Err(Error::input(
                     format!("{path}:{}:{}", e.line(), e.column()),
-                    format!("invalid JSON: {}", strip_location(&e.to_string())),
+                    format!(
+                        "invalid JSON: {}",
+                        strip_location(&e.to_string(), e.line(), e.column())
+                    ),
                 ));
             }
         }
@@ -268,34 +271,54 @@ impl DocError {
         DocError {
             line,
             column,
-            message: sanitize(&strip_location(&e.to_string())),
+            message: sanitize(&strip_location(&e.to_string(), line, column)),
         }
     }
     fn json(e: &serde_json::Error) -> Self {
         DocError {
             line: e.line().max(1),
             column: e.column().max(1),
-            message: sanitize(&strip_location(&e.to_string())),
+            message: sanitize(&strip_location(&e.to_string(), e.line(), e.column())),
         }
     }
     fn into_error(self, doc: &Document<'_>, path: &str, what: &str) -> Error {
-        // Lines of a JSON document are counted from its first line already
-        // relative to the document slice, like YAML's.
+        // Lines are counted from the document's first line; the user needs
+        // them counted from the file's.
         let line = doc.line + self.line - 1;
         Error::input(
             format!("{path}:{line}:{}", self.column),
-            format!("{what}{}", self.message),
+            format!("{what}{}", shift_lines(&self.message, doc.line - 1)),
         )
     }
 }
 
-/// serde's messages end in " at line X column Y"; we print the location
-/// ourselves, relative to the whole file.
-fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+/// serde's messages end in " at line X column Y" for the error position;
+/// we print that ourselves, relative to the whole file. Other positions in
+/// the message (where a quoted scalar started) are kept.
+fn strip_location(msg: &str, line: usize, column: usize) -> String {
+    let suffix = format!(" at line {line} column {column}");
+    msg.strip_suffix(&suffix).unwrap_or(msg).to_string()
+}
+
+/// Rewrites "at line N" inside a message to count from the file's start.
+fn shift_lines(msg: &str, offset: usize) -> String {
+    if offset == 0 {
+        return msg.to_string();
     }
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("at line ") {
+        let (head, tail) = rest.split_at(i + "at line ".len());
+        out.push_str(head);
+        let digits: String = tail.chars().take_while(|c| c.is_ascii_digit()).collect();
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+        rest = &tail[digits.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Removes the offending value from serde's "invalid type/value" messages,
@@ -511,9 +534,9 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         return Ok(());
     }
     if kind.is_empty() {
-        return Err(ctx.error(
-            "document",
-            "has no `kind`; every Kubernetes object needs `apiVersion` and `kind`",
+        return Err(Error::input(
+            format!("{}:{}", ctx.path, ctx.line),
+            "document has no `kind`; every Kubernetes object needs `apiVersion` and `kind`",
         ));
     }
     if !is_known_kind(&kind) {
@@ -788,6 +811,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("f.json:3:"), "{err}");
+    }
+
+    #[test]
+    fn positions_inside_messages_count_from_the_file_start() {
+        let text = "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n  K: \"open\n  L: x\n";
+        let err = parse(text).unwrap_err().to_string();
+        // The quoted scalar opened on line 7 runs to the end of the file.
+        assert!(err.starts_with("f.yaml:9:"), "{err}");
+        assert!(err.contains("end of stream at line 9"), "{err}");
     }
 
     #[test]
