@@ -4,13 +4,13 @@
 
 use std::io::Write;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::{Report, Style, is_cross_env, key_label, location};
 use crate::model::Severity;
 
 /// Values longer than this are cut in the table (the JSON has them whole).
-const MAX_VALUE: usize = 28;
+const MAX_VALUE: usize = 24;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
@@ -26,54 +26,72 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     if cross.is_empty() {
         writeln!(out, "No drift between environments.")?;
     } else {
+        let mut header = vec!["SEV".to_string(), "KEY".to_string()];
+        header.extend(report.envs.iter().map(|e| {
+            if *e == report.baseline {
+                format!("{e}*")
+            } else {
+                e.clone()
+            }
+        }));
+        header.push("FROM".to_string());
+        // Rows as text first, so the widths can be fitted to the terminal.
+        let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>)> = Vec::new();
+        let mut last_location = String::new();
+        for f in &cross {
+            let loc = location(f);
+            if loc != last_location {
+                let mut heading = vec![String::new(), loc.clone()];
+                heading.extend(report.envs.iter().map(|_| String::new()));
+                heading.push(String::new());
+                rows.push((None, heading, vec![]));
+                last_location = loc;
+            }
+            let mut cells = vec![severity_label(f.severity).to_string(), format!("  {}", key_label(f))];
+            let mut changed = Vec::new();
+            for env in &report.envs {
+                cells.push(match f.values.get(env).cloned().flatten() {
+                    None => "—".to_string(),
+                    Some(v) => cut(&v),
+                });
+                changed.push(env != &report.baseline && differs_from_baseline(f, env, &report.baseline));
+            }
+            cells.push(sources(f, &report.envs));
+            rows.push((Some(f.severity), cells, changed));
+        }
+        let widths = fit_widths(&header, rows.iter().map(|r| &r.1), style.width.unwrap_or(terminal_width()));
         let mut table = Table::new();
         table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if let Some(w) = style.width {
-            table.set_width(w);
-        }
+            .load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled);
         if style.color {
             table.enforce_styling();
         } else {
             table.force_no_tty();
         }
-        let mut header = vec![Cell::new("SEV"), Cell::new("WHERE"), Cell::new("KEY")];
-        header.extend(report.envs.iter().map(|e| {
-            if *e == report.baseline {
-                Cell::new(format!("{e}*"))
-            } else {
-                Cell::new(e)
-            }
-        }));
-        header.push(Cell::new("FROM"));
-        table.set_header(header);
-        let mut last_location = String::new();
-        for f in &cross {
-            let loc = location(f);
-            let shown_loc = if loc == last_location {
-                String::new()
-            } else {
-                loc.clone()
-            };
-            last_location = loc;
-            let mut row = vec![
-                severity_cell(f.severity, style.color),
-                Cell::new(shown_loc),
-                Cell::new(key_label(f)),
-            ];
-            for env in &report.envs {
-                let text = match f.values.get(env).cloned().flatten() {
-                    None => "—".to_string(),
-                    Some(v) => cut(&v),
-                };
-                let mut cell = Cell::new(text);
-                if style.color && env != &report.baseline && differs_from_baseline(f, env, &report.baseline) {
-                    cell = cell.fg(Color::Yellow);
+        table.set_header(
+            header
+                .iter()
+                .zip(&widths)
+                .map(|(h, w)| Cell::new(fit(h, *w)))
+                .collect::<Vec<_>>(),
+        );
+        for (sev, cells, changed) in rows {
+            let mut row = Vec::new();
+            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                let mut cell = Cell::new(fit(c, *w));
+                if style.color {
+                    match (i, sev) {
+                        (0, Some(s)) => cell = cell.fg(severity_color(s)),
+                        (1, None) => cell = cell.add_attribute(Attribute::Bold),
+                        (i, Some(_)) if i >= 2 && changed.get(i - 2) == Some(&true) => {
+                            cell = cell.fg(Color::Yellow)
+                        }
+                        _ => {}
+                    }
                 }
                 row.push(cell);
             }
-            row.push(Cell::new(sources(f, &report.envs)));
             table.add_row(row);
         }
         writeln!(out, "{table}")?;
@@ -156,20 +174,76 @@ fn differs_from_baseline(f: &crate::model::Finding, env: &str, baseline: &str) -
     f.values.get(env) != f.values.get(baseline)
 }
 
-fn severity_cell(sev: Severity, color: bool) -> Cell {
-    let cell = Cell::new(match sev {
+fn severity_label(sev: Severity) -> &'static str {
+    match sev {
         Severity::Critical => "CRIT",
         Severity::Warning => "WARN",
         Severity::Info => "info",
-    });
-    if !color {
-        return cell;
     }
+}
+
+fn severity_color(sev: Severity) -> Color {
     match sev {
-        Severity::Critical => cell.fg(Color::Red),
-        Severity::Warning => cell.fg(Color::Yellow),
-        Severity::Info => cell.fg(Color::Blue),
+        Severity::Critical => Color::Red,
+        Severity::Warning => Color::Yellow,
+        Severity::Info => Color::Blue,
     }
+}
+
+fn terminal_width() -> u16 {
+    // comfy-table asks the terminal only when it renders; ask it the same way.
+    let probe = Table::new();
+    probe.width().unwrap_or(100).max(60)
+}
+
+/// Column widths that fit `total` columns: the widest column gives way first,
+/// down to a minimum, so short columns (severity, numbers) stay whole.
+fn fit_widths<'a>(header: &[String], rows: impl Iterator<Item = &'a Vec<String>>, total: u16) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            let longest = c.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            *w = (*w).max(longest);
+        }
+    }
+    // Each column has one space of padding on either side.
+    let budget = (total as usize).saturating_sub(2 * widths.len());
+    // The key column is what a reader scans: it gives way last.
+    let mins: Vec<usize> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match i {
+            0 => *w,
+            1 => (*w).min(32),
+            _ => (*w).min(10),
+        })
+        .collect();
+    while widths.iter().sum::<usize>() > budget {
+        let Some(i) = (0..widths.len())
+            .filter(|i| widths[*i] > mins[*i])
+            .max_by_key(|i| (widths[*i] - mins[*i], std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    widths
+}
+
+/// Cuts every line of a cell to `width` characters.
+fn fit(text: &str, width: usize) -> String {
+    text.lines()
+        .map(|l| {
+            if l.chars().count() > width {
+                let mut s: String = l.chars().take(width.saturating_sub(1)).collect();
+                s.push('…');
+                s
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn paint(text: String, sev: Severity, color: bool) -> String {
@@ -199,6 +273,9 @@ fn paint_diff_line(line: &str, color: bool) -> String {
 
 /// One line, at most [`MAX_VALUE`] characters.
 pub fn cut(v: &str) -> String {
+    if v.starts_with("<unresolved") {
+        return "<unresolved>".into();
+    }
     let lines = v.trim_end().lines().count();
     if lines > 1 {
         return format!("({lines} lines)");
