@@ -41,11 +41,17 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     }
                 }
                 None => {
+                    let vw = [a, b]
+                        .iter()
+                        .filter_map(|e| f.values.get(*e).cloned().flatten())
+                        .map(|v| v.chars().count())
+                        .max()
+                        .unwrap_or(0);
                     for env in [a, b] {
                         match f.values.get(env).cloned().flatten() {
                             Some(v) => {
                                 let src = f.sources.get(env).map(String::as_str).unwrap_or("");
-                                writeln!(out, "    {env:<width$}  {v}    ({src})")?;
+                                writeln!(out, "    {env:<width$}  {v:<vw$}  ({src})")?;
                             }
                             None => writeln!(out, "    {env:<width$}  (not set)")?,
                         }
