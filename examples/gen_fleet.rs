@@ -90,7 +90,9 @@ fn main() {
         let is_last = ei == a.envs - 1;
         let dir = a.out.join(env);
         std::fs::create_dir_all(&dir).expect("create output dir");
-        let mut pods = String::from("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},\"items\":[\n");
+        let mut pods = String::from(
+            "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},\"items\":[\n",
+        );
         let mut workloads = pods.clone();
         let mut configmaps = pods.clone();
         let mut secrets = pods.clone();
@@ -115,7 +117,10 @@ fn main() {
                     let _ = write!(cm_data, "\"VAR_{k}\":\"{value}\",");
                 } else if k % 10 == 1 {
                     let flag = if drift { "false" } else { "true" };
-                    let _ = write!(env_json, "{{\"name\":\"FEATURE_{k}\",\"value\":\"{flag}\"}},");
+                    let _ = write!(
+                        env_json,
+                        "{{\"name\":\"FEATURE_{k}\",\"value\":\"{flag}\"}},"
+                    );
                 } else {
                     let _ = write!(env_json, "{{\"name\":\"VAR_{k}\",\"value\":\"{value}\"}},");
                 }

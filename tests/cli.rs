@@ -50,7 +50,8 @@ fn invalid_yaml_exits_2_naming_file_line_and_environment() {
         .args(two("bad/invalid-yaml.yaml", "canary/prod.yaml")));
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("testdata/bad/invalid-yaml.yaml:9:1: invalid YAML"),
+        r.stderr
+            .contains("testdata/bad/invalid-yaml.yaml:9:1: invalid YAML"),
         "{}",
         r.stderr
     );
@@ -88,9 +89,12 @@ fn every_bad_input_is_a_clear_error_or_a_reported_problem_never_a_panic() {
 
 #[test]
 fn missing_source_path_is_a_usage_error() {
-    let r = run(confdrift()
-        .arg("audit")
-        .args(["--env", "a=does/not/exist.yaml", "--env", "b=also/missing"]));
+    let r = run(confdrift().arg("audit").args([
+        "--env",
+        "a=does/not/exist.yaml",
+        "--env",
+        "b=also/missing",
+    ]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("does/not/exist.yaml"), "{}", r.stderr);
 }
@@ -167,7 +171,11 @@ fn snapshot_without_the_same_key_cannot_compare_secrets_and_says_so() {
         .arg(format!("prod={}", snap.display()))
         .args(["--format", "json"]));
     assert_eq!(r.code, 3, "an incomplete view must not pass: {}", r.stdout);
-    assert!(r.stdout.contains("fingerprint-key-mismatch"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("fingerprint-key-mismatch"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("CONFDRIFT_FINGERPRINT_KEY"));
     // --allow-partial lets it through, exit decided by findings.
     let r = run(confdrift()
@@ -192,7 +200,11 @@ fn snapshot_without_a_key_warns_that_it_cannot_be_compared_later() {
         .arg("--output")
         .arg(&snap));
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("CONFDRIFT_FINGERPRINT_KEY is not set"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("CONFDRIFT_FINGERPRINT_KEY is not set"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 use common::*;
 
 fn audit_json(args: &[&str]) -> serde_json::Value {
-    let r = run(confdrift()
-        .arg("audit")
-        .args(args)
-        .args(["--format", "json", "--fail-on", "never"]));
+    let r =
+        run(confdrift()
+            .arg("audit")
+            .args(args)
+            .args(["--format", "json", "--fail-on", "never"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).expect("valid JSON")
 }
@@ -24,7 +25,11 @@ fn deltas(report: &serde_json::Value) -> BTreeSet<(String, String, String, Strin
         .iter()
         .filter(|f| f["environment"].is_null())
         .map(|f| {
-            let place = match (f["workload"].as_str(), f["container"].as_str(), f["configmap"].as_str()) {
+            let place = match (
+                f["workload"].as_str(),
+                f["container"].as_str(),
+                f["configmap"].as_str(),
+            ) {
                 (Some(w), Some(c), _) => format!("{w}/{c}"),
                 (Some(w), None, _) => w.to_string(),
                 (None, _, Some(cm)) => format!("configmap/{cm}"),
@@ -55,16 +60,56 @@ fn demo_reports_every_seeded_drift_and_nothing_else() {
         ("checkout/server", "env", "DB_POOL_SIZE", "value-differs"),
         ("checkout/server", "env", "TIMEOUT_MS", "value-differs"),
         ("cart/cart", "env", "CART_CACHE_TTL", "value-differs"),
-        ("checkout/server", "flag", "FEATURE_EXPRESS_CHECKOUT", "value-differs"),
+        (
+            "checkout/server",
+            "flag",
+            "FEATURE_EXPRESS_CHECKOUT",
+            "value-differs",
+        ),
         ("payments/server", "env", "API_KEY", "value-differs"),
-        ("checkout/server", "file", "/etc/checkout/application.yaml", "value-differs"),
+        (
+            "checkout/server",
+            "file",
+            "/etc/checkout/application.yaml",
+            "value-differs",
+        ),
         ("frontend/web", "env", "CDN_URL", "value-unresolved"),
-        ("frontend/web", "file", "/etc/flagd/flags.json", "value-differs"),
-        ("configmap/shop-config", "configmap", "DB_POOL_SIZE", "value-differs"),
-        ("configmap/cart-config", "configmap", "CACHE_TTL", "value-differs"),
-        ("configmap/checkout-config", "configmap", "application.yaml", "value-differs"),
-        ("configmap/flagd-config", "configmap", "flags.json", "value-differs"),
-        ("configmap/flagd-config", "flag", "new-search", "value-differs"),
+        (
+            "frontend/web",
+            "file",
+            "/etc/flagd/flags.json",
+            "value-differs",
+        ),
+        (
+            "configmap/shop-config",
+            "configmap",
+            "DB_POOL_SIZE",
+            "value-differs",
+        ),
+        (
+            "configmap/cart-config",
+            "configmap",
+            "CACHE_TTL",
+            "value-differs",
+        ),
+        (
+            "configmap/checkout-config",
+            "configmap",
+            "application.yaml",
+            "value-differs",
+        ),
+        (
+            "configmap/flagd-config",
+            "configmap",
+            "flags.json",
+            "value-differs",
+        ),
+        (
+            "configmap/flagd-config",
+            "flag",
+            "new-search",
+            "value-differs",
+        ),
         ("configmap/frontend-config", "", "", "configmap-missing"),
     ]);
     assert_eq!(deltas(&report), expected);
@@ -91,7 +136,10 @@ fn demo_reports_every_seeded_drift_and_nothing_else() {
         .unwrap();
     assert_eq!(pool["values"]["prod"], "5");
     assert_eq!(pool["values"]["staging"], "20");
-    assert_eq!(pool["sources"]["prod"], "ConfigMap shop-config/DB_POOL_SIZE");
+    assert_eq!(
+        pool["sources"]["prod"],
+        "ConfigMap shop-config/DB_POOL_SIZE"
+    );
     // Dev and staging share the non-prod API key; prod has its own.
     let api = report["findings"]
         .as_array()
@@ -124,11 +172,26 @@ fn kustomize_overlays_report_exactly_their_deltas() {
     // testdata/kustomize/EXPECTED.md; the generated ConfigMap names carry
     // different hash suffixes and still line up.
     let expected = set(&[
-        ("frontend/server", "env", "FRONTEND_MESSAGE", "value-differs"),
+        (
+            "frontend/server",
+            "env",
+            "FRONTEND_MESSAGE",
+            "value-differs",
+        ),
         ("frontend/server", "env", "LOG_LEVEL", "value-differs"),
-        ("checkoutservice/server", "env", "COLLECTOR_SERVICE_ADDR", "key-missing"),
+        (
+            "checkoutservice/server",
+            "env",
+            "COLLECTOR_SERVICE_ADDR",
+            "key-missing",
+        ),
         ("loadgenerator", "", "", "workload-missing"),
-        ("configmap/app-config", "configmap", "LOG_LEVEL", "value-differs"),
+        (
+            "configmap/app-config",
+            "configmap",
+            "LOG_LEVEL",
+            "value-differs",
+        ),
     ]);
     assert_eq!(deltas(&report), expected);
     assert_eq!(report["summary"]["critical"], 0);
@@ -172,7 +235,11 @@ fn demo_output(args: &[&str]) -> String {
 
 #[test]
 fn demo_table_snapshot() {
-    insta::assert_snapshot!(demo_output(&["audit", "--config", "testdata/demo/confdrift.yaml"]));
+    insta::assert_snapshot!(demo_output(&[
+        "audit",
+        "--config",
+        "testdata/demo/confdrift.yaml"
+    ]));
 }
 
 #[test]
@@ -211,14 +278,23 @@ fn demo_diff_snapshot() {
 #[test]
 fn table_fits_a_100_column_terminal() {
     let out = demo_output(&["audit", "--config", "testdata/demo/confdrift.yaml"]);
-    let table: Vec<&str> = out.lines().take_while(|l| !l.starts_with("Line differences")).collect();
+    let table: Vec<&str> = out
+        .lines()
+        .take_while(|l| !l.starts_with("Line differences"))
+        .collect();
     for line in table {
-        assert!(line.chars().count() <= 100, "{} columns: {line}", line.chars().count());
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
     }
 }
 
 #[test]
 fn no_colour_escape_codes_when_not_a_terminal() {
-    let r = run(confdrift().args(["audit", "--config", "testdata/demo/confdrift.yaml"]).env_remove("NO_COLOR"));
+    let r = run(confdrift()
+        .args(["audit", "--config", "testdata/demo/confdrift.yaml"])
+        .env_remove("NO_COLOR"));
     assert!(!r.stdout.contains('\u{1b}'), "escape codes in piped output");
 }

@@ -7,7 +7,7 @@ use crate::collect::manifest::{self, Format, Parsed};
 use crate::collect::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
-use crate::model::{Collected, Problem, Severity};
+use crate::model::{Collected, Object, Problem, Severity};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
@@ -23,6 +23,9 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
         ..Collected::default()
     };
     let mut files = Vec::new();
+    // Files named on their own are expected to hold something; files found
+    // in a directory may hold only Services and the like.
+    let mut explicit = Vec::new();
     let mut ignored = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| {
@@ -32,9 +35,12 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
             )
         })?;
         if meta.is_dir() {
+            let before = files.len();
             walk(path, &mut files, &mut ignored)?;
+            explicit.extend(std::iter::repeat_n(false, files.len() - before));
         } else {
             files.push(path.clone());
+            explicit.push(true);
         }
     }
     if !ignored.is_empty() {
@@ -62,8 +68,22 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
         ));
     }
     let mut finished_pods = 0;
-    for file in &files {
-        read_file(file, key, &mut collected, &mut finished_pods)?;
+    for (file, explicit) in files.iter().zip(explicit) {
+        read_file(file, explicit, key, &mut collected, &mut finished_pods)?;
+    }
+    let has_workloads = collected
+        .objects
+        .iter()
+        .any(|o| matches!(o, Object::Pod { .. } | Object::Workload { .. }));
+    if !has_workloads {
+        collected.problems.push(Problem {
+            code: "no-workloads".into(),
+            severity: Severity::Warning,
+            incomplete: false,
+            location: collected.source.clone(),
+            message: "no Pods or workloads found in this environment; is this the right source?"
+                .into(),
+        });
     }
     collected.files = files.len();
     if finished_pods > 0 {
@@ -111,6 +131,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Res
 
 fn read_file(
     path: &Path,
+    explicit: bool,
     key: &FingerprintKey,
     collected: &mut Collected,
     finished_pods: &mut usize,
@@ -119,7 +140,13 @@ fn read_file(
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         Error::input(
-            format!("{shown}:{}", 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count()),
+            format!(
+                "{shown}:{}",
+                1 + bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+            ),
             format!(
                 "not valid UTF-8 (byte {}); Kubernetes manifests are UTF-8 text",
                 e.valid_up_to()
@@ -140,7 +167,7 @@ fn read_file(
             had_snapshot = true;
         }
     }
-    if parsed.objects.is_empty() && !had_snapshot && !docs.is_empty() {
+    if explicit && parsed.objects.is_empty() && !had_snapshot && !docs.is_empty() {
         let found = if parsed.skipped_kinds.is_empty() {
             "no objects".to_string()
         } else {

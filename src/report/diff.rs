@@ -19,7 +19,12 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     for f in &cross {
         groups.entry(location(f)).or_default().push(f);
     }
-    let width = report.envs.iter().map(|e| e.chars().count()).max().unwrap_or(0);
+    let width = report
+        .envs
+        .iter()
+        .map(|e| e.chars().count())
+        .max()
+        .unwrap_or(0);
     for (loc, findings) in groups {
         writeln!(out)?;
         writeln!(out, "{}", bold(&loc, style.color))?;
@@ -60,7 +65,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             }
         }
     }
-    let single: Vec<&Finding> = report.findings.iter().filter(|f| !is_cross_env(f)).collect();
+    let single: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| !is_cross_env(f))
+        .collect();
     if !single.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", bold("In one environment", style.color))?;
@@ -70,7 +79,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     }
     for e in &report.environments {
         for p in &e.problems {
-            writeln!(out, "{}: {} {}: {}", e.name, p.severity, p.location, p.message)?;
+            writeln!(
+                out,
+                "{}: {} {}: {}",
+                e.name, p.severity, p.location, p.message
+            )?;
         }
     }
     Ok(())

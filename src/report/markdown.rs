@@ -63,17 +63,31 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
 
-    let single: Vec<_> = report.findings.iter().filter(|f| !is_cross_env(f)).collect();
+    let single: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| !is_cross_env(f))
+        .collect();
     if !single.is_empty() {
         writeln!(out)?;
         writeln!(out, "### In one environment")?;
         writeln!(out)?;
         for f in single {
-            writeln!(out, "- **{}** `{}`: {}", f.severity, f.code, escape(&f.message))?;
+            writeln!(
+                out,
+                "- **{}** `{}`: {}",
+                f.severity,
+                f.code,
+                escape(&f.message)
+            )?;
         }
     }
 
-    let diffs: Vec<_> = report.findings.iter().filter(|f| f.diff.is_some()).collect();
+    let diffs: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.diff.is_some())
+        .collect();
     if !diffs.is_empty() {
         writeln!(out)?;
         for f in diffs {
@@ -82,7 +96,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 "<details><summary>{} {}</summary>\n\n```diff\n{}```\n\n</details>",
                 escape(&location(f)),
                 escape(&key_label(f)),
-                f.diff.as_deref().unwrap_or("").replace("```", "`\u{200b}``")
+                f.diff
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace("```", "`\u{200b}``")
             )?;
         }
     }
@@ -90,7 +107,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "### Environments")?;
     writeln!(out)?;
-    writeln!(out, "| Environment | Complete | Workloads | Containers | Keys | Unresolved | Source |")?;
+    writeln!(
+        out,
+        "| Environment | Complete | Workloads | Containers | Keys | Unresolved | Source |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for e in &report.environments {
         writeln!(

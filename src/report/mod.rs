@@ -154,7 +154,12 @@ impl Default for Style {
     }
 }
 
-pub fn render(report: &Report, format: Format, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    style: Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         Format::Table => table::render(report, style, out),
         Format::Json => json::render(report, out),

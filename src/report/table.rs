@@ -47,19 +47,28 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 rows.push((None, heading, vec![]));
                 last_location = loc;
             }
-            let mut cells = vec![severity_label(f.severity).to_string(), format!("  {}", key_label(f))];
+            let mut cells = vec![
+                severity_label(f.severity).to_string(),
+                format!("  {}", key_label(f)),
+            ];
             let mut changed = Vec::new();
             for env in &report.envs {
                 cells.push(match f.values.get(env).cloned().flatten() {
                     None => "—".to_string(),
                     Some(v) => cut(&v),
                 });
-                changed.push(env != &report.baseline && differs_from_baseline(f, env, &report.baseline));
+                changed.push(
+                    env != &report.baseline && differs_from_baseline(f, env, &report.baseline),
+                );
             }
             cells.push(sources(f, &report.envs));
             rows.push((Some(f.severity), cells, changed));
         }
-        let widths = fit_widths(&header, rows.iter().map(|r| &r.1), style.width.unwrap_or(terminal_width()));
+        let widths = fit_widths(
+            &header,
+            rows.iter().map(|r| &r.1),
+            style.width.unwrap_or(terminal_width()),
+        );
         let mut table = Table::new();
         table
             .load_style(presets::NOTHING)
@@ -97,7 +106,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         writeln!(out, "{table}")?;
     }
 
-    let diffs: Vec<_> = report.findings.iter().filter(|f| f.diff.is_some()).collect();
+    let diffs: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.diff.is_some())
+        .collect();
     if !diffs.is_empty() {
         writeln!(out)?;
         writeln!(out, "Line differences:")?;
@@ -117,7 +130,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         }
     }
 
-    let single: Vec<_> = report.findings.iter().filter(|f| !is_cross_env(f)).collect();
+    let single: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| !is_cross_env(f))
+        .collect();
     if !single.is_empty() {
         writeln!(out)?;
         writeln!(out, "In one environment:")?;
@@ -147,7 +164,12 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 .iter()
                 .map(|(k, n)| format!("{k} ×{n}"))
                 .collect();
-            writeln!(out, "  {:<10} skipped (not configuration): {}", "", kinds.join(", "))?;
+            writeln!(
+                out,
+                "  {:<10} skipped (not configuration): {}",
+                "",
+                kinds.join(", ")
+            )?;
         }
         for p in &e.problems {
             writeln!(
@@ -198,7 +220,11 @@ fn terminal_width() -> u16 {
 
 /// Column widths that fit `total` columns: the widest column gives way first,
 /// down to a minimum, so short columns (severity, numbers) stay whole.
-fn fit_widths<'a>(header: &[String], rows: impl Iterator<Item = &'a Vec<String>>, total: u16) -> Vec<usize> {
+fn fit_widths<'a>(
+    header: &[String],
+    rows: impl Iterator<Item = &'a Vec<String>>,
+    total: u16,
+) -> Vec<usize> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -301,10 +327,17 @@ fn sources(f: &crate::model::Finding, envs: &[String]) -> String {
     let key = f.key.as_deref().unwrap_or("");
     let all_same = distinct.windows(2).all(|w| w[0] == w[1]);
     if all_same {
-        return distinct.first().map(|s| short_source(s, key)).unwrap_or_default();
+        return distinct
+            .first()
+            .map(|s| short_source(s, key))
+            .unwrap_or_default();
     }
     envs.iter()
-        .filter_map(|e| f.sources.get(e).map(|s| format!("{e}: {}", short_source(s, key))))
+        .filter_map(|e| {
+            f.sources
+                .get(e)
+                .map(|s| format!("{e}: {}", short_source(s, key)))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
