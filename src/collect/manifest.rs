@@ -156,9 +156,12 @@ pub fn split_documents<'a>(text: &'a str, path: &str) -> Result<Vec<Document<'a>
     for (idx, line) in text.split_inclusive('\n').enumerate() {
         let content = line.trim_end_matches(['\n', '\r']);
         let is_start = content.starts_with("---")
-            && content[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t');
-        let is_end = content == "..."
-            || (content.starts_with("...") && content[3..].trim().is_empty());
+            && content[3..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == ' ' || c == '\t');
+        let is_end =
+            content == "..." || (content.starts_with("...") && content[3..].trim().is_empty());
         if is_start || is_end {
             push_yaml_doc(&mut docs, &text[start..offset], start_line);
             if is_start {
@@ -329,11 +332,7 @@ pub(crate) fn sanitize(msg: &str) -> String {
             let rest = &msg[i + marker.len()..];
             let end = rest.find(", expected").unwrap_or(rest.len());
             let what = &rest[..end];
-            let kept = what
-                .split(['`', '"', '\''])
-                .next()
-                .unwrap_or("")
-                .trim_end();
+            let kept = what.split(['`', '"', '\'']).next().unwrap_or("").trim_end();
             return format!("{}{}{}{}", &msg[..i], marker, kept, &rest[end..]);
         }
     }
@@ -370,8 +369,7 @@ fn fallback(
             for (i, item) in items.iter().enumerate() {
                 let item_kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or("");
                 if !is_known_kind(item_kind) {
-                    *out
-                        .skipped_kinds
+                    *out.skipped_kinds
                         .entry(display_kind(item_kind))
                         .or_default() += 1;
                     continue;
@@ -564,9 +562,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 out.finished_pods += 1;
                 return Ok(());
             }
-            let spec = raw
-                .spec
-                .ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
             Object::Pod {
                 metadata: meta,
                 spec: pod_spec(spec, ctx, &what)?,
@@ -582,8 +578,9 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 .collect();
             let mut binary_data = BTreeMap::new();
             for (k, v) in raw.binary_data.unwrap_or_default() {
-                let bytes = decode_base64(v.as_deref().unwrap_or(""))
-                    .map_err(|_| ctx.error(&what, format!("binaryData key {k} is not valid base64")))?;
+                let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
+                    ctx.error(&what, format!("binaryData key {k} is not valid base64"))
+                })?;
                 binary_data.insert(k, sha256_hex(&bytes));
             }
             Object::ConfigMap {
@@ -618,9 +615,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         _ => {
             let workload_kind =
                 WorkloadKind::from_kind(&kind).expect("is_known_kind covers workload kinds");
-            let spec = raw
-                .spec
-                .ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
             let template = if workload_kind == WorkloadKind::CronJob {
                 spec.job_template
                     .and_then(|jt| jt.spec)

@@ -46,7 +46,9 @@ impl Source {
             });
         }
         if spec.is_empty() {
-            return Err(Error::Usage("empty source: give a file, a directory or kube:CONTEXT/NAMESPACE".into()));
+            return Err(Error::Usage(
+                "empty source: give a file, a directory or kube:CONTEXT/NAMESPACE".into(),
+            ));
         }
         Ok(Source::Files(spec.split(',').map(PathBuf::from).collect()))
     }
@@ -114,7 +116,9 @@ pub(crate) fn finish(collected: &mut Collected) {
             severity: Severity::Warning,
             incomplete: false,
             location: collected.source.clone(),
-            message: format!("{d} appears more than once with different content; the first one read was used"),
+            message: format!(
+                "{d} appears more than once with different content; the first one read was used"
+            ),
         });
     }
     collected.problems.sort();

@@ -12,6 +12,9 @@ use similar::TextDiff;
 use crate::model::{Absence, Absent, Comparison, Delta, Inventory, Scope, Subject, Value};
 use crate::normalize::canonical::same;
 
+#[cfg(test)]
+mod tests;
+
 /// Compares environments; `baseline` must be one of them.
 pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
     let envs: Vec<String> = invs.iter().map(|i| i.env.clone()).collect();
@@ -33,7 +36,11 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
         for c in containers {
             let present: Vec<bool> = invs
                 .iter()
-                .map(|i| i.workloads.get(*w).is_some_and(|info| info.containers.contains(c)))
+                .map(|i| {
+                    i.workloads
+                        .get(*w)
+                        .is_some_and(|info| info.containers.contains(c))
+                })
                 .collect();
             if let Some(a) = absence(
                 &envs,
@@ -55,11 +62,19 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
         }
     }
 
-    let base_idx = envs.iter().position(|e| e == baseline).unwrap_or(envs.len() - 1);
+    // An unknown baseline falls back to the last environment; with no
+    // environments there is nothing to diff (and no index to underflow).
+    let base_idx = envs
+        .iter()
+        .position(|e| e == baseline)
+        .unwrap_or(envs.len().saturating_sub(1));
     let subjects: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
     let mut deltas = Vec::new();
     for subject in subjects {
-        let scope_absent: Vec<bool> = invs.iter().map(|i| !scope_present(i, &subject.scope)).collect();
+        let scope_absent: Vec<bool> = invs
+            .iter()
+            .map(|i| !scope_present(i, &subject.scope))
+            .collect();
         let values: Vec<Option<&crate::model::Entry>> =
             invs.iter().map(|i| i.entries.get(subject)).collect();
         let present: Vec<Option<&Value>> = values
@@ -75,7 +90,9 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
             (Some(a), Some(b)) => same(subject.kind, a, b),
             (None, None) => true,
             _ => false,
-        }) && !present.iter().any(|v| matches!(v, Some(Value::Unresolved(_))));
+        }) && !present
+            .iter()
+            .any(|v| matches!(v, Some(Value::Unresolved(_))));
         if all_same {
             continue;
         }

@@ -7,7 +7,10 @@ use crate::model::{ConfigKind, Value};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CompareKey {
     Text(String),
-    Secret { key_id: String, mac: String },
+    Secret {
+        key_id: String,
+        mac: String,
+    },
     FieldRef(String),
     ResourceFieldRef(String),
     Binary(String),
@@ -25,12 +28,24 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 pub fn canonical_text(kind: ConfigKind, raw: &str) -> String {
-    if raw.contains('\n') || raw.contains('\r') {
-        // A file: line endings and trailing blank lines are noise.
-        let unix = raw.replace("\r\n", "\n");
-        return unix.trim_end().to_string();
+    // Line endings and trailing blank lines are noise. Every `\r` before a
+    // line break goes, not just one, so that the result is canonical too.
+    let unix = if raw.contains('\r') {
+        raw.split('\n')
+            .map(|line| line.trim_end_matches('\r'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        raw.to_string()
+    };
+    let body = unix.trim_end();
+    if body.contains('\n') {
+        // A file: leading indentation is content.
+        return body.to_string();
     }
-    let trimmed = raw.trim();
+    // One line (a YAML `|` block of one line ends in a newline): the same
+    // value as without the newline, flag spellings included.
+    let trimmed = body.trim();
     if kind == ConfigKind::Flag
         && let Some(b) = parse_bool(trimmed)
     {

@@ -115,6 +115,9 @@ mod tests {
 
     #[test]
     fn nested_references_are_not_recursive() {
-        assert_eq!(render("$(VAR_$(VAR_A))", &[("VAR_A", "A")]), "$(VAR_$(VAR_A))");
+        assert_eq!(
+            render("$(VAR_$(VAR_A))", &[("VAR_A", "A")]),
+            "$(VAR_$(VAR_A))"
+        );
     }
 }

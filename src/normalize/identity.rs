@@ -73,7 +73,12 @@ pub fn pod_workload(meta: &Meta, owners: &Owners<'_>) -> (String, String) {
                 if let Some((kind, name)) = owner_walk(ns, "Job", &owner.name, owners) {
                     return (kind, name);
                 }
-                if let Some(base) = cronjob_base(&owner.name) {
+                // Guess the CronJob from the Job's name only when the Job
+                // itself was not collected: a Job in the input without an
+                // owner is a workload of its own (a Helm hook `migrate-20250502`).
+                if !owners.is_present(ns, "Job", &owner.name)
+                    && let Some(base) = cronjob_base(&owner.name)
+                {
                     return ("CronJob".into(), base.to_string());
                 }
                 return ("Job".into(), owner.name.clone());
@@ -214,7 +219,11 @@ mod tests {
 
     #[test]
     fn cronjob_pods_are_grouped_under_the_cronjob_without_the_job_object() {
-        let m = meta("backup-28912345-abcde", &[], Some(("Job", "backup-28912345")));
+        let m = meta(
+            "backup-28912345-abcde",
+            &[],
+            Some(("Job", "backup-28912345")),
+        );
         assert_eq!(
             pod_workload(&m, &Owners::new(&[])),
             ("CronJob".into(), "backup".into())
@@ -224,7 +233,11 @@ mod tests {
     #[test]
     fn bare_pods_use_the_name_label_then_app_then_their_name() {
         let o = Owners::new(&[]);
-        let m = meta("x-1", &[("app", "a"), ("app.kubernetes.io/name", "b")], None);
+        let m = meta(
+            "x-1",
+            &[("app", "a"), ("app.kubernetes.io/name", "b")],
+            None,
+        );
         assert_eq!(pod_workload(&m, &o).1, "b");
         let m = meta("x-1", &[("app", "a")], None);
         assert_eq!(pod_workload(&m, &o).1, "a");
@@ -241,7 +254,10 @@ mod tests {
         }];
         let owners = Owners::new(&objects);
         let rs = meta("web-abc", &[], Some(("Deployment", "web")));
-        assert_eq!(template_workload(WorkloadKind::ReplicaSet, &rs, &owners), None);
+        assert_eq!(
+            template_workload(WorkloadKind::ReplicaSet, &rs, &owners),
+            None
+        );
         let orphan_owner = Owners::new(&[]);
         assert_eq!(
             template_workload(WorkloadKind::ReplicaSet, &rs, &orphan_owner),

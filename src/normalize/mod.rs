@@ -11,6 +11,9 @@ pub mod canonical;
 pub mod expand;
 pub mod identity;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -19,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, Meta, Object,
-    PodSpec, Provenance, RefKind, Scope, Subject, Value, WorkloadInfo,
+    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, Meta, Object, PodSpec,
+    Provenance, RefKind, Scope, Subject, Value, WorkloadInfo,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -67,7 +70,10 @@ impl Options {
     }
 
     pub fn with_defaults(key_id: &str) -> Self {
-        let patterns: Vec<String> = DEFAULT_FLAG_PATTERNS.iter().map(|s| s.to_string()).collect();
+        let patterns: Vec<String> = DEFAULT_FLAG_PATTERNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         Options::new(&patterns, &[], key_id).expect("default flag patterns are valid globs")
     }
 
@@ -79,12 +85,11 @@ impl Options {
 fn globs(patterns: &[String], field: &str) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
-        let g = Glob::new(p)
-            .map_err(|e| Error::Usage(format!("{field}: invalid glob {p:?}: {e}")))?;
+        let g =
+            Glob::new(p).map_err(|e| Error::Usage(format!("{field}: invalid glob {p:?}: {e}")))?;
         b.add(g);
     }
-    b.build()
-        .map_err(|e| Error::Usage(format!("{field}: {e}")))
+    b.build().map_err(|e| Error::Usage(format!("{field}: {e}")))
 }
 
 /// Normalizes one environment.
@@ -210,9 +215,12 @@ impl Group<'_> {
     }
 }
 
+/// A ConfigMap's `data` and `binaryData` (by SHA-256).
+type ConfigMapData<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>);
+
 /// The ConfigMaps and Secrets pods can refer to, by namespace and name.
 struct Refs<'a> {
-    configmaps: HashMap<(&'a str, &'a str), (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>)>,
+    configmaps: HashMap<(&'a str, &'a str), ConfigMapData<'a>>,
     secrets: HashMap<(&'a str, &'a str), &'a BTreeMap<String, Fingerprint>>,
     key_id: &'a str,
 }
@@ -493,7 +501,13 @@ impl Resolver<'_, '_> {
                                         format!("env {}", ev.name),
                                         Some(k.key.clone()),
                                     );
-                                    Some((Value::Unresolved(format!("key {} missing in ConfigMap {}", k.key, k.name)), prov))
+                                    Some((
+                                        Value::Unresolved(format!(
+                                            "key {} missing in ConfigMap {}",
+                                            k.key, k.name
+                                        )),
+                                        prov,
+                                    ))
                                 }
                             },
                             None if k.optional == Some(true) => None,
@@ -504,7 +518,10 @@ impl Resolver<'_, '_> {
                                     format!("env {}", ev.name),
                                     Some(k.key.clone()),
                                 );
-                                Some((Value::Unresolved(format!("ConfigMap {} not found", k.name)), prov))
+                                Some((
+                                    Value::Unresolved(format!("ConfigMap {} not found", k.name)),
+                                    prov,
+                                ))
                             }
                         }
                     } else if let Some(k) = &src.secret_key_ref {
@@ -523,7 +540,13 @@ impl Resolver<'_, '_> {
                                         format!("env {}", ev.name),
                                         Some(k.key.clone()),
                                     );
-                                    Some((Value::Unresolved(format!("key {} missing in Secret {}", k.key, k.name)), prov))
+                                    Some((
+                                        Value::Unresolved(format!(
+                                            "key {} missing in Secret {}",
+                                            k.key, k.name
+                                        )),
+                                        prov,
+                                    ))
                                 }
                             },
                             None if k.optional == Some(true) => None,
@@ -534,7 +557,10 @@ impl Resolver<'_, '_> {
                                     format!("env {}", ev.name),
                                     Some(k.key.clone()),
                                 );
-                                Some((Value::Unresolved(format!("Secret {} not found", k.name)), prov))
+                                Some((
+                                    Value::Unresolved(format!("Secret {} not found", k.name)),
+                                    prov,
+                                ))
                             }
                         }
                     } else {
@@ -562,7 +588,14 @@ impl Resolver<'_, '_> {
         }
     }
 
-    fn insert(&mut self, container: &str, kind: ConfigKind, key: String, value: Value, provenance: Provenance) {
+    fn insert(
+        &mut self,
+        container: &str,
+        kind: ConfigKind,
+        key: String,
+        value: Value,
+        provenance: Provenance,
+    ) {
         self.entries.insert(
             Subject {
                 scope: Scope::Container {
@@ -590,19 +623,47 @@ impl Resolver<'_, '_> {
         };
         let mut files: Vec<(String, Value, Provenance)> = Vec::new();
         if let Some(cm) = &vol.config_map {
-            self.project_configmap(container, &m.name, &cm.name, cm.items.as_deref(), cm.optional, &mut files);
+            self.project_configmap(
+                container,
+                &m.name,
+                &cm.name,
+                cm.items.as_deref(),
+                cm.optional,
+                &mut files,
+            );
         }
         if let Some(s) = &vol.secret {
             let name = s.secret_name.clone().unwrap_or_default();
-            self.project_secret(container, &m.name, &name, s.items.as_deref(), s.optional, &mut files);
+            self.project_secret(
+                container,
+                &m.name,
+                &name,
+                s.items.as_deref(),
+                s.optional,
+                &mut files,
+            );
         }
         if let Some(p) = &vol.projected {
             for src in p.sources.iter().flatten() {
                 if let Some(cm) = &src.config_map {
-                    self.project_configmap(container, &m.name, &cm.name, cm.items.as_deref(), cm.optional, &mut files);
+                    self.project_configmap(
+                        container,
+                        &m.name,
+                        &cm.name,
+                        cm.items.as_deref(),
+                        cm.optional,
+                        &mut files,
+                    );
                 }
                 if let Some(s) = &src.secret {
-                    self.project_secret(container, &m.name, &s.name, s.items.as_deref(), s.optional, &mut files);
+                    self.project_secret(
+                        container,
+                        &m.name,
+                        &s.name,
+                        s.items.as_deref(),
+                        s.optional,
+                        &mut files,
+                    );
                 }
             }
         }
@@ -632,7 +693,12 @@ impl Resolver<'_, '_> {
     ) {
         let Some((data, binary)) = self.refs.configmaps.get(&(self.ns, name)).copied() else {
             if optional != Some(true) {
-                self.dangling(container, format!("ConfigMap {name}"), format!("volume {volume}"), None);
+                self.dangling(
+                    container,
+                    format!("ConfigMap {name}"),
+                    format!("volume {volume}"),
+                    None,
+                );
             }
             return;
         };
@@ -682,7 +748,12 @@ impl Resolver<'_, '_> {
     ) {
         let Some(fps) = self.refs.secrets.get(&(self.ns, name)).copied() else {
             if optional != Some(true) {
-                self.dangling(container, format!("Secret {name}"), format!("volume {volume}"), None);
+                self.dangling(
+                    container,
+                    format!("Secret {name}"),
+                    format!("volume {volume}"),
+                    None,
+                );
             }
             return;
         };
@@ -695,7 +766,9 @@ impl Resolver<'_, '_> {
             Some(items) => {
                 for it in items {
                     match fps.get(&it.key) {
-                        Some(f) => files.push((it.path.clone(), self.refs.secret_value(f), prov(&it.key))),
+                        Some(f) => {
+                            files.push((it.path.clone(), self.refs.secret_value(f), prov(&it.key)))
+                        }
                         None if optional == Some(true) => {}
                         None => self.dangling(
                             container,
@@ -727,44 +800,35 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
     let mut secret = false;
     let mut unresolved = None;
     let mut any_var = false;
-    // What the secret-tainted result is fingerprinted over: the literal
-    // parts and the fingerprints of the referenced secrets.
+    // What the secret-tainted result is fingerprinted over: the text the
+    // container gets, with the referenced secrets' fingerprints in their
+    // places. Each run of text between secrets is hashed whole and
+    // length-prefixed, so that how the template spelled the text (a literal
+    // `app:` or `$(USER):`) makes no difference.
     let mut hasher = Sha256::new();
+    let mut run_start = 0;
+    let hash_run = |hasher: &mut Sha256, run: &str| {
+        hasher.update((run.len() as u64).to_le_bytes());
+        hasher.update(run.as_bytes());
+    };
     let mut key_id = String::new();
     for p in &pieces {
         match p {
-            Piece::Text(t) => {
-                text.push_str(t);
-                hasher.update(b"t");
-                hasher.update(t.as_bytes());
-            }
+            Piece::Text(t) => text.push_str(t),
             Piece::Var(name) => {
                 any_var = true;
                 let (v, _) = &vars[*name];
                 match v {
-                    Value::Text(t) => {
-                        text.push_str(t);
-                        hasher.update(b"t");
-                        hasher.update(t.as_bytes());
-                    }
+                    Value::Text(t) => text.push_str(t),
                     Value::Secret(f) => {
                         secret = true;
                         key_id = f.key_id.clone();
-                        hasher.update(b"s");
+                        hash_run(&mut hasher, &text[run_start..]);
+                        run_start = text.len();
                         hasher.update(f.mac.as_bytes());
                     }
-                    Value::FieldRef(path) => {
-                        let s = format!("<fieldRef {path}>");
-                        hasher.update(b"t");
-                        hasher.update(s.as_bytes());
-                        text.push_str(&s);
-                    }
-                    Value::ResourceFieldRef(r) => {
-                        let s = format!("<resourceFieldRef {r}>");
-                        hasher.update(b"t");
-                        hasher.update(s.as_bytes());
-                        text.push_str(&s);
-                    }
+                    Value::FieldRef(path) => text.push_str(&format!("<fieldRef {path}>")),
+                    Value::ResourceFieldRef(r) => text.push_str(&format!("<resourceFieldRef {r}>")),
                     Value::Binary(_) | Value::Unresolved(_) => {
                         unresolved = Some(format!("refers to $({name}), which is unresolved"));
                     }
@@ -772,6 +836,7 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
             }
         }
     }
+    hash_run(&mut hasher, &text[run_start..]);
     let provenance = if any_var {
         Provenance::Expanded {
             template: raw.to_string(),
@@ -804,7 +869,9 @@ fn add_configmap(
 ) {
     let flag_store = meta.labels.get(FLAG_STORE_LABEL).map(String::as_str) == Some("true")
         || opts.flag_configmaps.is_match(&meta.name)
-        || opts.flag_configmaps.is_match(strip_generated_hash(&meta.name));
+        || opts
+            .flag_configmaps
+            .is_match(strip_generated_hash(&meta.name));
     let scope = Scope::ConfigMap {
         name: id.to_string(),
     };
@@ -880,7 +947,10 @@ fn flagd_flags(text: &str) -> Option<Vec<(String, Value)>> {
     let flags = doc.get("flags")?.as_object()?;
     let mut out = Vec::new();
     for (name, def) in flags {
-        let state = def.get("state").and_then(|s| s.as_str()).unwrap_or("ENABLED");
+        let state = def
+            .get("state")
+            .and_then(|s| s.as_str())
+            .unwrap_or("ENABLED");
         let value = match def.get("defaultVariant").and_then(|d| d.as_str()) {
             Some(variant) => match def.get("variants").and_then(|v| v.get(variant)) {
                 Some(v) => Value::Text(format!("{state} default={v}")),
