@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar, VolumeMount};
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------
@@ -177,6 +177,68 @@ pub struct PodSpec {
     pub volumes: Vec<Volume>,
 }
 
+/// The volume sources that put configuration into files. Other sources
+/// (emptyDir, PVCs, …) and fields like `defaultMode` are ignored on purpose:
+/// Helm charts often write `defaultMode: 0644`, a YAML 1.1 octal that a
+/// YAML 1.2 parser cannot read as a number, and it is not configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapVolume>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretVolume>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projected: Option<ProjectedVolume>,
+}
+
+/// A `configMap` volume, or the `configMap` source of a projected volume.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigMapVolume {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<KeyToPath>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVolume {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<KeyToPath>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectedVolume {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<VolumeProjection>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeProjection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapVolume>,
+    /// Same shape as a configMap source: `name`, `items`, `optional`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<ConfigMapVolume>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct KeyToPath {
+    pub key: String,
+    pub path: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
@@ -323,18 +385,45 @@ impl Value {
 pub enum Provenance {
     Literal,
     /// A literal with `$(VAR)` references expanded.
-    Expanded { template: String },
-    ConfigMapKey { name: String, key: String },
-    SecretKey { name: String, key: String },
-    EnvFrom { source: RefKind, name: String, key: String, prefix: Option<String> },
-    FieldRef { path: String },
-    ResourceFieldRef { resource: String },
+    Expanded {
+        template: String,
+    },
+    ConfigMapKey {
+        name: String,
+        key: String,
+    },
+    SecretKey {
+        name: String,
+        key: String,
+    },
+    EnvFrom {
+        source: RefKind,
+        name: String,
+        key: String,
+        prefix: Option<String>,
+    },
+    FieldRef {
+        path: String,
+    },
+    ResourceFieldRef {
+        resource: String,
+    },
     /// A data key of a ConfigMap object itself.
-    ConfigMapData { name: String, key: String },
+    ConfigMapData {
+        name: String,
+        key: String,
+    },
     /// A file mounted from a ConfigMap or Secret key.
-    Mounted { source: RefKind, name: String, key: String },
+    Mounted {
+        source: RefKind,
+        name: String,
+        key: String,
+    },
     /// A flag in a flagd definition document.
-    Flagd { configmap: String, key: String },
+    Flagd {
+        configmap: String,
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -87,7 +87,7 @@ struct RawSpec {
     #[serde(default)]
     init_containers: Option<Vec<Container>>,
     #[serde(default)]
-    volumes: Option<Vec<k8s_openapi::api::core::v1::Volume>>,
+    volumes: Option<Vec<crate::model::Volume>>,
     #[serde(default)]
     template: Option<Box<RawTemplate>>,
     #[serde(default)]
@@ -784,6 +784,13 @@ mod tests {
         };
         assert_eq!(*workload_kind, WorkloadKind::CronJob);
         assert_eq!(template.containers[0].env[0].name, "A");
+    }
+
+    #[test]
+    fn yaml_1_1_octal_file_modes_from_helm_charts_do_not_break_parsing() {
+        let text = "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n      volumes:\n      - name: cfg\n        configMap:\n          name: web\n          defaultMode: 0644\n          items: [{key: a, path: a, mode: 0400}]\n";
+        let out = parse(text).unwrap();
+        assert_eq!(out.objects.len(), 1);
     }
 
     #[test]

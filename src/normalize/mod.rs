@@ -17,11 +17,12 @@ pub(crate) mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use k8s_openapi::api::core::v1::{KeyToPath, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::VolumeMount;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
+    KeyToPath, Volume,
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, Meta, Object, PodSpec,
     Provenance, RefKind, Scope, Subject, Value, WorkloadInfo,
 };
@@ -49,6 +50,9 @@ const GENERATED_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-c
 /// The prefix of the projected volume the ServiceAccount admission plugin
 /// adds to every pod (`kube-api-access-<random>`).
 const GENERATED_VOLUME_PREFIX: &str = "kube-api-access-";
+
+/// Where every pod gets its ServiceAccount token and cluster CA.
+const SERVICE_ACCOUNT_MOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// How to normalize; built from `confdrift.yaml`.
 #[derive(Debug, Clone)]
@@ -615,7 +619,11 @@ impl Resolver<'_, '_> {
 
     /// Files a volume mount puts into the container, keyed by their path.
     fn mount(&mut self, container: &str, m: &VolumeMount, volumes: &[Volume]) {
-        if m.name.starts_with(GENERATED_VOLUME_PREFIX) {
+        // The ServiceAccount token mount: `kube-api-access-*` since 1.24,
+        // a `default-token-*` Secret volume before; per-cluster either way.
+        if m.name.starts_with(GENERATED_VOLUME_PREFIX)
+            || m.mount_path.starts_with(SERVICE_ACCOUNT_MOUNT)
+        {
             return;
         }
         let Some(vol) = volumes.iter().find(|v| v.name == m.name) else {
