@@ -294,8 +294,17 @@ fn resolve_group(
         pods: group.pods.len(),
         containers: BTreeSet::new(),
     };
-    let mut resolved: Vec<BTreeMap<Subject, Entry>> = Vec::new();
+    // Pods of one workload almost always share one spec: resolve each
+    // distinct spec once and count how many pods have it.
+    let mut distinct: Vec<(&PodSpec, usize)> = Vec::new();
     for (_, spec) in variants {
+        match distinct.iter_mut().find(|(s, _)| *s == *spec) {
+            Some(slot) => slot.1 += 1,
+            None => distinct.push((spec, 1)),
+        }
+    }
+    let mut resolved: Vec<(BTreeMap<Subject, Entry>, usize)> = Vec::new();
+    for (spec, pods) in distinct {
         let mut r = Resolver {
             refs,
             opts,
@@ -309,7 +318,7 @@ fn resolve_group(
             r.container(c, spec);
         }
         inv.issues.append(&mut r.issues);
-        resolved.push(r.entries);
+        resolved.push((r.entries, pods));
     }
     inv.workloads.insert(id.to_string(), info);
     merge_variants(inv, resolved);
@@ -318,20 +327,23 @@ fn resolve_group(
 /// Merges the resolved pods of one workload: a value all pods agree on is
 /// the workload's; disagreement is skew, and the most common value stands
 /// for the workload.
-fn merge_variants(inv: &mut Inventory, mut resolved: Vec<BTreeMap<Subject, Entry>>) {
+fn merge_variants(inv: &mut Inventory, mut resolved: Vec<(BTreeMap<Subject, Entry>, usize)>) {
     if resolved.len() == 1 {
-        inv.entries.append(&mut resolved[0]);
+        inv.entries.append(&mut resolved[0].0);
         return;
     }
-    let subjects: BTreeSet<Subject> = resolved.iter().flat_map(|r| r.keys().cloned()).collect();
+    let subjects: BTreeSet<Subject> = resolved
+        .iter()
+        .flat_map(|(r, _)| r.keys().cloned())
+        .collect();
     for subject in subjects {
         let mut counts: Vec<(Option<CompareKey>, usize, Option<&Entry>)> = Vec::new();
-        for r in &resolved {
+        for (r, pods) in &resolved {
             let e = r.get(&subject);
             let k = e.map(|e| compare_key(subject.kind, &e.value));
             match counts.iter_mut().find(|(ck, _, _)| *ck == k) {
-                Some(slot) => slot.1 += 1,
-                None => counts.push((k, 1, e)),
+                Some(slot) => slot.1 += pods,
+                None => counts.push((k, *pods, e)),
             }
         }
         let unresolved_only = counts.len() == 1 && counts[0].0 == Some(CompareKey::Unresolved);
