@@ -18,7 +18,8 @@ pub struct Audit {
     pub report: Report,
 }
 
-/// Collects every environment.
+/// Collects every environment, all at once: a slow cluster costs its own
+/// timeout, not the sum of everyone's.
 pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(String, Collected)>> {
     if settings.envs.is_empty() {
         return Err(Error::Usage(
@@ -31,11 +32,36 @@ pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(Str
             return Err(Error::Usage(format!("environment {name} is given twice")));
         }
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let key = std::sync::Arc::new(key.clone());
+    let results = runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (_, source)) in settings.envs.iter().enumerate() {
+            let source = source.clone();
+            let key = key.clone();
+            tasks.spawn(async move { (i, collect::collect(&source, key).await) });
+        }
+        let mut out: Vec<Option<Result<Collected>>> = settings.envs.iter().map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, r)) => out[i] = Some(r),
+                Err(e) => return Err(Error::Usage(format!("collecting failed: {e}"))),
+            }
+        }
+        Ok(out)
+    })?;
     settings
         .envs
         .iter()
-        .map(|(name, source)| {
-            collect::collect(source, key).map(|c| (name.clone(), c)).map_err(|e| match e {
+        .zip(results)
+        .map(|((name, _), r)| {
+            let r =
+                r.ok_or_else(|| Error::Usage(format!("environment {name} was not collected")))?;
+            r.map(|c| (name.clone(), c)).map_err(|e| match e {
                 Error::Input { location, message } => Error::Input {
                     location,
                     message: format!("{message} (environment {name})"),
@@ -75,7 +101,12 @@ pub fn audit(settings: &Settings, key: &FingerprintKey) -> Result<Audit> {
 
 /// `confdrift snapshot`: one environment, as a snapshot document.
 pub fn snapshot(name: &str, source: &collect::Source, key: &FingerprintKey) -> Result<String> {
-    let collected = collect::collect(source, key)?;
+    let settings = Settings {
+        envs: vec![(name.to_string(), source.clone())],
+        ..Settings::default()
+    };
+    let mut collected = collect_all(&settings, key)?;
+    let (_, collected) = collected.pop().expect("one environment was collected");
     Ok(Snapshot::new(name, collected).to_json())
 }
 

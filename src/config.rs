@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::collect::Source;
+use crate::collect::{KubeTarget, Source};
 use crate::error::{Error, Result};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
 
@@ -34,6 +34,30 @@ struct EnvConfig {
     namespaces: Option<Vec<String>>,
     #[serde(default)]
     selector: Option<String>,
+    /// How long the whole environment may take to read: `30s`, `2m`, or seconds.
+    #[serde(default)]
+    timeout: Option<serde_yaml::Value>,
+    /// Objects per list request.
+    #[serde(default)]
+    page_size: Option<u32>,
+}
+
+/// Reads `30`, `30s`, `2m`, `1h` as a duration.
+pub fn parse_timeout(v: &serde_yaml::Value) -> Option<std::time::Duration> {
+    let s = match v {
+        serde_yaml::Value::Number(n) => return n.as_u64().map(std::time::Duration::from_secs),
+        serde_yaml::Value::String(s) => s.trim(),
+        _ => return None,
+    };
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +85,10 @@ impl Default for Settings {
         Settings {
             envs: Vec::new(),
             baseline: None,
-            flag_patterns: DEFAULT_FLAG_PATTERNS.iter().map(|s| s.to_string()).collect(),
+            flag_patterns: DEFAULT_FLAG_PATTERNS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             flag_configmaps: Vec::new(),
         }
     }
@@ -79,7 +106,7 @@ impl Settings {
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg).to_string();
             Error::Usage(format!(
-                "{}{loc}: {msg} (valid fields: baseline, environments, flags; per environment: files, context, namespaces, selector)",
+                "{}{loc}: {msg} (valid fields: baseline, environments, flags; per environment: files, or context, namespaces, selector, timeout, page_size)",
                 path.display()
             ))
         })?;
@@ -91,19 +118,38 @@ impl Settings {
         for (name, env) in file.environments {
             let source = match (env.files, env.context) {
                 (Some(files), None) => {
-                    if env.namespaces.is_some() || env.selector.is_some() {
+                    if env.namespaces.is_some()
+                        || env.selector.is_some()
+                        || env.timeout.is_some()
+                        || env.page_size.is_some()
+                    {
                         return Err(Error::Usage(format!(
-                            "{}: environment {name}: namespaces and selector apply to live sources (context), not to files",
+                            "{}: environment {name}: namespaces, selector, timeout and page_size apply to live sources (context), not to files",
                             path.display()
                         )));
                     }
                     Source::Files(files.into_iter().map(|f| dir.join(f)).collect())
                 }
-                (None, Some(context)) => Source::Kube {
-                    context: Some(context),
-                    namespaces: env.namespaces.unwrap_or_default(),
-                    selector: env.selector,
-                },
+                (None, Some(context)) => {
+                    let mut target = KubeTarget {
+                        context: (!context.is_empty() && context != "current").then_some(context),
+                        namespaces: env.namespaces.unwrap_or_default(),
+                        selector: env.selector,
+                        ..KubeTarget::default()
+                    };
+                    if let Some(t) = &env.timeout {
+                        target.timeout = parse_timeout(t).ok_or_else(|| {
+                            Error::Usage(format!(
+                                "{}: environment {name}: timeout must be seconds or like 30s, 2m, 1h",
+                                path.display()
+                            ))
+                        })?;
+                    }
+                    if let Some(p) = env.page_size {
+                        target.page_size = p.max(1);
+                    }
+                    Source::Kube(target)
+                }
                 (Some(_), Some(_)) => {
                     return Err(Error::Usage(format!(
                         "{}: environment {name} has both files and context; give one",
@@ -158,7 +204,11 @@ pub fn parse_env_arg(arg: &str) -> Result<(String, Source)> {
             "--env {arg}: expected NAME=SOURCE, e.g. --env prod=dumps/prod.yaml or --env prod=kube:gke-prod/shop"
         ))
     })?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(Error::Usage(format!(
             "--env {arg}: environment name {name:?} must be letters, digits, '-', '_' or '.'"
         )));

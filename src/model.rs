@@ -33,6 +33,26 @@ pub struct Collected {
     pub files: usize,
     /// Identifies the key the Secret fingerprints were made with.
     pub fingerprint_key_id: String,
+    /// Kinds that could not be listed (RBAC, errors), by namespace (`""`:
+    /// all namespaces). A reference into them is unresolved, not dangling.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A kind that could not be read in a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub namespace: String,
+    pub kind: String,
+}
+
+impl Collected {
+    /// Whether objects of `kind` in `namespace` could not be read.
+    pub fn is_unreadable(&self, namespace: &str, kind: &str) -> bool {
+        self.unreadable
+            .iter()
+            .any(|u| u.kind == kind && (u.namespace.is_empty() || u.namespace == namespace))
+    }
 }
 
 /// A Kubernetes object reduced to what confdrift needs.

@@ -526,7 +526,13 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
     if let Some(items) = raw.items
         && (is_list_kind(&kind) || kind.is_empty())
     {
-        for item in items {
+        // The API server's typed lists (`PodList`) leave out each item's
+        // kind; `kubectl get -o json` fills it in.
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+        for mut item in items {
+            if item.kind.is_none() {
+                item.kind = item_kind.map(str::to_string);
+            }
             convert(item, ctx, key, out)?;
         }
         return Ok(());
@@ -791,6 +797,14 @@ mod tests {
         let text = "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n      volumes:\n      - name: cfg\n        configMap:\n          name: web\n          defaultMode: 0644\n          items: [{key: a, path: a, mode: 0400}]\n";
         let out = parse(text).unwrap();
         assert_eq!(out.objects.len(), 1);
+    }
+
+    #[test]
+    fn api_server_list_items_without_kind_take_it_from_the_list() {
+        let text = r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"a","namespace":"x"},"data":{"K":"v"}}]}"#;
+        let out = parse(text).unwrap();
+        assert_eq!(out.objects.len(), 1);
+        assert_eq!(out.objects[0].kind_name(), "ConfigMap");
     }
 
     #[test]

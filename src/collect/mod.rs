@@ -5,45 +5,47 @@
 //! environment instead of skipping it in silence.
 
 pub mod files;
+pub mod kube;
 pub mod manifest;
 pub mod snapshot;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
 use crate::model::{Collected, Problem, Severity};
+pub use kube::KubeTarget;
 
 /// Where one environment's objects come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// Manifest files, directories of them, or confdrift snapshots.
     Files(Vec<PathBuf>),
-    /// A live cluster: `kube:CONTEXT/NAMESPACE[,NAMESPACE…]`.
-    Kube {
-        context: Option<String>,
-        namespaces: Vec<String>,
-        selector: Option<String>,
-    },
+    /// A live cluster.
+    Kube(KubeTarget),
 }
 
 impl Source {
-    /// Parses the SOURCE of `--env NAME=SOURCE`.
+    /// Parses the SOURCE of `--env NAME=SOURCE`: a path (or several joined
+    /// with `,`), or `kube:CONTEXT/NAMESPACE[,NAMESPACE…]` (`kube:` alone is
+    /// the current context and all namespaces; `kube:in-cluster/NS` is the
+    /// pod's ServiceAccount).
     pub fn parse(spec: &str) -> Result<Source> {
         if let Some(rest) = spec.strip_prefix("kube:") {
             let (context, namespaces) = match rest.split_once('/') {
                 Some((c, ns)) => (c, ns),
                 None => (rest, ""),
             };
-            return Ok(Source::Kube {
+            return Ok(Source::Kube(KubeTarget {
                 context: (!context.is_empty()).then(|| context.to_string()),
                 namespaces: namespaces
                     .split(',')
                     .filter(|n| !n.is_empty())
                     .map(str::to_string)
                     .collect(),
-                selector: None,
-            });
+                ..KubeTarget::default()
+            }));
         }
         if spec.is_empty() {
             return Err(Error::Usage(
@@ -60,29 +62,24 @@ impl Source {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(","),
-            Source::Kube {
-                context,
-                namespaces,
-                ..
-            } => format!(
-                "kube:{}/{}",
-                context.as_deref().unwrap_or(""),
-                namespaces.join(",")
-            ),
+            Source::Kube(t) => t.describe(),
         }
     }
 }
 
-/// Collects one environment.
-pub fn collect(source: &Source, key: &FingerprintKey) -> Result<Collected> {
+/// Collects one environment. Files are read on a blocking thread; a
+/// cluster is listed with the async client. A file that cannot be parsed
+/// is an error (exit 2); a cluster that cannot be read is a problem of its
+/// environment (exit 3), so the other environments are still reported.
+pub async fn collect(source: &Source, key: Arc<FingerprintKey>) -> Result<Collected> {
     match source {
-        Source::Files(paths) => files::collect_files(paths, key),
-        Source::Kube { .. } => Err(Error::Usage(format!(
-            "{}: live cluster sources are not available in this version of confdrift; \
-             dump the namespace with `kubectl get pods,deployments,statefulsets,daemonsets,\
-             cronjobs,configmaps,secrets -o yaml > env.yaml` and pass the file",
-            source.describe()
-        ))),
+        Source::Files(paths) => {
+            let paths = paths.clone();
+            tokio::task::spawn_blocking(move || files::collect_files(&paths, &key))
+                .await
+                .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
+        }
+        Source::Kube(target) => Ok(kube::collect(target, key).await),
     }
 }
 

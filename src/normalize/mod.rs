@@ -22,9 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    KeyToPath, Volume,
-    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, Meta, Object, PodSpec,
-    Provenance, RefKind, Scope, Subject, Value, WorkloadInfo,
+    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
+    Object, PodSpec, Provenance, RefKind, Scope, Subject, Value, Volume, WorkloadInfo,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -106,7 +105,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
         files: collected.files,
         ..Inventory::default()
     };
-    let refs = Refs::new(&collected.objects, &opts.key_id);
+    let refs = Refs::new(collected, &opts.key_id);
     let owners = Owners::new(&collected.objects);
 
     // Group pods and templates by workload.
@@ -227,10 +226,12 @@ struct Refs<'a> {
     configmaps: HashMap<(&'a str, &'a str), ConfigMapData<'a>>,
     secrets: HashMap<(&'a str, &'a str), &'a BTreeMap<String, Fingerprint>>,
     key_id: &'a str,
+    collected: &'a Collected,
 }
 
 impl<'a> Refs<'a> {
-    fn new(objects: &'a [Object], key_id: &'a str) -> Self {
+    fn new(collected: &'a Collected, key_id: &'a str) -> Self {
+        let objects = &collected.objects;
         let mut configmaps = HashMap::new();
         let mut secrets = HashMap::new();
         for o in objects {
@@ -261,7 +262,19 @@ impl<'a> Refs<'a> {
             configmaps,
             secrets,
             key_id,
+            collected,
         }
+    }
+
+    /// Why a missing object of `kind` cannot be called dangling: its kind
+    /// could not be read in the namespace (RBAC, errors), so it may exist.
+    fn unreadable(&self, ns: &str, kind: RefKind) -> Option<Value> {
+        self.collected.is_unreadable(ns, kind.as_str()).then(|| {
+            Value::Unresolved(format!(
+                "{}s in namespace {ns} could not be read",
+                kind.as_str()
+            ))
+        })
     }
 
     fn secret_value(&self, f: &Fingerprint) -> Value {
@@ -440,6 +453,21 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (Value::Text(v.clone()), prov));
                         }
                     }
+                    None if self.refs.unreadable(self.ns, RefKind::ConfigMap).is_some() => {
+                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap);
+                        vars.insert(
+                            format!("<envFrom ConfigMap {}>", cm.name),
+                            (
+                                v.unwrap_or(Value::Unresolved(String::new())),
+                                Provenance::EnvFrom {
+                                    source: RefKind::ConfigMap,
+                                    name: cm.name.clone(),
+                                    key: "*".into(),
+                                    prefix: prefix.clone(),
+                                },
+                            ),
+                        );
+                    }
                     None if cm.optional == Some(true) => {}
                     None => self.dangling(
                         &c.name,
@@ -462,6 +490,21 @@ impl Resolver<'_, '_> {
                             };
                             vars.insert(name, (self.refs.secret_value(f), prov));
                         }
+                    }
+                    None if self.refs.unreadable(self.ns, RefKind::Secret).is_some() => {
+                        let v = self.refs.unreadable(self.ns, RefKind::Secret);
+                        vars.insert(
+                            format!("<envFrom Secret {}>", sr.name),
+                            (
+                                v.unwrap_or(Value::Unresolved(String::new())),
+                                Provenance::EnvFrom {
+                                    source: RefKind::Secret,
+                                    name: sr.name.clone(),
+                                    key: "*".into(),
+                                    prefix: prefix.clone(),
+                                },
+                            ),
+                        );
                     }
                     None if sr.optional == Some(true) => {}
                     None => self.dangling(
@@ -526,6 +569,11 @@ impl Resolver<'_, '_> {
                                     ))
                                 }
                             },
+                            None if self.refs.unreadable(self.ns, RefKind::ConfigMap).is_some() => {
+                                self.refs
+                                    .unreadable(self.ns, RefKind::ConfigMap)
+                                    .map(|v| (v, prov))
+                            }
                             None if k.optional == Some(true) => None,
                             None => {
                                 self.dangling(
@@ -565,6 +613,11 @@ impl Resolver<'_, '_> {
                                     ))
                                 }
                             },
+                            None if self.refs.unreadable(self.ns, RefKind::Secret).is_some() => {
+                                self.refs
+                                    .unreadable(self.ns, RefKind::Secret)
+                                    .map(|v| (v, prov))
+                            }
                             None if k.optional == Some(true) => None,
                             None => {
                                 self.dangling(
@@ -712,6 +765,15 @@ impl Resolver<'_, '_> {
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
         let Some((data, binary)) = self.refs.configmaps.get(&(self.ns, name)).copied() else {
+            if let Some(v) = self.refs.unreadable(self.ns, RefKind::ConfigMap) {
+                let prov = Provenance::Mounted {
+                    source: RefKind::ConfigMap,
+                    name: name.to_string(),
+                    key: "*".into(),
+                };
+                files.push((format!("<ConfigMap {name}>"), v, prov));
+                return;
+            }
             if optional != Some(true) {
                 self.dangling(
                     container,
@@ -767,6 +829,15 @@ impl Resolver<'_, '_> {
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
         let Some(fps) = self.refs.secrets.get(&(self.ns, name)).copied() else {
+            if let Some(v) = self.refs.unreadable(self.ns, RefKind::Secret) {
+                let prov = Provenance::Mounted {
+                    source: RefKind::Secret,
+                    name: name.to_string(),
+                    key: "*".into(),
+                };
+                files.push((format!("<Secret {name}>"), v, prov));
+                return;
+            }
             if optional != Some(true) {
                 self.dangling(
                     container,

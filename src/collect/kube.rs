@@ -1,0 +1,631 @@
+//! The live source: list an environment's objects from a cluster with the
+//! real `kube` client, read-only (GET only), paginated, retried with backoff
+//! where retrying can help, and with every gap reported.
+//!
+//! Pages are parsed as they arrive by the same parser as files, so a Secret
+//! value is fingerprinted the moment its page is read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use kube::Client;
+use kube::config::{Config, KubeConfigOptions};
+use kube::core::params::ListParams;
+use tokio::sync::Semaphore;
+
+use super::manifest::{self, Document, Format, Parsed};
+use crate::fingerprint::FingerprintKey;
+use crate::model::{Collected, Problem, Severity, Unreadable};
+
+/// The context name that means "the ServiceAccount this pod runs as".
+pub const IN_CLUSTER: &str = "in-cluster";
+
+/// What to read from one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeTarget {
+    /// kubeconfig context; `None` for the current one, `in-cluster` for the
+    /// pod's ServiceAccount.
+    pub context: Option<String>,
+    /// Namespaces to read; empty for all.
+    pub namespaces: Vec<String>,
+    /// Label selector for pods and workloads (ConfigMaps and Secrets are
+    /// read whole, because pods refer to them without sharing labels).
+    pub selector: Option<String>,
+    /// The whole environment must be read within this.
+    pub timeout: Duration,
+    /// Page size of list requests.
+    pub page_size: u32,
+}
+
+impl Default for KubeTarget {
+    fn default() -> Self {
+        KubeTarget {
+            context: None,
+            namespaces: Vec::new(),
+            selector: None,
+            timeout: Duration::from_secs(60),
+            page_size: 500,
+        }
+    }
+}
+
+impl KubeTarget {
+    pub fn describe(&self) -> String {
+        format!(
+            "kube:{}/{}",
+            self.context.as_deref().unwrap_or(""),
+            self.namespaces.join(",")
+        )
+    }
+
+    fn context_name(&self) -> &str {
+        self.context.as_deref().unwrap_or("(current context)")
+    }
+}
+
+/// A resource confdrift lists.
+#[derive(Debug, Clone, Copy)]
+struct Resource {
+    /// `/api/v1` or `/apis/apps/v1`.
+    prefix: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    /// Whether the label selector applies.
+    selectable: bool,
+}
+
+const RESOURCES: &[Resource] = &[
+    Resource {
+        prefix: "/api/v1",
+        plural: "pods",
+        kind: "Pod",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/apps/v1",
+        plural: "deployments",
+        kind: "Deployment",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/apps/v1",
+        plural: "statefulsets",
+        kind: "StatefulSet",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/apps/v1",
+        plural: "daemonsets",
+        kind: "DaemonSet",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/apps/v1",
+        plural: "replicasets",
+        kind: "ReplicaSet",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/batch/v1",
+        plural: "jobs",
+        kind: "Job",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/apis/batch/v1",
+        plural: "cronjobs",
+        kind: "CronJob",
+        selectable: true,
+    },
+    Resource {
+        prefix: "/api/v1",
+        plural: "configmaps",
+        kind: "ConfigMap",
+        selectable: false,
+    },
+    Resource {
+        prefix: "/api/v1",
+        plural: "secrets",
+        kind: "Secret",
+        selectable: false,
+    },
+];
+
+/// Lists running concurrently against one cluster.
+const CONCURRENT_LISTS: usize = 4;
+/// Attempts of one request when the failure is transient.
+const MAX_ATTEMPTS: u32 = 4;
+/// Restarts of one list when its continue token expired (410 Gone).
+const MAX_RESTARTS: u32 = 3;
+
+/// Collects one environment from a cluster. Never fails: everything that
+/// goes wrong is a [`Problem`] that makes the environment incomplete.
+pub async fn collect(target: &KubeTarget, key: Arc<FingerprintKey>) -> Collected {
+    let mut collected = Collected {
+        source: target.describe(),
+        fingerprint_key_id: key.id().to_string(),
+        ..Collected::default()
+    };
+    let client = match client_for(target).await {
+        Ok(c) => c,
+        Err(message) => {
+            collected
+                .problems
+                .push(problem(target, "cluster-unreachable", message));
+            return collected;
+        }
+    };
+    match tokio::time::timeout(target.timeout, collect_with(&client, target, key)).await {
+        Ok(mut parts) => {
+            collected.objects.append(&mut parts.objects);
+            collected.problems.append(&mut parts.problems);
+            collected.unreadable.append(&mut parts.unreadable);
+            collected.skipped_kinds.append(&mut parts.skipped_kinds);
+            if parts.finished_pods > 0 {
+                collected.problems.push(Problem {
+                    code: "finished-pods".into(),
+                    severity: Severity::Info,
+                    incomplete: false,
+                    location: target.describe(),
+                    message: format!(
+                        "{} finished pod(s) (phase Succeeded or Failed) were left out",
+                        parts.finished_pods
+                    ),
+                });
+            }
+        }
+        Err(_) => collected.problems.push(problem(
+            target,
+            "timeout",
+            format!(
+                "the cluster did not answer within {}s; nothing from this environment is \
+                 compared (raise `timeout:` in confdrift.yaml if the cluster is large)",
+                target.timeout.as_secs()
+            ),
+        )),
+    }
+    super::finish(&mut collected);
+    collected
+}
+
+fn problem(target: &KubeTarget, code: &str, message: String) -> Problem {
+    Problem {
+        code: code.into(),
+        severity: Severity::Critical,
+        incomplete: true,
+        location: format!("context {}", target.context_name()),
+        message,
+    }
+}
+
+async fn client_for(target: &KubeTarget) -> Result<Client, String> {
+    let mut config = match target.context.as_deref() {
+        Some(IN_CLUSTER) => Config::incluster().map_err(|e| {
+            format!("in-cluster configuration is not available ({e}); run inside a pod with a ServiceAccount, or name a kubeconfig context")
+        })?,
+        context => Config::from_kubeconfig(&KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..KubeConfigOptions::default()
+        })
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot load kubeconfig context {}: {e} (check KUBECONFIG and `kubectl config get-contexts`)",
+                context.unwrap_or("(current)")
+            )
+        })?,
+    };
+    // One slow request must not eat the whole environment's budget.
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.read_timeout = Some(target.timeout.min(Duration::from_secs(30)));
+    Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
+}
+
+#[derive(Default)]
+struct Parts {
+    objects: Vec<crate::model::Object>,
+    problems: Vec<Problem>,
+    unreadable: Vec<Unreadable>,
+    skipped_kinds: std::collections::BTreeMap<String, usize>,
+    finished_pods: usize,
+}
+
+async fn collect_with(client: &Client, target: &KubeTarget, key: Arc<FingerprintKey>) -> Parts {
+    let mut parts = Parts::default();
+    // Namespaces that do not exist are reported; a list in a missing
+    // namespace answers 200 with no items, which would look like "empty".
+    let mut namespaces: Vec<Option<String>> = Vec::new();
+    if target.namespaces.is_empty() {
+        namespaces.push(None);
+    }
+    for ns in &target.namespaces {
+        match get(client, &format!("/api/v1/namespaces/{ns}")).await {
+            Ok(_) => namespaces.push(Some(ns.clone())),
+            Err(e) if e.status == Some(404) => parts.problems.push(problem(
+                target,
+                "namespace-missing",
+                format!(
+                    "namespace {ns} does not exist in context {}",
+                    target.context_name()
+                ),
+            )),
+            // A namespaced Role may not allow reading the Namespace object;
+            // the lists below will tell what is readable.
+            Err(e) if e.status == Some(403) => namespaces.push(Some(ns.clone())),
+            Err(e) => {
+                parts.problems.push(problem(
+                    target,
+                    e.code(),
+                    e.describe(target, "namespaces", Some(ns)),
+                ));
+            }
+        }
+    }
+    let semaphore = Arc::new(Semaphore::new(CONCURRENT_LISTS));
+    let mut tasks = tokio::task::JoinSet::new();
+    for ns in namespaces {
+        for res in RESOURCES {
+            let client = client.clone();
+            let target = target.clone();
+            let key = key.clone();
+            let semaphore = semaphore.clone();
+            let ns = ns.clone();
+            let res = *res;
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                list_all(&client, &target, res, ns.as_deref(), &key).await
+            });
+        }
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(r) => results.push(r),
+            Err(e) => parts.problems.push(problem(
+                target,
+                "internal",
+                format!("a list task failed: {e}"),
+            )),
+        }
+    }
+    for r in results {
+        match r {
+            ListResult::Done(parsed) => {
+                parts.objects.extend(parsed.objects);
+                parts.finished_pods += parsed.finished_pods;
+                for (k, n) in parsed.skipped_kinds {
+                    *parts.skipped_kinds.entry(k).or_default() += n;
+                }
+            }
+            ListResult::Failed { res, ns, problem } => {
+                parts.unreadable.push(Unreadable {
+                    namespace: ns.unwrap_or_default(),
+                    kind: res.kind.to_string(),
+                });
+                parts.problems.push(problem);
+            }
+        }
+    }
+    parts.unreadable.sort();
+    parts
+}
+
+enum ListResult {
+    Done(Parsed),
+    Failed {
+        res: Resource,
+        ns: Option<String>,
+        problem: Problem,
+    },
+}
+
+/// Lists one resource in one namespace (or all), page by page.
+async fn list_all(
+    client: &Client,
+    target: &KubeTarget,
+    res: Resource,
+    ns: Option<&str>,
+    key: &FingerprintKey,
+) -> ListResult {
+    let path = match ns {
+        Some(ns) => format!("{}/namespaces/{ns}/{}", res.prefix, res.plural),
+        None => format!("{}/{}", res.prefix, res.plural),
+    };
+    let mut restarts = 0;
+    'restart: loop {
+        let mut parsed = Parsed::default();
+        let mut continue_token: Option<String> = None;
+        loop {
+            let mut lp = ListParams::default().limit(target.page_size);
+            if res.selectable
+                && let Some(sel) = &target.selector
+            {
+                lp = lp.labels(sel);
+            }
+            if let Some(t) = &continue_token {
+                lp = lp.continue_token(t);
+            }
+            let query = match kube::core::Request::new(&path).list(&lp) {
+                Ok(req) => req.uri().to_string(),
+                Err(e) => {
+                    return failed(
+                        target,
+                        res,
+                        ns,
+                        "bad-request",
+                        format!("cannot build the list request: {e}"),
+                    );
+                }
+            };
+            let body = match get(client, &query).await {
+                Ok(body) => body,
+                Err(e) if e.status == Some(410) && restarts < MAX_RESTARTS => {
+                    // The continue token expired: the list must start over
+                    // for a consistent view.
+                    restarts += 1;
+                    continue 'restart;
+                }
+                Err(e) => {
+                    return failed(
+                        target,
+                        res,
+                        ns,
+                        e.code(),
+                        e.describe(target, res.plural, ns),
+                    );
+                }
+            };
+            let page = Document {
+                text: &body,
+                line: 1,
+                format: Format::Json,
+            };
+            if let Err(e) = manifest::parse_document(&page, 0, &path, key, &mut parsed) {
+                return failed(
+                    target,
+                    res,
+                    ns,
+                    "bad-response",
+                    format!("the API server sent a list confdrift cannot read: {e}"),
+                );
+            }
+            continue_token = next_token(&body);
+            if continue_token.is_none() {
+                return ListResult::Done(parsed);
+            }
+        }
+    }
+}
+
+fn failed(
+    target: &KubeTarget,
+    res: Resource,
+    ns: Option<&str>,
+    code: &str,
+    message: String,
+) -> ListResult {
+    ListResult::Failed {
+        res,
+        ns: ns.map(str::to_string),
+        problem: problem(target, code, message),
+    }
+}
+
+/// `metadata.continue` of a list page.
+fn next_token(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        #[serde(default)]
+        metadata: PageMeta,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct PageMeta {
+        #[serde(default, rename = "continue")]
+        token: Option<String>,
+    }
+    serde_json::from_str::<Page>(body)
+        .ok()
+        .and_then(|p| p.metadata.token)
+        .filter(|t| !t.is_empty())
+}
+
+/// A failed GET, classified.
+#[derive(Debug)]
+struct GetError {
+    status: Option<u16>,
+    message: String,
+}
+
+impl GetError {
+    fn code(&self) -> &'static str {
+        match self.status {
+            Some(401) => "unauthorized",
+            Some(403) => "forbidden",
+            Some(404) => "not-found",
+            Some(429) => "throttled",
+            Some(s) if s >= 500 => "server-error",
+            Some(_) => "api-error",
+            None => "cluster-unreachable",
+        }
+    }
+
+    /// What went wrong and what to do, naming the environment's context.
+    fn describe(&self, target: &KubeTarget, what: &str, ns: Option<&str>) -> String {
+        let ctx = target.context_name();
+        let place = match ns {
+            Some(ns) => format!("in namespace {ns}"),
+            None => "cluster-wide".to_string(),
+        };
+        match self.status {
+            Some(401) => format!(
+                "context {ctx}: the API server rejected the credentials (expired token?) while listing {what} {place}: {}",
+                self.message
+            ),
+            Some(403) if what == "secrets" => format!(
+                "context {ctx}: RBAC forbids `list` on `secrets` {place}; values from Secrets are unresolved, not compared. \
+                 Grant it (deploy/rbac.yaml) or accept the gap with --allow-partial: {}",
+                self.message
+            ),
+            Some(403) => format!(
+                "context {ctx}: RBAC forbids `list` on `{what}` {place}; grant it (deploy/rbac.yaml): {}",
+                self.message
+            ),
+            Some(s) => format!(
+                "context {ctx}: listing {what} {place} failed with HTTP {s}: {}",
+                self.message
+            ),
+            None => format!(
+                "context {ctx}: cannot reach the API server while listing {what} {place}: {}",
+                self.message
+            ),
+        }
+    }
+}
+
+/// GETs a path, retrying what is transient (connection errors, 429 with
+/// `Retry-After`, 5xx) with exponential backoff and jitter, a bounded
+/// number of times. Authentication and authorization errors are final.
+async fn get(client: &Client, path_and_query: &str) -> Result<String, GetError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match get_once(client, path_and_query).await {
+            Ok((_, body)) => return Ok(body),
+            Err((e, retry_after)) => {
+                let transient = matches!(e.status, None | Some(429) | Some(500..=599));
+                if !transient || attempt >= MAX_ATTEMPTS {
+                    return Err(e);
+                }
+                tokio::time::sleep(backoff(attempt, retry_after)).await;
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter, or the server's `Retry-After`.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(d) = retry_after {
+        return d.min(Duration::from_secs(30));
+    }
+    let base = Duration::from_millis(200) * 2u32.pow(attempt.saturating_sub(1).min(6));
+    let cap = base.min(Duration::from_secs(5));
+    let jitter = getrandom::u64().unwrap_or(0) % (cap.as_millis() as u64 + 1);
+    Duration::from_millis(cap.as_millis() as u64 / 2 + jitter / 2)
+}
+
+type Attempt = Result<(u16, String), (GetError, Option<Duration>)>;
+
+async fn get_once(client: &Client, path_and_query: &str) -> Attempt {
+    let request = http::Request::get(path_and_query)
+        .header(http::header::ACCEPT, "application/json")
+        .body(kube::client::Body::empty())
+        .map_err(|e| {
+            (
+                GetError {
+                    status: Some(400),
+                    message: e.to_string(),
+                },
+                None,
+            )
+        })?;
+    let response = client.send(request).await.map_err(|e| {
+        (
+            GetError {
+                status: None,
+                message: e.to_string(),
+            },
+            None,
+        )
+    })?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(|e| {
+            (
+                GetError {
+                    status: None,
+                    message: format!("the connection broke while reading the answer: {e}"),
+                },
+                None,
+            )
+        })?;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if (200..300).contains(&status) {
+        Ok((status, text))
+    } else {
+        Err((
+            GetError {
+                status: Some(status),
+                message: status_message(&text),
+            },
+            retry_after,
+        ))
+    }
+}
+
+/// The `message` of a Kubernetes `Status` body, else the start of the body.
+fn status_message(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_str::<Status>(body) {
+        Ok(s) if !s.message.is_empty() => s.message,
+        _ => body.chars().take(200).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        for attempt in 1..10 {
+            let d = backoff(attempt, None);
+            assert!(d <= Duration::from_secs(5), "{attempt}: {d:?}");
+        }
+        assert!(backoff(1, None) <= Duration::from_millis(200));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(30)
+        );
+    }
+
+    #[test]
+    fn continue_token_is_read_from_list_metadata() {
+        assert_eq!(
+            next_token(
+                r#"{"kind":"PodList","metadata":{"continue":"abc","resourceVersion":"1"},"items":[]}"#
+            ),
+            Some("abc".to_string())
+        );
+        assert_eq!(
+            next_token(r#"{"metadata":{"continue":""},"items":[]}"#),
+            None
+        );
+        assert_eq!(next_token(r#"{"items":[]}"#), None);
+    }
+
+    #[test]
+    fn status_bodies_give_their_message() {
+        let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"secrets is forbidden: User \"x\" cannot list resource \"secrets\"","reason":"Forbidden","code":403}"#;
+        assert!(status_message(body).starts_with("secrets is forbidden"));
+        assert_eq!(status_message("plain text"), "plain text");
+    }
+}

@@ -1,0 +1,367 @@
+//! The live path, end to end: the real binary with the real `kube` client
+//! over real HTTP, against the API server stand-in on 127.0.0.1.
+
+#[path = "support/apiserver.rs"]
+mod apiserver;
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use apiserver::{ApiServer, Fault, kubeconfig};
+use common::*;
+
+fn demo(env: &str) -> Vec<PathBuf> {
+    [
+        "workloads.yaml",
+        "pods.yaml",
+        "configmaps.yaml",
+        "secrets.yaml",
+    ]
+    .iter()
+    .map(|f| root().join("testdata/demo").join(env).join(f))
+    .collect()
+}
+
+fn serve(env: &str) -> ApiServer {
+    let files = demo(env);
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    ApiServer::start(&refs)
+}
+
+struct Live {
+    staging: ApiServer,
+    prod: ApiServer,
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+fn live() -> Live {
+    let staging = serve("staging");
+    let prod = serve("prod");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kubeconfig(
+        dir.path(),
+        &[("ctx-staging", &staging.url()), ("ctx-prod", &prod.url())],
+    );
+    Live {
+        staging,
+        prod,
+        dir,
+        kubeconfig,
+    }
+}
+
+impl Live {
+    /// A confdrift.yaml with both environments live.
+    fn config(&self, extra: &str) -> PathBuf {
+        let path = self.dir.path().join("confdrift.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "baseline: prod\nenvironments:\n  staging: {{context: ctx-staging, namespaces: [shop]{extra}}}\n  prod: {{context: ctx-prod, namespaces: [shop]{extra}}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    fn audit(&self, config: &Path, args: &[&str]) -> Run {
+        run(confdrift()
+            .env("KUBECONFIG", &self.kubeconfig)
+            .arg("audit")
+            .arg("--config")
+            .arg(config)
+            .args(args))
+    }
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
+}
+
+fn offline() -> serde_json::Value {
+    let r = run(confdrift()
+        .arg("audit")
+        .arg("--env")
+        .arg(format!("staging={}", data("demo/staging")))
+        .arg("--env")
+        .arg(format!("prod={}", data("demo/prod")))
+        .args(["--format", "json", "--fail-on", "never"]));
+    json(&r)
+}
+
+#[test]
+fn live_audit_of_two_contexts_equals_the_offline_audit_of_the_same_objects() {
+    let l = live();
+    let r = l.audit(&l.config(""), &["--format", "json", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let live = json(&r);
+    let offline = offline();
+    assert_eq!(live["findings"], offline["findings"]);
+    assert_eq!(live["summary"], offline["summary"]);
+    for (a, b) in live["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(offline["environments"].as_array().unwrap())
+    {
+        assert_eq!(a["complete"], true, "{a}");
+        assert_eq!(a["coverage"]["workloads"], b["coverage"]["workloads"]);
+        assert_eq!(a["coverage"]["keys"], b["coverage"]["keys"]);
+    }
+    // Both clusters were asked.
+    assert!(!l.staging.requests().is_empty());
+    assert!(!l.prod.requests().is_empty());
+}
+
+#[test]
+fn only_get_requests_are_ever_sent() {
+    let l = live();
+    let r = l.audit(&l.config(""), &["--format", "json"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    for server in [&l.staging, &l.prod] {
+        for req in server.requests() {
+            assert_eq!(req.method, "GET", "{req:?}");
+        }
+    }
+}
+
+#[test]
+fn pagination_reads_every_page() {
+    let l = live();
+    let r = l.audit(
+        &l.config(", page_size: 2"),
+        &["--format", "json", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+    let continues = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("continue="))
+        .count();
+    assert!(continues >= 5, "only {continues} continue requests");
+    assert!(
+        l.prod
+            .requests()
+            .iter()
+            .all(|r| !r.uri.contains("limit=") || r.uri.contains("limit=2"))
+    );
+}
+
+#[test]
+fn an_expired_continue_token_restarts_the_list() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/pods".into(),
+        status: Some(410),
+        times: Some(1),
+        only_continue: true,
+        ..Fault::default()
+    });
+    let r = l.audit(
+        &l.config(", page_size: 2"),
+        &["--format", "json", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+    // The pod list started over: two first-page requests for pods.
+    let first_pages = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/namespaces/shop/pods?") && !r.uri.contains("continue="))
+        .count();
+    assert_eq!(first_pages, 2);
+}
+
+#[test]
+fn forbidden_secrets_make_the_environment_incomplete_and_exit_3() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/secrets".into(),
+        status: Some(403),
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let v = json(&r);
+    let prod = &v["environments"][1];
+    assert_eq!(prod["complete"], false);
+    let msg = prod["problems"].to_string();
+    assert!(msg.contains("RBAC forbids `list` on `secrets`"), "{msg}");
+    assert!(msg.contains("ctx-prod"), "{msg}");
+    assert_eq!(v["environments"][0]["complete"], true);
+    // The API key is unresolved in prod, never "equal"; no dangling
+    // reference is invented for a Secret that merely could not be read.
+    let api = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "API_KEY")
+        .expect("API_KEY reported");
+    assert_eq!(api["code"], "value-unresolved");
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "dangling-reference" && f["environment"] == "prod")
+    );
+    // 403 is never retried.
+    let secret_requests = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/secrets"))
+        .count();
+    assert_eq!(secret_requests, 1);
+    // --allow-partial: exit decided by findings (staging's dangling reference).
+    let r = l.audit(&l.config(""), &["--format", "json", "--allow-partial"]);
+    assert_eq!(r.code, 1);
+    let r = l.audit(
+        &l.config(""),
+        &["--format", "json", "--allow-partial", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn a_missing_namespace_is_reported_not_taken_for_empty() {
+    let l = live();
+    let path = l.dir.path().join("confdrift.yaml");
+    std::fs::write(
+        &path,
+        "environments:\n  staging: {context: ctx-staging, namespaces: [shop]}\n  prod: {context: ctx-prod, namespaces: [shopp]}\n",
+    )
+    .unwrap();
+    let r = l.audit(&path, &["--format", "json"]);
+    assert_eq!(r.code, 3);
+    let v = json(&r);
+    assert!(
+        v["environments"][1]["problems"]
+            .to_string()
+            .contains("namespace shopp does not exist")
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_the_other_environment_is_still_reported() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/".into(),
+        hang: true,
+        ..Fault::default()
+    });
+    let started = std::time::Instant::now();
+    let r = l.audit(&l.config(", timeout: 2s"), &["--format", "json"]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    assert_eq!(v["environments"][0]["complete"], true);
+    assert_eq!(v["environments"][0]["coverage"]["workloads"], 5);
+    assert_eq!(v["environments"][1]["complete"], false);
+    assert!(
+        v["environments"][1]["problems"]
+            .to_string()
+            .contains("did not answer within 2s")
+    );
+    // Not a hang: bounded by the environment's timeout (generously).
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn throttling_is_retried_after_the_servers_retry_after() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/configmaps".into(),
+        status: Some(429),
+        retry_after: Some(1),
+        times: Some(1),
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+    let cm = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/configmaps"))
+        .count();
+    assert_eq!(cm, 2, "one throttled request and one retry");
+}
+
+#[test]
+fn server_errors_are_retried_a_bounded_number_of_times() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/deployments".into(),
+        status: Some(500),
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json"]);
+    assert_eq!(r.code, 3);
+    let tries = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/deployments"))
+        .count();
+    assert_eq!(tries, 4, "bounded retries, no storm");
+    assert!(
+        json(&r)["environments"][1]["problems"]
+            .to_string()
+            .contains("HTTP 500")
+    );
+}
+
+#[test]
+fn unknown_context_is_reported_with_what_to_do() {
+    let l = live();
+    let path = l.dir.path().join("confdrift.yaml");
+    std::fs::write(
+        &path,
+        "environments:\n  staging: {context: ctx-staging, namespaces: [shop]}\n  prod: {context: gke-prod, namespaces: [shop]}\n",
+    )
+    .unwrap();
+    let r = l.audit(&path, &["--format", "json"]);
+    assert_eq!(r.code, 3);
+    let problems = json(&r)["environments"][1]["problems"].to_string();
+    assert!(problems.contains("gke-prod"), "{problems}");
+    assert!(
+        problems.contains("kubectl config get-contexts"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn env_flag_takes_a_live_source() {
+    let l = live();
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args(["audit", "--env", "staging=kube:ctx-staging/shop", "--env"])
+        .arg(format!("prod={}", data("demo/prod")))
+        .args(["--format", "json", "--fail-on", "never"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+}
+
+#[test]
+fn a_live_snapshot_audits_like_the_live_cluster() {
+    let l = live();
+    let snap = l.dir.path().join("prod.json");
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args(["snapshot", "--env", "prod=kube:ctx-prod/shop", "--output"])
+        .arg(&snap));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args(["audit", "--env", "staging=kube:ctx-staging/shop", "--env"])
+        .arg(format!("prod={}", snap.display()))
+        .args(["--format", "json", "--fail-on", "never"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+}

@@ -1,0 +1,485 @@
+//! A local Kubernetes API server stand-in for tests: serves fixture objects
+//! over real HTTP/1.1 on 127.0.0.1 with the real list semantics (`limit` /
+//! `continue`, `resourceVersion`, typed `…List` bodies whose items carry no
+//! `kind`, `labelSelector`), answers `Status` errors (401/403/404/410/429/
+//! 500), can be slow or never answer, and records every request so a test
+//! can prove that only reads were sent.
+//!
+//! It is started by the test itself and stops when dropped.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A resource the stand-in serves: (API prefix, plural, kind).
+const RESOURCES: &[(&str, &str, &str)] = &[
+    ("/api/v1", "pods", "Pod"),
+    ("/api/v1", "configmaps", "ConfigMap"),
+    ("/api/v1", "secrets", "Secret"),
+    ("/apis/apps/v1", "deployments", "Deployment"),
+    ("/apis/apps/v1", "statefulsets", "StatefulSet"),
+    ("/apis/apps/v1", "daemonsets", "DaemonSet"),
+    ("/apis/apps/v1", "replicasets", "ReplicaSet"),
+    ("/apis/batch/v1", "jobs", "Job"),
+    ("/apis/batch/v1", "cronjobs", "CronJob"),
+];
+
+/// A misbehaviour, applied to requests whose path contains `path`.
+#[derive(Debug, Clone, Default)]
+pub struct Fault {
+    pub path: String,
+    /// Answer with this status and a `Status` body.
+    pub status: Option<u16>,
+    /// Only the first N matching requests misbehave (`None`: all).
+    pub times: Option<usize>,
+    pub retry_after: Option<u64>,
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+    /// Accept the request and never answer.
+    pub hang: bool,
+    /// Only requests that carry a continue token.
+    pub only_continue: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub uri: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// (plural, namespace) → items, in name order.
+    objects: BTreeMap<(String, String), Vec<serde_json::Value>>,
+    namespaces: Vec<String>,
+    faults: Vec<(Fault, usize)>,
+    requests: Vec<Request>,
+    resource_version: u64,
+}
+
+pub struct ApiServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl ApiServer {
+    /// Serves the objects of the given fixture files (YAML or JSON, Lists
+    /// or single objects).
+    pub fn start(fixtures: &[&Path]) -> ApiServer {
+        let mut state = State {
+            resource_version: 1000,
+            ..State::default()
+        };
+        for f in fixtures {
+            let text = std::fs::read_to_string(f).expect("fixture readable");
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let v: serde_json::Value = match serde::Deserialize::deserialize(doc) {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                };
+                let items = match v.get("items").and_then(|i| i.as_array()) {
+                    Some(items) => items.clone(),
+                    None => vec![v],
+                };
+                for item in items {
+                    state.add(item);
+                }
+            }
+        }
+        for list in state.objects.values_mut() {
+            list.sort_by(|a, b| name_of(a).cmp(&name_of(b)));
+        }
+        let state = Arc::new(Mutex::new(state));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let st = state.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let st = st.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, st).await;
+                });
+            }
+        });
+        ApiServer {
+            addr,
+            state,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn fault(&self, fault: Fault) {
+        self.state.lock().unwrap().faults.push((fault, 0));
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Adds a namespace that exists but holds nothing.
+    pub fn add_namespace(&self, ns: &str) {
+        let mut s = self.state.lock().unwrap();
+        if !s.namespaces.iter().any(|n| n == ns) {
+            s.namespaces.push(ns.to_string());
+        }
+    }
+}
+
+fn name_of(v: &serde_json::Value) -> String {
+    v.pointer("/metadata/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+impl State {
+    fn add(&mut self, mut item: serde_json::Value) {
+        let kind = item
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("")
+            .to_string();
+        let Some((_, plural, _)) = RESOURCES.iter().find(|(_, _, k)| *k == kind) else {
+            return;
+        };
+        let ns = item
+            .pointer("/metadata/namespace")
+            .and_then(|n| n.as_str())
+            .unwrap_or("default")
+            .to_string();
+        if !self.namespaces.contains(&ns) {
+            self.namespaces.push(ns.clone());
+        }
+        // Items of a typed list carry no kind or apiVersion.
+        if let Some(obj) = item.as_object_mut() {
+            obj.remove("kind");
+            obj.remove("apiVersion");
+        }
+        self.objects
+            .entry((plural.to_string(), ns))
+            .or_default()
+            .push(item);
+    }
+}
+
+async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        // Read one request head.
+        let head_end = loop {
+            if let Some(i) = find(&buf, b"\r\n\r\n") {
+                break i;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let mut body_len = 0usize;
+        for line in head.lines().skip(1) {
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                body_len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        while buf.len() < head_end + 4 + body_len {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        buf.drain(..head_end + 4 + body_len);
+        let mut parts = head.lines().next().unwrap_or("").split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let uri = parts.next().unwrap_or("").to_string();
+        let (status, body, retry_after, delay, hang) = respond(&state, &method, &uri);
+        if hang {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return Ok(());
+        }
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        let mut resp = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            reason(status),
+            body.len()
+        );
+        if let Some(s) = retry_after {
+            resp.push_str(&format!("Retry-After: {s}\r\n"));
+        }
+        resp.push_str("\r\n");
+        stream.write_all(resp.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Status",
+    }
+}
+
+fn status_body(code: u16, reason: &str, message: &str) -> String {
+    serde_json::json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {},
+        "status": "Failure", "message": message, "reason": reason, "code": code
+    })
+    .to_string()
+}
+
+type Answer = (u16, String, Option<u64>, Option<Duration>, bool);
+
+fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
+    let mut s = state.lock().unwrap();
+    s.requests.push(Request {
+        method: method.to_string(),
+        uri: uri.to_string(),
+    });
+    if method != "GET" {
+        return (
+            405,
+            status_body(405, "MethodNotAllowed", "read-only stand-in"),
+            None,
+            None,
+            false,
+        );
+    }
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let params: BTreeMap<String, String> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), decode(v)))
+        .collect();
+    let has_continue = params.contains_key("continue");
+    // Faults first.
+    for (fault, hits) in s.faults.iter_mut() {
+        if !path.contains(&fault.path) || (fault.only_continue && !has_continue) {
+            continue;
+        }
+        if fault.times.is_some_and(|t| *hits >= t) {
+            continue;
+        }
+        *hits += 1;
+        if fault.hang {
+            return (0, String::new(), None, None, true);
+        }
+        if let Some(code) = fault.status {
+            let (reason, message) = match code {
+                401 => ("Unauthorized", "Unauthorized".to_string()),
+                403 => (
+                    "Forbidden",
+                    format!(
+                        "{path} is forbidden: User \"system:serviceaccount:ci:confdrift\" cannot list resource"
+                    ),
+                ),
+                404 => ("NotFound", format!("{path} not found")),
+                410 => (
+                    "Expired",
+                    "The provided continue parameter is too old".to_string(),
+                ),
+                429 => (
+                    "TooManyRequests",
+                    "Too many requests, please try again later.".to_string(),
+                ),
+                _ => (
+                    "InternalError",
+                    "Internal error occurred: etcdserver: request timed out".to_string(),
+                ),
+            };
+            return (
+                code,
+                status_body(code, reason, &message),
+                fault.retry_after,
+                fault.delay,
+                false,
+            );
+        }
+        if let Some(d) = fault.delay {
+            drop(s);
+            let answer = route(state, path, &params);
+            return (answer.0, answer.1, None, Some(d), false);
+        }
+    }
+    drop(s);
+    route(state, path, &params)
+}
+
+fn decode(v: &str) -> String {
+    let mut out = Vec::new();
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String>) -> Answer {
+    let s = state.lock().unwrap();
+    // GET /api/v1/namespaces/{ns}
+    if let Some(ns) = path.strip_prefix("/api/v1/namespaces/")
+        && !ns.contains('/')
+    {
+        return if s.namespaces.iter().any(|n| n == ns) {
+            let body = serde_json::json!({"kind": "Namespace", "apiVersion": "v1",
+                "metadata": {"name": ns}, "status": {"phase": "Active"}});
+            (200, body.to_string(), None, None, false)
+        } else {
+            (
+                404,
+                status_body(404, "NotFound", &format!("namespaces \"{ns}\" not found")),
+                None,
+                None,
+                false,
+            )
+        };
+    }
+    for (prefix, plural, kind) in RESOURCES {
+        let Some(rest) = path.strip_prefix(prefix) else {
+            continue;
+        };
+        let ns = if rest == format!("/{plural}") {
+            None
+        } else if let Some(r) = rest.strip_prefix("/namespaces/")
+            && let Some((ns, p)) = r.split_once('/')
+            && p == *plural
+        {
+            Some(ns.to_string())
+        } else {
+            continue;
+        };
+        let mut items: Vec<&serde_json::Value> = s
+            .objects
+            .iter()
+            .filter(|((p, n), _)| p == plural && ns.as_ref().is_none_or(|want| want == n))
+            .flat_map(|(_, v)| v.iter())
+            .collect();
+        if let Some(sel) = params.get("labelSelector") {
+            items.retain(|item| matches_selector(item, sel));
+        }
+        let offset: usize = params
+            .get("continue")
+            .and_then(|t| t.strip_prefix("o"))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let limit: usize = params
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .filter(|l| *l > 0)
+            .unwrap_or(usize::MAX);
+        let end = offset.saturating_add(limit).min(items.len());
+        let page: Vec<&serde_json::Value> = items[offset.min(items.len())..end].to_vec();
+        let mut metadata = serde_json::json!({"resourceVersion": s.resource_version.to_string()});
+        if end < items.len() {
+            metadata["continue"] = serde_json::Value::String(format!("o{end}"));
+            metadata["remainingItemCount"] = serde_json::json!(items.len() - end);
+        }
+        let api_version = prefix
+            .trim_start_matches("/api/")
+            .trim_start_matches("/apis/");
+        let body = serde_json::json!({
+            "kind": format!("{kind}List"), "apiVersion": api_version,
+            "metadata": metadata, "items": page,
+        });
+        return (200, body.to_string(), None, None, false);
+    }
+    (
+        404,
+        status_body(
+            404,
+            "NotFound",
+            &format!("the server could not find the requested resource {path}"),
+        ),
+        None,
+        None,
+        false,
+    )
+}
+
+fn matches_selector(item: &serde_json::Value, sel: &str) -> bool {
+    sel.split(',').filter(|t| !t.is_empty()).all(|term| {
+        let (k, v) = term.split_once('=').unwrap_or((term, ""));
+        let v = v.trim_start_matches('=');
+        item.pointer("/metadata/labels")
+            .and_then(|l| l.get(k))
+            .and_then(|x| x.as_str())
+            == Some(v)
+    })
+}
+
+/// Writes a kubeconfig with one context per (name, server, namespace).
+pub fn kubeconfig(dir: &Path, contexts: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut y = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for (name, server) in contexts {
+        y.push_str(&format!(
+            "- name: {name}\n  cluster:\n    server: {server}\n"
+        ));
+    }
+    y.push_str("users:\n- name: tester\n  user:\n    token: test-token\ncontexts:\n");
+    for (name, _) in contexts {
+        y.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: tester\n"
+        ));
+    }
+    y.push_str(&format!("current-context: {}\n", contexts[0].0));
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, y).expect("write kubeconfig");
+    path
+}
