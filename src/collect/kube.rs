@@ -132,6 +132,22 @@ const RESOURCES: &[Resource] = &[
     },
 ];
 
+/// The (API group, resource) pairs confdrift lists, for RBAC: `""` is the
+/// core group. The shipped roles in `deploy/` are tested against this.
+pub fn listed_resources() -> Vec<(&'static str, &'static str)> {
+    RESOURCES
+        .iter()
+        .map(|r| {
+            let group = r
+                .prefix
+                .strip_prefix("/apis/")
+                .and_then(|g| g.split('/').next())
+                .unwrap_or("");
+            (group, r.plural)
+        })
+        .collect()
+}
+
 /// Lists running concurrently against one cluster.
 const CONCURRENT_LISTS: usize = 4;
 /// Attempts of one request when the failure is transient.
