@@ -19,14 +19,42 @@ pub const UNMATCHED: &str = "unmatched";
 
 /// Every finding code confdrift emits, with what it means.
 pub const CODES: &[(&str, &str)] = &[
-    ("value-differs", "a key has different values in different environments"),
-    ("key-missing", "a key is set in some environments and not in others"),
-    ("value-unresolved", "a value could not be resolved in some environment, so it cannot be compared"),
-    ("workload-missing", "a workload exists in some environments only"),
-    ("container-missing", "a container exists in some environments only"),
-    ("configmap-missing", "a ConfigMap exists in some environments only"),
-    ("dangling-reference", "a non-optional reference to a ConfigMap, Secret or key that does not exist: the pod cannot start"),
-    ("pod-skew", "pods of one workload in one environment run with different values"),
+    (
+        "value-differs",
+        "a key has different values in different environments",
+    ),
+    (
+        "key-missing",
+        "a key is set in some environments and not in others",
+    ),
+    (
+        "value-unresolved",
+        "a value could not be resolved in some environment, so it cannot be compared",
+    ),
+    (
+        "workload-missing",
+        "a workload exists in some environments only",
+    ),
+    (
+        "container-missing",
+        "a container exists in some environments only",
+    ),
+    (
+        "configmap-missing",
+        "a ConfigMap exists in some environments only",
+    ),
+    (
+        "dangling-reference",
+        "a non-optional reference to a ConfigMap, Secret or key that does not exist: the pod cannot start",
+    ),
+    (
+        "pod-skew",
+        "pods of one workload in one environment run with different values",
+    ),
+    (
+        "stale-pod",
+        "pods started before a ConfigMap or Secret they read at start changed: they run old values",
+    ),
 ];
 
 /// Findings, most severe first, in a stable order.
@@ -113,11 +141,7 @@ fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         .filter(|(_, (v, absent))| v.is_none() && !**absent)
         .map(|(e, _)| e)
         .collect();
-    let secret = d
-        .values
-        .iter()
-        .flatten()
-        .any(|e| e.value.is_secret());
+    let secret = d.values.iter().flatten().any(|e| e.value.is_secret());
     let what = subject_label(d);
     let unresolved: Vec<(&String, &str)> = cmp
         .envs
@@ -168,11 +192,18 @@ fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
             .zip(&d.values)
             .zip(&d.scope_absent)
             .filter(|(_, absent)| !**absent)
-            .filter_map(|((env, v), _)| v.as_ref().map(|e| format!("{env}={}", short(&display_value(&e.value)))))
+            .filter_map(|((env, v), _)| {
+                v.as_ref()
+                    .map(|e| format!("{env}={}", short(&display_value(&e.value))))
+            })
             .collect();
         (
             "value-differs",
-            format!("{what} differs: {} (baseline {})", shown.join(", "), cmp.baseline),
+            format!(
+                "{what} differs: {} (baseline {})",
+                shown.join(", "),
+                cmp.baseline
+            ),
         )
     };
     Finding {
@@ -343,6 +374,34 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 waiver: None,
             }
         }
+        Issue::StalePods {
+            workload,
+            container,
+            source,
+            changed,
+            started,
+            stale,
+            pods,
+        } => Finding {
+            rule: "stale-pod".into(),
+            environment: Some(env.to_string()),
+            code: "stale-pod".into(),
+            severity: Severity::Warning,
+            workload: Some(workload.clone()),
+            container: Some(container.clone()),
+            configmap: None,
+            kind: None,
+            key: None,
+            values: BTreeMap::new(),
+            sources: BTreeMap::new(),
+            message: format!(
+                "{env}: {stale} of {pods} pod(s) of {workload}/{container} started (earliest {started}) \
+                 before {source} changed ({changed}); they still run with the old values, \
+                 and a restart will change behaviour"
+            ),
+            diff: None,
+            waiver: None,
+        },
     }
 }
 

@@ -161,7 +161,8 @@ pub struct Meta {
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerRef>,
-    /// The newest `managedFields[].time`, i.e. when the object was last written.
+    /// The newest `managedFields[].time` of a manager that owns `data`,
+    /// `stringData` or `binaryData`: when the content was last written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<String>,
 }
@@ -276,6 +277,10 @@ pub struct Container {
 pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// When each running container started (`state.running.startedAt`): its
+    /// environment was read then and never again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub container_starts: BTreeMap<String, String>,
 }
 
 /// A keyed fingerprint (HMAC-SHA-256) of a Secret value. Two fingerprints
@@ -550,6 +555,21 @@ pub enum Issue {
         /// What refers to it, e.g. `env DB_HOST` or `volume config`.
         referrer: String,
         key: Option<String>,
+    },
+    /// Pods whose containers started before a ConfigMap or Secret they read
+    /// into env vars (or a subPath file) last changed: they still run the
+    /// old value, and a restart will change behaviour.
+    StalePods {
+        workload: String,
+        container: String,
+        /// e.g. `ConfigMap shop-config`.
+        source: String,
+        /// When the source's data last changed.
+        changed: String,
+        /// The earliest start among the stale pods.
+        started: String,
+        stale: usize,
+        pods: usize,
     },
     /// Pods of one workload that disagree on a value.
     Skew {

@@ -75,6 +75,37 @@ struct RawOwnerRef {
 struct RawManagedField {
     #[serde(default)]
     time: Option<String>,
+    #[serde(default, rename = "fieldsV1")]
+    fields: Option<TouchesData>,
+}
+
+/// Whether a managedFields entry owns `data`, `stringData` or `binaryData`
+/// (only the top-level keys of `fieldsV1` are looked at).
+#[derive(Debug, Default)]
+struct TouchesData(bool);
+
+impl<'de> Deserialize<'de> for TouchesData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TouchesData;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a fieldsV1 map")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<TouchesData, A::Error> {
+                let mut data = false;
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    data |= matches!(k.as_ref(), "f:data" | "f:stringData" | "f:binaryData");
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Ok(TouchesData(data))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The union of the spec shapes of Pod, the pod-template controllers and
@@ -101,9 +132,33 @@ struct RawTemplate {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawStatus {
     #[serde(default)]
     phase: Option<String>,
+    #[serde(default)]
+    container_statuses: Option<Vec<RawContainerStatus>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawContainerStatus {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    state: Option<RawContainerState>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawContainerState {
+    #[serde(default)]
+    running: Option<RawRunning>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRunning {
+    #[serde(default)]
+    started_at: Option<String>,
 }
 
 /// The kinds whose objects confdrift reads; everything else is counted.
@@ -563,7 +618,17 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
     let what = format!("{kind} {}", meta.name);
     let object = match kind.as_str() {
         "Pod" => {
-            let phase = raw.status.and_then(|s| s.phase);
+            let status = raw.status.unwrap_or_default();
+            let phase = status.phase;
+            let container_starts = status
+                .container_statuses
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|c| {
+                    let started = c.state?.running?.started_at?;
+                    Some((c.name, started))
+                })
+                .collect();
             if matches!(phase.as_deref(), Some("Succeeded" | "Failed")) {
                 out.finished_pods += 1;
                 return Ok(());
@@ -572,7 +637,10 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             Object::Pod {
                 metadata: meta,
                 spec: pod_spec(spec, ctx, &what)?,
-                status: PodStatus { phase },
+                status: PodStatus {
+                    phase,
+                    container_starts,
+                },
             }
         }
         "ConfigMap" => {
@@ -667,8 +735,9 @@ fn convert_meta(raw: RawMeta, name: String) -> Meta {
         .managed_fields
         .unwrap_or_default()
         .into_iter()
+        .filter(|m| m.fields.as_ref().is_some_and(|f| f.0))
         .filter_map(|m| m.time)
-        .max();
+        .max_by_key(|t| crate::normalize::timestamp(t));
     Meta {
         name,
         namespace: raw.namespace.unwrap_or_default(),

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
-    Object, PodSpec, Provenance, RefKind, Scope, Subject, Value, Volume, WorkloadInfo,
+    Object, PodSpec, PodStatus, Provenance, RefKind, Scope, Subject, Value, Volume, WorkloadInfo,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -112,13 +112,18 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
     let mut groups: BTreeMap<(String, String), Group<'_>> = BTreeMap::new();
     for o in &collected.objects {
         match o {
-            Object::Pod { metadata, spec, .. } => {
+            Object::Pod {
+                metadata,
+                spec,
+                status,
+            } => {
                 let (kind, name) = pod_workload(metadata, &owners);
                 let g = groups
                     .entry((metadata.namespace.clone(), name))
                     .or_default();
                 g.set_kind(kind);
                 g.pods.push((metadata, spec));
+                g.statuses.push(status);
             }
             Object::Workload {
                 workload_kind,
@@ -206,6 +211,8 @@ fn needs_namespace<'a>(keys: impl Iterator<Item = &'a (String, String)>) -> BTre
 struct Group<'a> {
     kind: String,
     pods: Vec<(&'a Meta, &'a PodSpec)>,
+    /// The status of each pod, in the order of `pods`.
+    statuses: Vec<&'a PodStatus>,
     templates: Vec<(&'a Meta, &'a PodSpec)>,
 }
 
@@ -227,6 +234,8 @@ struct Refs<'a> {
     secrets: HashMap<(&'a str, &'a str), &'a BTreeMap<String, Fingerprint>>,
     key_id: &'a str,
     collected: &'a Collected,
+    /// When each ConfigMap's / Secret's data last changed.
+    updated: HashMap<(RefKind, &'a str, &'a str), &'a str>,
 }
 
 impl<'a> Refs<'a> {
@@ -234,7 +243,19 @@ impl<'a> Refs<'a> {
         let objects = &collected.objects;
         let mut configmaps = HashMap::new();
         let mut secrets = HashMap::new();
+        let mut updated = HashMap::new();
         for o in objects {
+            let kind = match o {
+                Object::ConfigMap { .. } => Some(RefKind::ConfigMap),
+                Object::Secret { .. } => Some(RefKind::Secret),
+                _ => None,
+            };
+            if let (Some(kind), Some(t)) = (kind, o.meta().last_update.as_deref()) {
+                updated.insert(
+                    (kind, o.meta().namespace.as_str(), o.meta().name.as_str()),
+                    t,
+                );
+            }
             match o {
                 Object::ConfigMap {
                     metadata,
@@ -263,6 +284,7 @@ impl<'a> Refs<'a> {
             secrets,
             key_id,
             collected,
+            updated,
         }
     }
 
@@ -333,8 +355,108 @@ fn resolve_group(
         inv.issues.append(&mut r.issues);
         resolved.push((r.entries, pods));
     }
+    if !group.pods.is_empty() {
+        stale_pods(inv, id, ns, group, refs);
+    }
     inv.workloads.insert(id.to_string(), info);
     merge_variants(inv, resolved);
+}
+
+/// Parses a Kubernetes timestamp (RFC 3339).
+pub fn timestamp(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
+/// The ConfigMaps and Secrets a container reads once, at start: env
+/// references, `envFrom`, and `subPath` mounts (which, unlike whole-volume
+/// mounts, the kubelet never refreshes).
+fn read_at_start<'s>(c: &'s Container, spec: &'s PodSpec) -> BTreeSet<(RefKind, &'s str)> {
+    let mut out = BTreeSet::new();
+    for from in &c.env_from {
+        if let Some(cm) = &from.config_map_ref {
+            out.insert((RefKind::ConfigMap, cm.name.as_str()));
+        }
+        if let Some(s) = &from.secret_ref {
+            out.insert((RefKind::Secret, s.name.as_str()));
+        }
+    }
+    for ev in &c.env {
+        if let Some(src) = &ev.value_from {
+            if let Some(k) = &src.config_map_key_ref {
+                out.insert((RefKind::ConfigMap, k.name.as_str()));
+            }
+            if let Some(k) = &src.secret_key_ref {
+                out.insert((RefKind::Secret, k.name.as_str()));
+            }
+        }
+    }
+    for m in &c.volume_mounts {
+        if m.sub_path.as_deref().is_none_or(str::is_empty) {
+            continue;
+        }
+        let Some(v) = spec.volumes.iter().find(|v| v.name == m.name) else {
+            continue;
+        };
+        if let Some(cm) = &v.config_map {
+            out.insert((RefKind::ConfigMap, cm.name.as_str()));
+        }
+        if let Some(s) = v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) {
+            out.insert((RefKind::Secret, s));
+        }
+        for src in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(cm) = &src.config_map {
+                out.insert((RefKind::ConfigMap, cm.name.as_str()));
+            }
+            if let Some(s) = &src.secret {
+                out.insert((RefKind::Secret, s.name.as_str()));
+            }
+        }
+    }
+    out
+}
+
+/// Reports pods that run with a value older than its ConfigMap or Secret:
+/// env vars are read when a container starts and never again.
+fn stale_pods(inv: &mut Inventory, id: &str, ns: &str, group: &Group<'_>, refs: &Refs<'_>) {
+    // (container, kind, source) → (stale pods, earliest start, changed)
+    let mut stale: BTreeMap<(String, RefKind, String), (usize, jiff::Timestamp, String)> =
+        BTreeMap::new();
+    let mut pods_with: BTreeMap<String, usize> = BTreeMap::new();
+    for ((_, spec), status) in group.pods.iter().zip(&group.statuses) {
+        for c in &spec.containers {
+            let Some(started) = status
+                .container_starts
+                .get(&c.name)
+                .and_then(|t| timestamp(t))
+            else {
+                continue;
+            };
+            *pods_with.entry(c.name.clone()).or_default() += 1;
+            for (kind, name) in read_at_start(c, spec) {
+                let Some(changed) = refs.updated.get(&(kind, ns, name)) else {
+                    continue;
+                };
+                if timestamp(changed).is_some_and(|t| t > started) {
+                    let e = stale
+                        .entry((c.name.clone(), kind, name.to_string()))
+                        .or_insert((0, started, changed.to_string()));
+                    e.0 += 1;
+                    e.1 = e.1.min(started);
+                }
+            }
+        }
+    }
+    for ((container, kind, name), (count, started, changed)) in stale {
+        inv.issues.push(Issue::StalePods {
+            workload: id.to_string(),
+            pods: pods_with.get(&container).copied().unwrap_or(count),
+            container,
+            source: format!("{} {name}", kind.as_str()),
+            changed,
+            started: started.to_string(),
+            stale: count,
+        });
+    }
 }
 
 /// Merges the resolved pods of one workload: a value all pods agree on is

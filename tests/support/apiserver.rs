@@ -103,7 +103,7 @@ impl ApiServer {
             }
         }
         for list in state.objects.values_mut() {
-            list.sort_by(|a, b| name_of(a).cmp(&name_of(b)));
+            list.sort_by_key(name_of);
         }
         let state = Arc::new(Mutex::new(state));
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -358,12 +358,13 @@ fn decode(v: &str) -> String {
     let b = v.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16)
+        {
+            out.push(x);
+            i += 3;
+            continue;
         }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
