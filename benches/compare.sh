@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Measures, on the same generated fleet, in one run:
+#   1. confdrift audit end to end on files;
+#   2. the floor: parsing the same files into generic JSON values, one thread;
+#   3. what people do by hand: jq extracts each container's env as sorted
+#      key=value lines per environment, then diff.
+# Prints wall time (median of RUNS) and peak RSS, and the ratios.
+#
+# usage: benches/compare.sh [PODS_PER_ENV] [RUNS]     (defaults: 10000 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PODS=${1:-10000}
+RUNS=${2:-5}
+VARS=${VARS:-40}
+PER_WORKLOAD=10
+WORKLOADS=$((PODS / PER_WORKLOAD))
+OUT=${OUT:-$(mktemp -d)}
+command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
+
+cargo build --release --quiet --bin confdrift --example gen_fleet --example parse_floor
+BIN=target/release
+$BIN/examples/gen_fleet --out "$OUT/fleet" --envs 3 --workloads "$WORKLOADS" --pods $PER_WORKLOAD --vars "$VARS" --drift 0.02 --seed 7
+INPUT_KB=$(du -sk "$OUT/fleet" | cut -f1)
+
+measure() { # name, command...
+  local name=$1; shift
+  local times=() rss=0
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/err" || true
+    read -r t m < "$OUT/time"
+    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$name $median $rss"
+}
+
+jq_diff() {
+  for env in dev staging prod; do
+    jq -r '.items[] | select(.kind=="Pod" or .kind==null) | .metadata.name as $p
+           | .spec.containers[] | .name as $c | (.env // [])[]
+           | "\($p|sub("-[a-z0-9]+-[a-z0-9]+$";""))/\($c) \(.name)=\(.value // (.valueFrom|tostring))"' \
+      "$OUT/fleet/$env/pods.json" | sort -u > "$OUT/$env.env"
+  done
+  diff "$OUT/staging.env" "$OUT/prod.env" >/dev/null || true
+  diff "$OUT/dev.env" "$OUT/prod.env" >/dev/null || true
+}
+export -f jq_diff; export OUT
+
+{
+  measure audit $BIN/confdrift audit --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
+  measure floor $BIN/examples/parse_floor "$OUT/fleet/dev" "$OUT/fleet/staging" "$OUT/fleet/prod"
+  measure jq+diff bash -c jq_diff
+} > "$OUT/results"
+
+echo "fleet: 3 environments x $PODS pods x $VARS vars, input ${INPUT_KB} KB, median of $RUNS runs, $(nproc) cores"
+awk -v input="$INPUT_KB" '
+  { name[NR]=$1; t[NR]=$2; m[NR]=$3 }
+  END {
+    printf "%-8s %10s %12s %14s\n", "what", "wall s", "peak RSS MB", "RSS / input"
+    for (i=1;i<=NR;i++) printf "%-8s %10.2f %12.1f %14.2f\n", name[i], t[i], m[i]/1024, m[i]/input
+    printf "audit / floor:   %.2fx wall\n", t[1]/t[2]
+    printf "jq+diff / audit: %.2fx wall\n", t[3]/t[1]
+  }' "$OUT/results"
