@@ -46,9 +46,13 @@ fn main() {
         eprintln!("{name}: {} serving {}", server.url(), path.display());
         servers.push((name.clone(), server));
     }
-    let contexts: Vec<(&str, String)> = servers.iter().map(|(n, s)| (n.as_str(), s.url())).collect();
+    let contexts: Vec<(&str, String)> =
+        servers.iter().map(|(n, s)| (n.as_str(), s.url())).collect();
     let contexts: Vec<(&str, &str)> = contexts.iter().map(|(n, u)| (*n, u.as_str())).collect();
-    let dir = kubeconfig.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = kubeconfig
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let written = apiserver::kubeconfig(dir, &contexts);
     if written != kubeconfig {
         std::fs::rename(&written, &kubeconfig).expect("move kubeconfig");

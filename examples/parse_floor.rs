@@ -34,7 +34,10 @@ fn main() {
         } else {
             serde_yaml::from_str(&text).expect("valid YAML")
         };
-        values += v.get("items").and_then(|i| i.as_array()).map_or(1, |a| a.len());
+        values += v
+            .get("items")
+            .and_then(|i| i.as_array())
+            .map_or(1, |a| a.len());
     }
     println!("{values} objects parsed");
 }

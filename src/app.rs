@@ -9,6 +9,7 @@ use crate::evaluate;
 use crate::fingerprint::FingerprintKey;
 use crate::model::{Collected, Comparison, Inventory};
 use crate::normalize::{self, Options};
+use crate::policy::{self, Date, PolicySet};
 use crate::report::Report;
 
 /// The result of collecting, comparing and evaluating.
@@ -38,12 +39,32 @@ pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(Str
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let key = std::sync::Arc::new(key.clone());
+    // Progress of live collections on a terminal; nothing when piped.
+    let bars = {
+        use std::io::IsTerminal;
+        std::io::stderr()
+            .is_terminal()
+            .then(indicatif::MultiProgress::new)
+    };
     let results = runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, (_, source)) in settings.envs.iter().enumerate() {
+        for (i, (name, source)) in settings.envs.iter().enumerate() {
             let source = source.clone();
             let key = key.clone();
-            tasks.spawn(async move { (i, collect::collect(&source, key).await) });
+            let progress = match (&bars, &source) {
+                (Some(bars), collect::Source::Kube(_)) => {
+                    let pb = bars.add(indicatif::ProgressBar::new(0));
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{prefix:>12} [{bar:30}] {pos}/{len} lists, {msg}",
+                    ) {
+                        pb.set_style(style.progress_chars("=> "));
+                    }
+                    pb.set_prefix(name.clone());
+                    Some(pb)
+                }
+                _ => None,
+            };
+            tasks.spawn(async move { (i, collect::collect(&source, key, progress).await) });
         }
         let mut out: Vec<Option<Result<Collected>>> = settings.envs.iter().map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {
@@ -78,25 +99,49 @@ pub fn normalize_all(
     collected: &[(String, Collected)],
 ) -> Result<Vec<Inventory>> {
     let opts = Options::new(&settings.flag_patterns, &settings.flag_configmaps, key.id())?;
-    Ok(collected
+    collected
         .iter()
-        .map(|(name, c)| normalize::normalize(name, c, &opts))
-        .collect())
+        .map(|(name, c)| {
+            let opts = match settings.renames.get(name) {
+                Some(r) => opts.clone().with_renames(r)?,
+                None => opts.clone(),
+            };
+            Ok(normalize::normalize(name, c, &opts))
+        })
+        .collect()
 }
 
 /// `confdrift audit`.
-pub fn audit(settings: &Settings, key: &FingerprintKey) -> Result<Audit> {
+///
+/// `today` is the run's one clock: it decides which waivers have expired.
+pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<Audit> {
     let baseline = settings.baseline()?;
+    // A broken policy stops the run before any environment is read.
+    let policy = load_policies(&settings.policies, today)?;
     let collected = collect_all(settings, key)?;
     let inventories = normalize_all(settings, key, &collected)?;
     let comparison = compare::compare(&inventories, &baseline);
-    let findings = evaluate::evaluate(&comparison, &inventories);
-    let report = Report::new(&baseline, &inventories, findings);
+    let evaluation = evaluate::evaluate(&comparison, &inventories, &policy, today);
+    let report = Report::from_evaluation(&baseline, &inventories, evaluation);
     Ok(Audit {
         inventories,
         comparison,
         report,
     })
+}
+
+/// Reads and merges the policy files; any error stops the run (exit 2) with
+/// every problem listed, each with file:line:column.
+pub fn load_policies(paths: &[std::path::PathBuf], today: Date) -> Result<PolicySet> {
+    let loaded = policy::load(paths, today);
+    if loaded.errors() > 0 {
+        return Err(Error::Usage(format!(
+            "invalid policy ({} error(s)); run `confdrift policy lint` for details:\n{}",
+            loaded.errors(),
+            loaded.render(Some(policy::Level::Error)).trim_end()
+        )));
+    }
+    Ok(loaded.set)
 }
 
 /// `confdrift snapshot`: one environment, as a snapshot document.

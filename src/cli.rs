@@ -10,7 +10,12 @@ use crate::app;
 use crate::config::{DEFAULT_CONFIG, Settings, parse_env_arg};
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
+use crate::policy::{self, Date};
 use crate::report::{self, FailOn, Format, Style, exit};
+
+/// The one clock: `CONFDRIFT_TODAY=YYYY-MM-DD` when set (tests, replays),
+/// else the system date (UTC). Only waiver expiry reads it.
+pub const TODAY_ENV: &str = "CONFDRIFT_TODAY";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +26,7 @@ use crate::report::{self, FailOn, Format, Style, exit};
                   config files every workload really gets in each environment, resolves them the \
                   way Kubernetes does, compares the environments and reports the differences.\n\n\
                   Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage, \
-                  config or input error, 3 an environment could not be read completely."
+                  config, policy or input error, 3 an environment could not be read completely."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -60,6 +65,11 @@ enum Command {
         /// Do not exit 3 when an environment could not be read completely
         #[arg(long)]
         allow_partial: bool,
+        /// A policy file or directory (its *.yaml files, by name). Repeatable;
+        /// merged in the order given; replaces the config file's `policies`
+        /// [default: policies/ if present]
+        #[arg(long = "policy", value_name = "PATH")]
+        policies: Vec<PathBuf>,
     },
     /// Show what differs between two environments, with where each value comes from.
     Diff {
@@ -76,6 +86,22 @@ enum Command {
         /// Where to write the snapshot
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+    },
+    /// Work with policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check policy files: every error with file:line:column. Exit 0 when
+    /// valid, 2 when not.
+    Lint {
+        /// Policy files or directories [default: policies/]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -136,6 +162,9 @@ impl EnvArgs {
                 settings.baseline = None;
             }
         }
+        if settings.policies.is_empty() {
+            settings.policies = policy::default_paths();
+        }
         Ok(settings)
     }
 }
@@ -169,18 +198,31 @@ fn execute(cli: Cli) -> Result<i32> {
             output,
             fail_on,
             allow_partial,
+            policies,
         } => {
             let mut settings = envs.settings()?;
             if baseline.is_some() {
                 settings.baseline = baseline;
             }
-            let audit = app::audit(&settings, &key)?;
+            if !policies.is_empty() {
+                settings.policies = policies;
+            }
+            let audit = app::audit(&settings, &key, today()?)?;
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let mut buf = Vec::new();
-            report::render(&audit.report, format.into(), style_for(to_terminal), &mut buf)
-                .map_err(|e| Error::io("<report>", e))?;
+            report::render(
+                &audit.report,
+                format.into(),
+                style_for(to_terminal),
+                &mut buf,
+            )
+            .map_err(|e| Error::io("<report>", e))?;
             emit(output.as_deref(), &buf)?;
-            Ok(report::exit_code(&audit.report, fail_on.into(), allow_partial))
+            Ok(report::exit_code(
+                &audit.report,
+                fail_on.into(),
+                allow_partial,
+            ))
         }
         Command::Diff { pair, envs } => {
             let mut settings = envs.settings()?;
@@ -207,12 +249,20 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             settings.envs = chosen;
             settings.baseline = Some(a);
-            let audit = app::audit(&settings, &key)?;
+            let audit = app::audit(&settings, &key, today()?)?;
             let mut buf = Vec::new();
-            report::diff::render(&audit.report, style_for(std::io::stdout().is_terminal()), &mut buf)
-                .map_err(|e| Error::io("<diff>", e))?;
+            report::diff::render(
+                &audit.report,
+                style_for(std::io::stdout().is_terminal()),
+                &mut buf,
+            )
+            .map_err(|e| Error::io("<diff>", e))?;
             emit(None, &buf)?;
-            Ok(if audit.report.complete() { exit::OK } else { exit::INCOMPLETE })
+            Ok(if audit.report.complete() {
+                exit::OK
+            } else {
+                exit::INCOMPLETE
+            })
         }
         Command::Snapshot { envs, output } => {
             let settings = envs.settings()?;
@@ -231,10 +281,65 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             let text = app::snapshot(name, source, &key)?;
             app::write_atomic(&output, text.as_bytes())?;
-            eprintln!("confdrift: wrote snapshot of {name} to {}", output.display());
+            eprintln!(
+                "confdrift: wrote snapshot of {name} to {}",
+                output.display()
+            );
             Ok(exit::OK)
         }
+        Command::Policy {
+            command: PolicyCommand::Lint { paths },
+        } => lint(paths),
     }
+}
+
+/// Reads the one clock (see [`TODAY_ENV`]).
+fn today() -> Result<Date> {
+    match std::env::var(TODAY_ENV) {
+        Ok(s) if !s.is_empty() => Date::parse(&s)
+            .ok_or_else(|| Error::Usage(format!("{TODAY_ENV}={s}: expected a date as YYYY-MM-DD"))),
+        _ => Ok(Date::system_today()),
+    }
+}
+
+/// `confdrift policy lint`: every problem of every file, then a summary.
+fn lint(paths: Vec<PathBuf>) -> Result<i32> {
+    let paths = if paths.is_empty() {
+        policy::default_paths()
+    } else {
+        paths
+    };
+    if paths.is_empty() {
+        return Err(Error::Usage(format!(
+            "no policy to lint: give PATH... or create {}/",
+            policy::DEFAULT_DIR
+        )));
+    }
+    let loaded = policy::load(&paths, today()?);
+    let mut out = loaded.render(None);
+    let errors = loaded.errors();
+    let warnings = loaded.diagnostics.len() - errors;
+    let set = &loaded.set;
+    if errors == 0 {
+        out.push_str(&format!(
+            "policy lint: ok: {} file(s), {} rule(s), {} waiver(s){}\n",
+            set.files.len(),
+            set.rules.len(),
+            set.waivers.len(),
+            if warnings > 0 {
+                format!(", {warnings} warning(s)")
+            } else {
+                String::new()
+            }
+        ));
+    } else {
+        out.push_str(&format!(
+            "policy lint: {errors} error(s), {warnings} warning(s) in {} file(s)\n",
+            set.files.len().max(1)
+        ));
+    }
+    emit(None, out.as_bytes())?;
+    Ok(if errors == 0 { exit::OK } else { exit::USAGE })
 }
 
 /// Writes to the output file, or stdout; a closed pipe (`| head`) is not an error.

@@ -21,6 +21,9 @@ struct ConfigFile {
     environments: IndexMap<String, EnvConfig>,
     #[serde(default)]
     flags: Option<FlagsConfig>,
+    /// Policy files or directories, relative to the config file.
+    #[serde(default)]
+    policies: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +43,18 @@ struct EnvConfig {
     /// Objects per list request.
     #[serde(default)]
     page_size: Option<u32>,
+    /// Rewrites of workload and ConfigMap names, first match wins:
+    /// `[{match: "^(.*)-stg$", replace: "$1"}]`.
+    #[serde(default)]
+    rename: Vec<RenameRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameRule {
+    #[serde(rename = "match")]
+    pattern: String,
+    replace: String,
 }
 
 /// Reads `30`, `30s`, `2m`, `1h` as a duration.
@@ -78,6 +93,12 @@ pub struct Settings {
     pub baseline: Option<String>,
     pub flag_patterns: Vec<String>,
     pub flag_configmaps: Vec<String>,
+    /// Policy files or directories, merged in this order; none: every
+    /// difference is `unmatched`.
+    pub policies: Vec<PathBuf>,
+    /// Per environment: name rewrites `(regex, replacement)` so that
+    /// `checkout-stg` lines up with `checkout`.
+    pub renames: std::collections::BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Default for Settings {
@@ -90,6 +111,8 @@ impl Default for Settings {
                 .map(|s| s.to_string())
                 .collect(),
             flag_configmaps: Vec::new(),
+            policies: Vec::new(),
+            renames: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -106,7 +129,7 @@ impl Settings {
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg).to_string();
             Error::Usage(format!(
-                "{}{loc}: {msg} (valid fields: baseline, environments, flags; per environment: files, or context, namespaces, selector, timeout, page_size)",
+                "{}{loc}: {msg} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size; and rename)",
                 path.display()
             ))
         })?;
@@ -163,7 +186,19 @@ impl Settings {
                     )));
                 }
             };
+            if !env.rename.is_empty() {
+                settings.renames.insert(
+                    name.clone(),
+                    env.rename
+                        .into_iter()
+                        .map(|r| (r.pattern, r.replace))
+                        .collect(),
+                );
+            }
             settings.envs.push((name, source));
+        }
+        if let Some(policies) = file.policies {
+            settings.policies = policies.into_iter().map(|p| dir.join(p)).collect();
         }
         if let Some(flags) = file.flags {
             if let Some(env) = flags.env {

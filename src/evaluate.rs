@@ -1,18 +1,26 @@
-//! evaluate: turn drift and per-environment issues into [`Finding`]s with a
-//! severity.
+//! evaluate: turn values, drift and per-environment issues into
+//! [`Finding`]s with a severity, as the policies say.
 //!
-//! Until a policy speaks to a delta, it is reported under the rule
-//! `unmatched` with severity `info`; dangling references are `critical`
-//! because the pod cannot start. Values leave this stage display-ready and
-//! redacted, so no renderer can leak a Secret.
+//! Every rule applies to every environment's values and to the drift between
+//! them (`policy::checks`). Drift no rule speaks to is reported under the
+//! rule `unmatched` with the policy's `unmatched` severity (`info` without a
+//! policy); dangling references are `critical` because the pod cannot start.
+//! Ignores and waivers are applied here, once, for every format and the exit
+//! code alike, and what they hid is counted in [`Suppressed`]. Values leave
+//! this stage display-ready and redacted, so no renderer can leak a Secret.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    Absent, Comparison, ConfigKind, Delta, Finding, Inventory, Issue, Severity, Value,
+    Absent, Comparison, ConfigKind, Delta, Entry, Finding, Inventory, Issue, Severity, Subject,
+    Value,
 };
-use crate::normalize::canonical::compare_key;
+use crate::normalize::canonical::{CompareKey, compare_key, same};
 use crate::normalize::display_value;
+use crate::policy::checks::{self, Coverage, Run, Violation};
+use crate::policy::model::{PolicySet, Unmatched};
+use crate::policy::waivers::{Book, Match, Target};
+use crate::policy::{Date, model::Waiver};
 
 /// The rule id of drift that no policy rule speaks to.
 pub const UNMATCHED: &str = "unmatched";
@@ -29,7 +37,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "value-unresolved",
-        "a value could not be resolved in some environment, so it cannot be compared",
+        "a value could not be resolved in some environment, so it cannot be compared or checked",
     ),
     (
         "workload-missing",
@@ -53,26 +61,449 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "stale-pod",
-        "pods started before a ConfigMap or Secret they read at start changed: they run old values",
+        "pods started before the ConfigMap or Secret they read changed: they run with old values until restarted",
     ),
+    (
+        "not-equal",
+        "a key that a rule says must be equal differs between the environments the rule compares",
+    ),
+    (
+        "required-missing",
+        "a key that a rule requires is not set in an environment",
+    ),
+    ("forbidden-value", "a value that a rule forbids"),
+    (
+        "not-one-of",
+        "a value that is not one of the values a rule allows",
+    ),
+    (
+        "pattern-mismatch",
+        "a value that does not match a rule's pattern",
+    ),
+    ("out-of-range", "a value outside a rule's range"),
+    (
+        "out-of-tolerance",
+        "a value further from the baseline environment's value than a rule's tolerance allows",
+    ),
+    (
+        "relation-violated",
+        "two environments' values are not in the order a rule requires (e.g. prod >= staging)",
+    ),
+    (
+        "value-unreadable",
+        "a value cannot be read as the rule's type or unit, so the rule's checks cannot be made (never a silent pass)",
+    ),
+    (
+        "secret-unchecked",
+        "a rule's check needs to read a value that comes from a Secret, of which confdrift keeps only a fingerprint",
+    ),
+    (
+        "stale-rule",
+        "a rule selects nothing in any environment: a renamed or removed key may have disabled it",
+    ),
+    (
+        "check-skipped",
+        "a rule's check names an environment that is not part of this run, so it was not made",
+    ),
+    (
+        "waiver-expired",
+        "a waiver's expiry date has passed: it no longer applies",
+    ),
+    ("waiver-unused", "a waiver matches no finding"),
 ];
 
-/// Findings, most severe first, in a stable order.
-pub fn evaluate(cmp: &Comparison, invs: &[Inventory]) -> Vec<Finding> {
+/// What the evaluate stage hands to the report.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Most severe first, in a stable order; waived findings included.
+    pub findings: Vec<Finding>,
+    pub suppressed: Suppressed,
+    pub policy: PolicyUse,
+}
+
+/// Which policies were applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyUse {
+    pub files: Vec<String>,
+    pub rules: usize,
+    pub waivers: usize,
+}
+
+/// Everything the policy kept out of the findings (or out of the gate), so
+/// nothing is hidden without a trace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suppressed {
+    /// Keys hidden by `ignore`, by the first pattern that matched them.
+    pub ignored: Vec<IgnoredKeys>,
+    /// Waived findings, by rule.
+    pub waived: BTreeMap<String, usize>,
+    /// Keys whose values differ but that a rule's `allow_differ` lets differ, by rule.
+    pub allowed: BTreeMap<String, usize>,
+    /// Drift no rule speaks to, hidden by `unmatched: ignore`.
+    pub unmatched: usize,
+    /// Rules that selected nothing and say `stale: ignore`.
+    pub stale_ignored: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredKeys {
+    pub pattern: String,
+    /// Distinct (workload/container or ConfigMap, kind, key) subjects.
+    pub keys: usize,
+    /// How many of them differ between (or within) environments.
+    pub drifting: usize,
+}
+
+impl Suppressed {
+    pub fn is_empty(&self) -> bool {
+        self.ignored.is_empty()
+            && self.waived.is_empty()
+            && self.allowed.is_empty()
+            && self.unmatched == 0
+            && self.stale_ignored.is_empty()
+    }
+
+    /// One phrase per kind of suppression, for people.
+    pub fn phrases(&self) -> Vec<String> {
+        let by = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(r, n)| format!("{r} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = Vec::new();
+        if !self.ignored.is_empty() {
+            let keys: usize = self.ignored.iter().map(|i| i.keys).sum();
+            let drifting: usize = self.ignored.iter().map(|i| i.drifting).sum();
+            let each: Vec<String> = self
+                .ignored
+                .iter()
+                .map(|i| format!("{} ×{}", i.pattern, i.keys))
+                .collect();
+            out.push(format!(
+                "{keys} key(s) ignored, {drifting} of them drifting ({})",
+                each.join(", ")
+            ));
+        }
+        if !self.waived.is_empty() {
+            let n: usize = self.waived.values().sum();
+            out.push(format!("{n} finding(s) waived ({})", by(&self.waived)));
+        }
+        if !self.allowed.is_empty() {
+            let n: usize = self.allowed.values().sum();
+            out.push(format!(
+                "{n} key(s) allowed to differ ({})",
+                by(&self.allowed)
+            ));
+        }
+        if self.unmatched > 0 {
+            out.push(format!(
+                "{} drift(s) no rule speaks to, hidden by `unmatched: ignore`",
+                self.unmatched
+            ));
+        }
+        if !self.stale_ignored.is_empty() {
+            out.push(format!(
+                "{} rule(s) matched nothing and say `stale: ignore` ({})",
+                self.stale_ignored.len(),
+                self.stale_ignored.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// Applies the policy to one run. `today` decides which waivers have expired.
+pub fn evaluate(
+    cmp: &Comparison,
+    invs: &[Inventory],
+    policy: &PolicySet,
+    today: Date,
+) -> Evaluation {
+    let mut suppressed = Suppressed::default();
+
+    // `ignore`: subjects no rule and no report sees, counted by pattern.
+    let all: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
+    let mut drifting: BTreeSet<&Subject> = cmp.deltas.iter().map(|d| &d.subject).collect();
+    for inv in invs {
+        for issue in &inv.issues {
+            if let Issue::Skew { subject, .. } = issue {
+                drifting.insert(subject);
+            }
+        }
+    }
+    let ignored_by = |s: &Subject| policy.ignore.iter().position(|p| p.matches(&s.key));
+    let mut counts: Vec<(usize, usize)> = vec![(0, 0); policy.ignore.len()];
+    let mut ignored = BTreeSet::new();
+    let mut subjects = BTreeSet::new();
+    for s in all {
+        match ignored_by(s) {
+            Some(i) => {
+                counts[i].0 += 1;
+                if drifting.contains(s) {
+                    counts[i].1 += 1;
+                }
+                ignored.insert(s);
+            }
+            None => {
+                subjects.insert(s);
+            }
+        }
+    }
+    suppressed.ignored = policy
+        .ignore
+        .iter()
+        .zip(&counts)
+        .filter(|(_, (keys, _))| *keys > 0)
+        .map(|(p, (keys, drifting))| IgnoredKeys {
+            pattern: p.text.clone(),
+            keys: *keys,
+            drifting: *drifting,
+        })
+        .collect();
+
+    let run = Run {
+        envs: &cmp.envs,
+        baseline: &cmp.baseline,
+        invs,
+        policy,
+        subjects,
+        ignored,
+    };
+    let outcome = checks::apply(&run);
+    let mut book = Book::new(&policy.waivers, today);
+    let deltas: BTreeMap<&Subject, &Delta> = cmp.deltas.iter().map(|d| (&d.subject, d)).collect();
     let mut findings = Vec::new();
+
+    for v in &outcome.violations {
+        findings.extend(violation_findings(
+            &run,
+            &deltas,
+            v,
+            &mut book,
+            &mut suppressed,
+        ));
+    }
+
+    let unmatched = |f: Finding,
+                     book: &mut Book,
+                     suppressed: &mut Suppressed,
+                     out: &mut Vec<Finding>| match policy.unmatched {
+        Unmatched::Ignore => suppressed.unmatched += 1,
+        Unmatched::Report(severity) => {
+            let mut f = f;
+            f.severity = severity;
+            waive(book, &mut f, suppressed);
+            out.push(f);
+        }
+    };
     for d in &cmp.deltas {
-        findings.push(delta_finding(cmp, d));
+        if run.ignored.contains(&d.subject) || covered(cmp, d, outcome.coverage.get(&d.subject)) {
+            continue;
+        }
+        unmatched(
+            delta_finding(cmp, d),
+            &mut book,
+            &mut suppressed,
+            &mut findings,
+        );
     }
     for a in &cmp.absences {
-        findings.push(absence_finding(a));
+        unmatched(
+            absence_finding(a),
+            &mut book,
+            &mut suppressed,
+            &mut findings,
+        );
     }
     for inv in invs {
         for issue in &inv.issues {
-            findings.push(issue_finding(&inv.env, issue));
+            if let Issue::Skew { subject, .. } = issue
+                && run.ignored.contains(subject)
+            {
+                continue; // counted as drifting under its ignore pattern
+            }
+            let mut f = issue_finding(&inv.env, issue);
+            waive(&mut book, &mut f, &mut suppressed);
+            findings.push(f);
         }
     }
+
+    // Findings about the policy itself: never waived, always shown.
+    for note in &outcome.notes {
+        findings.push(policy_note(
+            &policy.rules[note.rule].id,
+            note.code,
+            note.severity,
+            note.message.clone(),
+        ));
+    }
+    for (rule, code, severity, message) in book.notes() {
+        findings.push(policy_note(&rule, code, severity, message));
+    }
+    suppressed.stale_ignored = outcome
+        .stale_ignored
+        .iter()
+        .map(|&i| policy.rules[i].id.clone())
+        .collect();
+    for (ri, subjects) in &outcome.allowed {
+        suppressed
+            .allowed
+            .insert(policy.rules[*ri].id.clone(), subjects.len());
+    }
+
     sort_findings(&mut findings);
-    findings
+    Evaluation {
+        findings,
+        suppressed,
+        policy: PolicyUse {
+            files: policy.files.clone(),
+            rules: policy.rules.len(),
+            waivers: policy.waivers.len(),
+        },
+    }
+}
+
+/// Whether the rules have spoken to every way a delta differs: its values
+/// and, when some environments lack the key, its presence.
+fn covered(cmp: &Comparison, d: &Delta, cov: Option<&Coverage>) -> bool {
+    let Some(cov) = cov else {
+        return false;
+    };
+    let present: Vec<Option<&Entry>> = d
+        .values
+        .iter()
+        .zip(&d.scope_absent)
+        .filter(|(_, absent)| !**absent)
+        .map(|(v, _)| v.as_ref())
+        .collect();
+    let presence_differs =
+        present.iter().any(|v| v.is_none()) && present.iter().any(|v| v.is_some());
+    let values: Vec<&Value> = present.iter().flatten().map(|e| &e.value).collect();
+    let values_differ = values.windows(2).any(|w| !same(d.subject.kind, w[0], w[1]))
+        || values.iter().any(|v| matches!(v, Value::Unresolved(_)));
+    let _ = cmp;
+    (!presence_differs || cov.presence) && (!values_differ || cov.value)
+}
+
+fn target(f: &Finding) -> Target<'_> {
+    Target {
+        rule: &f.rule,
+        key: f.key.as_deref(),
+        kind: f.kind,
+        workload: f.workload.as_deref(),
+        container: f.container.as_deref(),
+        configmap: f.configmap.as_deref(),
+    }
+}
+
+fn waive(book: &mut Book, f: &mut Finding, suppressed: &mut Suppressed) {
+    let envs: Vec<&str> = f.environments.iter().map(String::as_str).collect();
+    let m = book.lookup(&target(f), &envs);
+    let found = book.record(&m).map(Waiver::describe);
+    if let Some(w) = found {
+        *suppressed.waived.entry(f.rule.clone()).or_default() += 1;
+        f.waiver = Some(w);
+    }
+}
+
+/// A rule's violation as findings: one, or one per waiver that accepts part
+/// of it (a waiver for dev does not hide the same problem in prod).
+fn violation_findings(
+    run: &Run,
+    deltas: &BTreeMap<&Subject, &Delta>,
+    v: &Violation,
+    book: &mut Book,
+    suppressed: &mut Suppressed,
+) -> Vec<Finding> {
+    let rule = &run.policy.rules[v.rule];
+    let subject = &v.subject;
+    let entries: Vec<Option<&Entry>> = run.invs.iter().map(|i| i.entries.get(subject)).collect();
+    let template = Finding {
+        rule: rule.id.clone(),
+        environment: None,
+        code: v.code.to_string(),
+        severity: rule.severity,
+        workload: subject.scope.workload().map(str::to_string),
+        container: subject.scope.container().map(str::to_string),
+        configmap: subject.scope.configmap().map(str::to_string),
+        kind: Some(subject.kind),
+        key: Some(subject.key.clone()),
+        values: display_entries(run.envs, subject.kind, &entries),
+        sources: run
+            .envs
+            .iter()
+            .zip(&entries)
+            .filter_map(|(env, e)| e.map(|e| (env.clone(), e.provenance.to_string())))
+            .collect(),
+        message: String::new(),
+        diff: deltas.get(subject).and_then(|d| d.line_diff.clone()),
+        waiver: None,
+        environments: Vec::new(),
+    };
+    let env = |h: &checks::Hit| run.envs[h.env].as_str();
+    // Hits grouped by the waiver that accepts them.
+    let mut groups: Vec<(Match, Vec<&checks::Hit>)> = Vec::new();
+    if v.atomic {
+        let envs: Vec<&str> = v.hits.iter().map(env).collect();
+        groups.push((
+            book.lookup(&target(&template), &envs),
+            v.hits.iter().collect(),
+        ));
+    } else {
+        for h in &v.hits {
+            let m = book.lookup(&target(&template), &[env(h)]);
+            match groups.iter_mut().find(|(g, _)| g.in_force == m.in_force) {
+                Some((g, hits)) => {
+                    g.expired.extend(m.expired);
+                    hits.push(h);
+                }
+                None => groups.push((m, vec![h])),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(m, hits)| {
+            let w = book.record(&m);
+            let mut f = template.clone();
+            f.severity = hits
+                .iter()
+                .map(|h| rule.severity_in(env(h)))
+                .max()
+                .unwrap_or(rule.severity);
+            f.message = format!("{} (rule {})", v.template.render(run.envs, &hits), rule.id);
+            let mut envs: Vec<usize> = hits.iter().map(|h| h.env).collect();
+            envs.sort_unstable();
+            envs.dedup();
+            f.environments = envs.iter().map(|&i| run.envs[i].clone()).collect();
+            if let Some(w) = w {
+                *suppressed.waived.entry(rule.id.clone()).or_default() += 1;
+                f.waiver = Some(w.describe());
+            }
+            f
+        })
+        .collect()
+}
+
+fn policy_note(rule: &str, code: &str, severity: Severity, message: String) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        environment: None,
+        code: code.to_string(),
+        severity,
+        workload: None,
+        container: None,
+        configmap: None,
+        kind: None,
+        key: None,
+        values: BTreeMap::new(),
+        sources: BTreeMap::new(),
+        message,
+        diff: None,
+        waiver: None,
+        environments: Vec::new(),
+    }
 }
 
 pub fn sort_findings(findings: &mut [Finding]) {
@@ -86,7 +517,9 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.key.cmp(&b.key))
             .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.environment.cmp(&b.environment))
+            .then_with(|| a.waiver.is_some().cmp(&b.waiver.is_some()))
             .then_with(|| a.message.cmp(&b.message))
     });
 }
@@ -95,12 +528,22 @@ pub fn sort_findings(findings: &mut [Finding]) {
 /// `<redacted B>`, … so a reader sees which environments share a value and
 /// nothing else.
 pub fn display_values(cmp: &Comparison, d: &Delta) -> BTreeMap<String, Option<String>> {
-    let mut labels: Vec<crate::normalize::canonical::CompareKey> = Vec::new();
+    let entries: Vec<Option<&Entry>> = d.values.iter().map(Option::as_ref).collect();
+    display_entries(&cmp.envs, d.subject.kind, &entries)
+}
+
+/// [`display_values`] for one subject's entries, one slot per environment.
+pub fn display_entries(
+    envs: &[String],
+    kind: ConfigKind,
+    entries: &[Option<&Entry>],
+) -> BTreeMap<String, Option<String>> {
+    let mut labels: Vec<CompareKey> = Vec::new();
     let mut out = BTreeMap::new();
-    for (env, v) in cmp.envs.iter().zip(&d.values) {
-        let shown = v.as_ref().map(|e| match &e.value {
+    for (env, v) in envs.iter().zip(entries) {
+        let shown = v.map(|e| match &e.value {
             Value::Secret(_) => {
-                let k = compare_key(d.subject.kind, &e.value);
+                let k = compare_key(kind, &e.value);
                 let idx = match labels.iter().position(|l| *l == k) {
                     Some(i) => i,
                     None => {
@@ -126,6 +569,21 @@ fn label(i: usize) -> String {
     }
 }
 
+/// A subject as people name it: `TIMEOUT_MS`, `flag FEATURE_X`,
+/// `file /etc/app.yaml`, `ConfigMap shop-config key DB_POOL_SIZE`.
+pub fn subject_label(s: &Subject) -> String {
+    match s.kind {
+        ConfigKind::File => format!("file {}", s.key),
+        ConfigKind::ConfigMap => format!(
+            "ConfigMap {} key {}",
+            s.scope.configmap().unwrap_or(""),
+            s.key
+        ),
+        ConfigKind::Flag => format!("flag {}", s.key),
+        ConfigKind::Env => s.key.clone(),
+    }
+}
+
 fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
     let values = display_values(cmp, d);
     let mut sources = BTreeMap::new();
@@ -142,7 +600,7 @@ fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         .map(|(e, _)| e)
         .collect();
     let secret = d.values.iter().flatten().any(|e| e.value.is_secret());
-    let what = subject_label(d);
+    let what = subject_label(&d.subject);
     let unresolved: Vec<(&String, &str)> = cmp
         .envs
         .iter()
@@ -221,19 +679,13 @@ fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         message,
         diff: d.line_diff.clone(),
         waiver: None,
-    }
-}
-
-fn subject_label(d: &Delta) -> String {
-    match d.subject.kind {
-        ConfigKind::File => format!("file {}", d.subject.key),
-        ConfigKind::ConfigMap => format!(
-            "ConfigMap {} key {}",
-            d.subject.scope.configmap().unwrap_or(""),
-            d.subject.key
-        ),
-        ConfigKind::Flag => format!("flag {}", d.subject.key),
-        ConfigKind::Env => d.subject.key.clone(),
+        environments: cmp
+            .envs
+            .iter()
+            .zip(&d.scope_absent)
+            .filter(|(_, absent)| !**absent)
+            .map(|(e, _)| e.clone())
+            .collect(),
     }
 }
 
@@ -305,6 +757,7 @@ fn absence_finding(a: &crate::model::Absence) -> Finding {
         ),
         diff: None,
         waiver: None,
+        environments: a.missing_in.clone(),
     }
 }
 
@@ -345,6 +798,7 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 ),
                 diff: None,
                 waiver: None,
+                environments: vec![env.to_string()],
             }
         }
         Issue::Skew { subject, variants } => {
@@ -372,6 +826,7 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 ),
                 diff: None,
                 waiver: None,
+                environments: vec![env.to_string()],
             }
         }
         Issue::StalePods {
@@ -401,6 +856,7 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
             ),
             diff: None,
             waiver: None,
+            environments: vec![env.to_string()],
         },
     }
 }
@@ -428,4 +884,29 @@ pub fn summarize(findings: &[Finding]) -> Summary {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_codes_are_unique_kebab_case_and_described() {
+        let mut seen = BTreeSet::new();
+        for (code, what) in CODES {
+            assert!(seen.insert(*code), "duplicate finding code {code}");
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{code} is not kebab-case"
+            );
+            assert!(!what.is_empty(), "{code} has no description");
+        }
+        // Lint diagnostics are another namespace, but must not be confused with findings.
+        for (code, _) in crate::policy::diagnostic::LINT_CODES {
+            assert!(
+                !seen.contains(code) || *code == "waiver-expired",
+                "{code} is both a lint code and a finding code"
+            );
+        }
+    }
 }

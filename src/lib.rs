@@ -5,14 +5,16 @@
 //! stage is a module that takes plain data and returns plain data.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cli;
 pub mod collect;
+pub mod compare;
+pub mod config;
 pub mod error;
+pub mod evaluate;
 pub mod fingerprint;
+pub mod history;
 pub mod model;
 pub mod normalize;
-pub mod compare;
-pub mod evaluate;
-pub mod app;
-pub mod config;
+pub mod policy;
 pub mod report;
-pub mod cli;

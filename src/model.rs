@@ -527,6 +527,8 @@ pub struct Inventory {
     pub problems: Vec<Problem>,
     pub skipped_kinds: BTreeMap<String, usize>,
     pub files: usize,
+    /// Names rewritten by the environment's `rename` rules: new → original.
+    pub renamed: BTreeMap<String, String>,
 }
 
 impl Inventory {
@@ -676,5 +678,10 @@ pub struct Finding {
     pub sources: BTreeMap<String, String>,
     pub message: String,
     pub diff: Option<String>,
+    /// Why the finding is accepted (a policy waiver), if it is; a waived
+    /// finding is reported but does not count for the exit code.
     pub waiver: Option<String>,
+    /// The environments the finding is about: where a rule's check failed
+    /// (for `equal`, every environment compared), or where drift was seen.
+    pub environments: Vec<String>,
 }

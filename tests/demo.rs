@@ -1,5 +1,8 @@
 //! The bundled demo and the kustomize case, end to end: every seeded drift
 //! is reported, nothing else is, and every format is snapshot-tested.
+//!
+//! These runs use an empty policy, so what they show is the raw drift, the
+//! same whatever `policies/default.yaml` says (tests/policy.rs covers that).
 
 mod common;
 
@@ -7,12 +10,14 @@ use std::collections::BTreeSet;
 
 use common::*;
 
+const NO_RULES: &str = "testdata/policies/valid/no-rules.yaml";
+
 fn audit_json(args: &[&str]) -> serde_json::Value {
-    let r =
-        run(confdrift()
-            .arg("audit")
-            .args(args)
-            .args(["--format", "json", "--fail-on", "never"]));
+    let r = run(confdrift()
+        .arg("audit")
+        .args(args)
+        .args(["--policy", NO_RULES])
+        .args(["--format", "json", "--fail-on", "never"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).expect("valid JSON")
 }
@@ -59,6 +64,7 @@ fn demo_reports_every_seeded_drift_and_nothing_else() {
     let expected = set(&[
         ("checkout/server", "env", "DB_POOL_SIZE", "value-differs"),
         ("checkout/server", "env", "TIMEOUT_MS", "value-differs"),
+        ("payments/server", "env", "DEBUG", "key-missing"),
         ("cart/cart", "env", "CART_CACHE_TTL", "value-differs"),
         (
             "checkout/server",
@@ -229,8 +235,12 @@ fn auditing_snapshots_equals_auditing_the_originals() {
 }
 
 fn demo_output(args: &[&str]) -> String {
-    let r = run(confdrift().args(args));
-    portable(&r.stdout)
+    let mut cmd = confdrift();
+    cmd.args(args);
+    if args[0] == "audit" {
+        cmd.args(["--policy", NO_RULES]);
+    }
+    portable(&run(&mut cmd).stdout)
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 fn rules(file: &str) -> Vec<serde_json::Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
@@ -47,6 +49,9 @@ fn shipped_roles_are_read_only_and_cover_every_list_confdrift_sends() {
                 "{file} does not grant list on {group}/{resource}"
             );
         }
-        assert!(g.contains(&("".into(), "namespaces".into(), "get".into())), "{file}");
+        assert!(
+            g.contains(&("".into(), "namespaces".into(), "get".into())),
+            "{file}"
+        );
     }
 }

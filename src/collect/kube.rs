@@ -157,7 +157,11 @@ const MAX_RESTARTS: u32 = 3;
 
 /// Collects one environment from a cluster. Never fails: everything that
 /// goes wrong is a [`Problem`] that makes the environment incomplete.
-pub async fn collect(target: &KubeTarget, key: Arc<FingerprintKey>) -> Collected {
+pub async fn collect(
+    target: &KubeTarget,
+    key: Arc<FingerprintKey>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Collected {
     let mut collected = Collected {
         source: target.describe(),
         fingerprint_key_id: key.id().to_string(),
@@ -172,7 +176,15 @@ pub async fn collect(target: &KubeTarget, key: Arc<FingerprintKey>) -> Collected
             return collected;
         }
     };
-    match tokio::time::timeout(target.timeout, collect_with(&client, target, key)).await {
+    let outcome = tokio::time::timeout(
+        target.timeout,
+        collect_with(&client, target, key, progress.clone()),
+    )
+    .await;
+    if let Some(pb) = &progress {
+        pb.finish();
+    }
+    match outcome {
         Ok(mut parts) => {
             collected.objects.append(&mut parts.objects);
             collected.problems.append(&mut parts.problems);
@@ -247,7 +259,12 @@ struct Parts {
     finished_pods: usize,
 }
 
-async fn collect_with(client: &Client, target: &KubeTarget, key: Arc<FingerprintKey>) -> Parts {
+async fn collect_with(
+    client: &Client,
+    target: &KubeTarget,
+    key: Arc<FingerprintKey>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Parts {
     let mut parts = Parts::default();
     // Namespaces that do not exist are reported; a list in a missing
     // namespace answers 200 with no items, which would look like "empty".
@@ -279,6 +296,10 @@ async fn collect_with(client: &Client, target: &KubeTarget, key: Arc<Fingerprint
         }
     }
     let semaphore = Arc::new(Semaphore::new(CONCURRENT_LISTS));
+    let objects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    if let Some(pb) = &progress {
+        pb.set_length((namespaces.len() * RESOURCES.len()) as u64);
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for ns in namespaces {
         for res in RESOURCES {
@@ -288,9 +309,21 @@ async fn collect_with(client: &Client, target: &KubeTarget, key: Arc<Fingerprint
             let semaphore = semaphore.clone();
             let ns = ns.clone();
             let res = *res;
+            let progress = progress.clone();
+            let objects = objects.clone();
             tasks.spawn(async move {
                 let _permit = semaphore.acquire_owned().await;
-                list_all(&client, &target, res, ns.as_deref(), &key).await
+                let r = list_all(&client, &target, res, ns.as_deref(), &key).await;
+                if let Some(pb) = &progress {
+                    if let ListResult::Done(p) = &r {
+                        let n = objects
+                            .fetch_add(p.objects.len(), std::sync::atomic::Ordering::Relaxed)
+                            + p.objects.len();
+                        pb.set_message(format!("{n} objects"));
+                    }
+                    pb.inc(1);
+                }
+                r
             });
         }
     }

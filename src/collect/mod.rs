@@ -71,7 +71,11 @@ impl Source {
 /// cluster is listed with the async client. A file that cannot be parsed
 /// is an error (exit 2); a cluster that cannot be read is a problem of its
 /// environment (exit 3), so the other environments are still reported.
-pub async fn collect(source: &Source, key: Arc<FingerprintKey>) -> Result<Collected> {
+pub async fn collect(
+    source: &Source,
+    key: Arc<FingerprintKey>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Collected> {
     match source {
         Source::Files(paths) => {
             let paths = paths.clone();
@@ -79,7 +83,7 @@ pub async fn collect(source: &Source, key: Arc<FingerprintKey>) -> Result<Collec
                 .await
                 .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
         }
-        Source::Kube(target) => Ok(kube::collect(target, key).await),
+        Source::Kube(target) => Ok(kube::collect(target, key, progress).await),
     }
 }
 

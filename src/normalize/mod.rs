@@ -61,6 +61,9 @@ pub struct Options {
     /// The fingerprint key of this run; Secret fingerprints made with another
     /// key cannot be compared.
     pub key_id: String,
+    /// Name rewrites of this environment (`checkout-stg` → `checkout`), so
+    /// that workloads and ConfigMaps line up with other environments.
+    renames: Vec<(regex::Regex, String)>,
 }
 
 impl Options {
@@ -69,7 +72,32 @@ impl Options {
             flag_env: globs(flag_patterns, "flags.env")?,
             flag_configmaps: globs(flag_configmaps, "flags.configmaps")?,
             key_id: key_id.to_string(),
+            renames: Vec::new(),
         })
+    }
+
+    /// Adds name rewrites: `(regex, replacement)` with `$1`-style groups;
+    /// the first rule that matches a name rewrites it.
+    pub fn with_renames(mut self, renames: &[(String, String)]) -> Result<Self> {
+        self.renames = renames
+            .iter()
+            .map(|(pattern, replace)| {
+                regex::Regex::new(pattern)
+                    .map(|r| (r, replace.clone()))
+                    .map_err(|e| Error::Usage(format!("rename: invalid pattern {pattern:?}: {e}")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(self)
+    }
+
+    /// A workload's or ConfigMap's name after this environment's rewrites.
+    fn rename(&self, name: &str) -> String {
+        for (re, replace) in &self.renames {
+            if re.is_match(name) {
+                return re.replace(name, replace.as_str()).into_owned();
+            }
+        }
+        name.to_string()
     }
 
     pub fn with_defaults(key_id: &str) -> Self {
@@ -118,6 +146,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 status,
             } => {
                 let (kind, name) = pod_workload(metadata, &owners);
+                let name = renamed(&mut inv, opts, name);
                 let g = groups
                     .entry((metadata.namespace.clone(), name))
                     .or_default();
@@ -131,6 +160,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 template,
             } => {
                 if let Some((kind, name)) = template_workload(*workload_kind, metadata, &owners) {
+                    let name = renamed(&mut inv, opts, name);
                     let g = groups
                         .entry((metadata.namespace.clone(), name))
                         .or_default();
@@ -161,7 +191,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
             {
                 Some((
                     metadata.namespace.clone(),
-                    strip_generated_hash(&metadata.name).to_string(),
+                    opts.rename(strip_generated_hash(&metadata.name)),
                 ))
             }
             _ => None,
@@ -178,7 +208,12 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
             if GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) {
                 continue;
             }
-            let base = strip_generated_hash(&metadata.name);
+            let base = renamed(
+                &mut inv,
+                opts,
+                strip_generated_hash(&metadata.name).to_string(),
+            );
+            let base = base.as_str();
             let id = if qualified_cms.contains(base) {
                 format!("{}/{base}", metadata.namespace)
             } else {
@@ -191,6 +226,15 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
     inv.issues.sort();
     inv.issues.dedup();
     inv
+}
+
+/// Applies the environment's rewrites and remembers the original name.
+fn renamed(inv: &mut Inventory, opts: &Options, name: String) -> String {
+    let new = opts.rename(&name);
+    if new != name {
+        inv.renamed.insert(new.clone(), name);
+    }
+    new
 }
 
 /// Names that occur in more than one namespace must carry the namespace.

@@ -1,11 +1,13 @@
 //! The 2 AM view of `confdrift diff A B`: only what differs, grouped by
 //! workload and container, both values with where they come from, and
-//! unified line diffs of config files.
+//! unified line diffs of config files. Under each key, what the policy's
+//! rules say about it; what the policy suppressed is counted at the end.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::{Report, Style, is_cross_env, key_label, location};
+use super::{Report, Style, is_cross_env, is_policy_note, key_label, location, suppressed_line};
+use crate::evaluate::UNMATCHED;
 use crate::model::Finding;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
@@ -13,8 +15,21 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         [a, b] => (a.as_str(), b.as_str()),
         _ => ("", ""),
     };
-    let cross: Vec<&Finding> = report.findings.iter().filter(|f| is_cross_env(f)).collect();
-    writeln!(out, "confdrift diff {a} {b}: {} difference(s)", cross.len())?;
+    // What differs between A and B; a rule's finding about a value that is
+    // the same in both belongs to `audit`, not here.
+    let cross: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_cross_env(f))
+        .filter(|f| f.key.is_none() || f.values.get(a) != f.values.get(b) || f.diff.is_some())
+        .collect();
+    let distinct: std::collections::BTreeSet<(String, String)> =
+        cross.iter().map(|f| (location(f), key_label(f))).collect();
+    writeln!(
+        out,
+        "confdrift diff {a} {b}: {} difference(s)",
+        distinct.len()
+    )?;
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for f in &cross {
         groups.entry(location(f)).or_default().push(f);
@@ -28,10 +43,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     for (loc, findings) in groups {
         writeln!(out)?;
         writeln!(out, "{}", bold(&loc, style.color))?;
-        for f in findings {
+        let mut shown = std::collections::BTreeSet::new();
+        for f in &findings {
             if f.key.is_none() {
                 writeln!(out, "  {}", f.message)?;
                 continue;
+            }
+            if !shown.insert(key_label(f)) {
+                continue; // values shown once; each rule's word is below them
             }
             writeln!(out, "  {}", key_label(f))?;
             match &f.diff {
@@ -63,12 +82,19 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     }
                 }
             }
+            for r in findings
+                .iter()
+                .filter(|r| r.rule != UNMATCHED && key_label(r) == key_label(f))
+            {
+                let waived = if r.waiver.is_some() { " (waived)" } else { "" };
+                writeln!(out, "    {}{waived}: {}", r.severity, r.message)?;
+            }
         }
     }
     let single: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| !is_cross_env(f))
+        .filter(|f| !is_cross_env(f) && !is_policy_note(f))
         .collect();
     if !single.is_empty() {
         writeln!(out)?;
@@ -85,6 +111,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 e.name, p.severity, p.location, p.message
             )?;
         }
+    }
+    if !report.suppressed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Suppressed by the policy: {}", suppressed_line(report))?;
     }
     Ok(())
 }

@@ -22,6 +22,39 @@ pub struct JsonReport<'a> {
     pub environments: Vec<JsonEnvironment<'a>>,
     pub findings: Vec<JsonFinding<'a>>,
     pub summary: JsonSummary,
+    /// The policy files applied, merged in this order.
+    pub policy: JsonPolicy<'a>,
+    /// What the policy kept out of the findings or the gate.
+    pub suppressed: JsonSuppressed<'a>,
+}
+
+#[derive(Serialize)]
+pub struct JsonPolicy<'a> {
+    pub files: &'a [String],
+    pub rules: usize,
+    pub waivers: usize,
+}
+
+#[derive(Serialize)]
+pub struct JsonSuppressed<'a> {
+    /// Keys hidden by `ignore`, by the pattern that hid them; `drifting`
+    /// counts those whose values differ.
+    pub ignored: Vec<JsonIgnored<'a>>,
+    /// Waived findings (still listed in `findings`), by rule.
+    pub waived: &'a BTreeMap<String, usize>,
+    /// Keys whose values differ but that a rule's `allow_differ` lets differ, by rule.
+    pub allowed: &'a BTreeMap<String, usize>,
+    /// Drift no rule speaks to, hidden by `unmatched: ignore`.
+    pub unmatched: usize,
+    /// Rules that matched nothing and say `stale: ignore`.
+    pub stale_rules: &'a [String],
+}
+
+#[derive(Serialize)]
+pub struct JsonIgnored<'a> {
+    pub pattern: &'a str,
+    pub keys: usize,
+    pub drifting: usize,
 }
 
 #[derive(Serialize)]
@@ -31,6 +64,9 @@ pub struct JsonEnvironment<'a> {
     pub complete: bool,
     pub coverage: JsonCoverage<'a>,
     pub problems: &'a [Problem],
+    /// Workloads and ConfigMaps compared under another name (`rename`):
+    /// compared name → name in this environment.
+    pub renamed: &'a BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +98,9 @@ pub struct JsonFinding<'a> {
     /// Unified line diff of a multi-line value against the baseline.
     pub diff: Option<&'a str>,
     pub waiver: Option<&'a str>,
+    /// The environments the finding is about (where a rule's check failed;
+    /// for `equal`, every environment compared).
+    pub environments: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -92,6 +131,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
                     skipped_kinds: &e.skipped_kinds,
                 },
                 problems: &e.problems,
+                renamed: &e.renamed,
             })
             .collect(),
         findings: report
@@ -112,6 +152,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
                 message: &f.message,
                 diff: f.diff.as_deref(),
                 waiver: f.waiver.as_deref(),
+                environments: &f.environments,
             })
             .collect(),
         summary: JsonSummary {
@@ -119,6 +160,27 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
             warning: report.summary.warning,
             info: report.summary.info,
             waived: report.summary.waived,
+        },
+        policy: JsonPolicy {
+            files: &report.policy.files,
+            rules: report.policy.rules,
+            waivers: report.policy.waivers,
+        },
+        suppressed: JsonSuppressed {
+            ignored: report
+                .suppressed
+                .ignored
+                .iter()
+                .map(|i| JsonIgnored {
+                    pattern: &i.pattern,
+                    keys: i.keys,
+                    drifting: i.drifting,
+                })
+                .collect(),
+            waived: &report.suppressed.waived,
+            allowed: &report.suppressed.allowed,
+            unmatched: report.suppressed.unmatched,
+            stale_rules: &report.suppressed.stale_ignored,
         },
     }
 }

@@ -1,16 +1,27 @@
 //! Markdown, for a pull-request comment or a wiki page: summary line first,
-//! then the findings table, line diffs folded away, coverage last.
+//! then the findings table and why each rule reported it, line diffs folded
+//! away, coverage, then the policy applied and what it suppressed.
 
 use std::io::Write;
 
-use super::{Report, is_cross_env, key_label, location};
+use super::{
+    Report, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
+};
+use crate::evaluate::UNMATCHED;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
-        "## confdrift: {} critical, {} warning, {} info",
-        s.critical, s.warning, s.info
+        "## confdrift: {} critical, {} warning, {} info{}",
+        s.critical,
+        s.warning,
+        s.info,
+        if s.waived > 0 {
+            format!(", {} waived", s.waived)
+        } else {
+            String::new()
+        }
     )?;
     writeln!(out)?;
     writeln!(
@@ -46,10 +57,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(out, "---|")?;
         for f in &cross {
+            let severity = match &f.waiver {
+                Some(_) => format!("waived ({})", f.severity),
+                None => f.severity.to_string(),
+            };
             write!(
                 out,
                 "| {} | {} | {} |",
-                f.severity,
+                severity,
                 escape(&location(f)),
                 code(&key_label(f))
             )?;
@@ -63,10 +78,36 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
 
+    let ruled: Vec<_> = cross.iter().filter(|f| f.rule != UNMATCHED).collect();
+    if !ruled.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Why")?;
+        writeln!(out)?;
+        for f in ruled {
+            match &f.waiver {
+                Some(w) => writeln!(
+                    out,
+                    "- ~~**{}**~~ waived: {}: {} — *waived: {}*",
+                    f.severity,
+                    escape(&location(f)),
+                    escape(&f.message),
+                    escape(w)
+                )?,
+                None => writeln!(
+                    out,
+                    "- **{}** {}: {}",
+                    f.severity,
+                    escape(&location(f)),
+                    escape(&f.message)
+                )?,
+            }
+        }
+    }
+
     let single: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| !is_cross_env(f))
+        .filter(|f| !is_cross_env(f) && !is_policy_note(f))
         .collect();
     if !single.is_empty() {
         writeln!(out)?;
@@ -75,10 +116,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         for f in single {
             writeln!(
                 out,
-                "- **{}** `{}`: {}",
+                "- **{}** `{}`: {}{}",
                 f.severity,
                 f.code,
-                escape(&f.message)
+                escape(&f.message),
+                f.waiver
+                    .as_ref()
+                    .map(|w| format!(" — *waived: {}*", escape(w)))
+                    .unwrap_or_default()
             )?;
         }
     }
@@ -90,7 +135,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     if !diffs.is_empty() {
         writeln!(out)?;
+        let mut shown = std::collections::BTreeSet::new();
         for f in diffs {
+            if !shown.insert((location(f), key_label(f))) {
+                continue; // several rules about one file: one diff
+            }
             writeln!(
                 out,
                 "<details><summary>{} {}</summary>\n\n```diff\n{}```\n\n</details>",
@@ -140,6 +189,30 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 p.severity,
                 code(&p.location),
                 escape(&p.message)
+            )?;
+        }
+    }
+
+    writeln!(out)?;
+    writeln!(out, "### Policy")?;
+    writeln!(out)?;
+    writeln!(out, "Applied: {}", escape(&policy_line(report)))?;
+    writeln!(out)?;
+    writeln!(out, "Suppressed: {}", escape(&suppressed_line(report)))?;
+    let notes: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| is_policy_note(f))
+        .collect();
+    if !notes.is_empty() {
+        writeln!(out)?;
+        for f in notes {
+            writeln!(
+                out,
+                "- **{}** `{}`: {}",
+                f.severity,
+                f.code,
+                escape(&f.message)
             )?;
         }
     }

@@ -12,7 +12,7 @@ pub mod table;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::evaluate::{Summary, summarize};
+use crate::evaluate::{PolicyUse, Summary, Suppressed, summarize};
 use crate::model::{Finding, Inventory, Problem, Severity};
 
 /// Output formats of `audit`.
@@ -32,6 +32,11 @@ pub struct Report {
     pub environments: Vec<EnvironmentReport>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// What the policy hid from the findings or the gate (ignored keys,
+    /// waived findings, …): every format says it.
+    pub suppressed: Suppressed,
+    /// Which policy files were applied.
+    pub policy: PolicyUse,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +51,8 @@ pub struct EnvironmentReport {
     pub configmaps: usize,
     pub skipped_kinds: BTreeMap<String, usize>,
     pub problems: Vec<Problem>,
+    /// Names rewritten by `rename` rules: compared name → name in the cluster.
+    pub renamed: BTreeMap<String, String>,
 }
 
 impl Report {
@@ -63,6 +70,7 @@ impl Report {
                 configmaps: i.configmaps.len(),
                 skipped_kinds: i.skipped_kinds.clone(),
                 problems: i.problems.clone(),
+                renamed: i.renamed.clone(),
             })
             .collect();
         Report {
@@ -71,7 +79,21 @@ impl Report {
             environments,
             summary: summarize(&findings),
             findings,
+            suppressed: Suppressed::default(),
+            policy: PolicyUse::default(),
         }
+    }
+
+    /// The report of an evaluation: its findings and what it suppressed.
+    pub fn from_evaluation(
+        baseline: &str,
+        invs: &[Inventory],
+        eval: crate::evaluate::Evaluation,
+    ) -> Self {
+        let mut report = Report::new(baseline, invs, eval.findings);
+        report.suppressed = eval.suppressed;
+        report.policy = eval.policy;
+        report
     }
 
     pub fn complete(&self) -> bool {
@@ -190,7 +212,37 @@ pub fn key_label(f: &Finding) -> String {
 }
 
 /// Whether a finding is about values lined up across environments (shown
-/// in the table) rather than about one environment.
+/// in the table) rather than about one environment or the policy itself.
 pub fn is_cross_env(f: &Finding) -> bool {
-    f.environment.is_none()
+    f.environment.is_none() && !is_policy_note(f)
+}
+
+/// A finding about the policy rather than the configuration (a stale rule,
+/// an expired or unused waiver): no environment and no subject.
+pub fn is_policy_note(f: &Finding) -> bool {
+    f.environment.is_none() && f.workload.is_none() && f.configmap.is_none() && f.key.is_none()
+}
+
+/// `policies/default.yaml (14 rules, 1 waiver)`, or that none was applied.
+pub fn policy_line(report: &Report) -> String {
+    let p = &report.policy;
+    if p.files.is_empty() {
+        return "none (every difference is reported as `unmatched`)".to_string();
+    }
+    format!(
+        "{} ({} rule(s), {} waiver(s))",
+        p.files.join(", "),
+        p.rules,
+        p.waivers
+    )
+}
+
+/// What was suppressed, in one line for people.
+pub fn suppressed_line(report: &Report) -> String {
+    let phrases = report.suppressed.phrases();
+    if phrases.is_empty() {
+        "nothing".to_string()
+    } else {
+        phrases.join("; ")
+    }
 }

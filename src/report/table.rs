@@ -1,12 +1,16 @@
 //! The human table: one row per delta, environments side by side, each value
-//! with where it comes from; then line diffs, single-environment findings,
-//! coverage and the summary. Fits a 100-column terminal.
+//! with where it comes from; then why each rule reported it, line diffs,
+//! single-environment findings, coverage, the policy applied, what it
+//! suppressed, and the summary. Fits a 100-column terminal.
 
 use std::io::Write;
 
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
-use super::{Report, Style, is_cross_env, key_label, location};
+use super::{
+    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
+};
+use crate::evaluate::UNMATCHED;
 use crate::model::Severity;
 
 /// Values longer than this are cut in the table (the JSON has them whole).
@@ -38,8 +42,16 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         // Rows as text first, so the widths can be fitted to the terminal.
         let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>)> = Vec::new();
         let mut last_location = String::new();
+        let mut last_row = None;
         for f in &cross {
             let loc = location(f);
+            // One row per key and severity: several rules' findings about it
+            // are each explained below the table.
+            let row_id = (f.severity, f.waiver.is_some(), loc.clone(), key_label(f));
+            if last_row.as_ref() == Some(&row_id) {
+                continue;
+            }
+            last_row = Some(row_id);
             if loc != last_location {
                 let mut heading = vec![String::new(), loc.clone()];
                 heading.extend(report.envs.iter().map(|_| String::new()));
@@ -48,7 +60,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 last_location = loc;
             }
             let mut cells = vec![
-                severity_label(f.severity).to_string(),
+                if f.waiver.is_some() {
+                    "waiv".to_string()
+                } else {
+                    severity_label(f.severity).to_string()
+                },
                 format!("  {}", key_label(f)),
             ];
             let mut changed = Vec::new();
@@ -106,6 +122,37 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         writeln!(out, "{table}")?;
     }
 
+    let ruled: Vec<_> = cross.iter().filter(|f| f.rule != UNMATCHED).collect();
+    if !ruled.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Why (rule findings):")?;
+        let width = usize::from(style.width.unwrap_or(terminal_width()));
+        for f in ruled {
+            let (sev, shown) = match &f.waiver {
+                Some(_) => ("WAIVED".to_string(), "WAIVED".to_string()),
+                None => {
+                    let s = f.severity.as_str().to_uppercase();
+                    (s.clone(), paint(s, f.severity, style.color))
+                }
+            };
+            let text = format!("{}: {}", location(f), f.message);
+            for (i, line) in wrap(&text, width.saturating_sub(11)).iter().enumerate() {
+                if i == 0 {
+                    // Pad by the plain label's width: colour codes take none.
+                    let pad = " ".repeat(8usize.saturating_sub(sev.chars().count()));
+                    writeln!(out, "  {shown}{pad} {line}")?;
+                } else {
+                    writeln!(out, "  {:<8} {line}", "")?;
+                }
+            }
+            if let Some(w) = &f.waiver {
+                for line in wrap(&format!("waived: {w}"), width.saturating_sub(11)) {
+                    writeln!(out, "  {:<8} {line}", "")?;
+                }
+            }
+        }
+    }
+
     let diffs: Vec<_> = report
         .findings
         .iter()
@@ -118,6 +165,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         for f in diffs {
             let label = format!("{} {}", location(f), key_label(f));
             let diff = f.diff.as_deref().unwrap_or("");
+            if printed.iter().any(|(_, l)| *l == label) {
+                continue; // several rules about one file: one diff
+            }
             if let Some((_, first)) = printed.iter().find(|(d, _)| *d == diff) {
                 writeln!(out, "  {label}: the same change as {first}")?;
                 continue;
@@ -133,7 +183,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     let single: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| !is_cross_env(f))
+        .filter(|f| !is_cross_env(f) && !is_policy_note(f))
         .collect();
     if !single.is_empty() {
         writeln!(out)?;
@@ -146,6 +196,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 f.code,
                 f.message
             )?;
+            if let Some(w) = &f.waiver {
+                writeln!(out, "  {:<8} {:<18} waived: {w}", "", "")?;
+            }
         }
     }
 
@@ -171,6 +224,19 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 kinds.join(", ")
             )?;
         }
+        if !e.renamed.is_empty() {
+            let names: Vec<String> = e
+                .renamed
+                .iter()
+                .map(|(new, old)| format!("{old} as {new}"))
+                .collect();
+            writeln!(
+                out,
+                "  {:<10} compared under other names: {}",
+                "",
+                names.join(", ")
+            )?;
+        }
         for p in &e.problems {
             writeln!(
                 out,
@@ -182,6 +248,18 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             )?;
         }
     }
+    writeln!(out)?;
+    writeln!(out, "Policy: {}", policy_line(report))?;
+    for f in report.findings.iter().filter(|f| is_policy_note(f)) {
+        writeln!(
+            out,
+            "  {:<8} {:<18} {}",
+            paint(f.severity.as_str().to_uppercase(), f.severity, style.color),
+            f.code,
+            f.message
+        )?;
+    }
+    writeln!(out, "Suppressed: {}", suppressed_line(report))?;
     writeln!(out)?;
     let s = &report.summary;
     writeln!(
@@ -295,6 +373,26 @@ fn paint_diff_line(line: &str, color: bool) -> String {
     } else {
         line.to_string()
     }
+}
+
+/// Words into lines of at most `width` characters (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// One line, at most [`MAX_VALUE`] characters.

@@ -1,0 +1,1257 @@
+//! Decodes one policy file (`confdrift/v1`) from its spanned YAML tree,
+//! collecting every problem with its position instead of stopping at the
+//! first. Unknown fields are errors, with the closest valid name suggested.
+
+use regex::Regex;
+
+use super::date::Date;
+use super::diagnostic::{Diagnostic, Level, suggest};
+use super::model::*;
+use super::units::{Typed, Unit, ValueType, read};
+use super::yaml::{self, Node, NodeKind, Pos};
+use crate::model::{ConfigKind, Severity};
+
+pub const API_VERSION: &str = "confdrift/v1";
+
+const TOP_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "ignore",
+    "unmatched",
+    "rules",
+    "waivers",
+];
+
+pub const RULE_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "key",
+    "key_regex",
+    "kind",
+    "workload",
+    "container",
+    "configmap",
+    "namespace",
+    "environments",
+    "when",
+    "type",
+    "unit",
+    "equal",
+    "allow_differ",
+    "required",
+    "forbid",
+    "one_of",
+    "pattern",
+    "range",
+    "tolerance",
+    "relation",
+    "severity",
+    "severity_by_env",
+    "stale",
+];
+
+const CHECK_FIELDS: &[&str] = &[
+    "equal",
+    "required",
+    "forbid",
+    "one_of",
+    "pattern",
+    "range",
+    "tolerance",
+    "type",
+    "relation",
+];
+
+const WAIVER_FIELDS: &[&str] = &[
+    "rule",
+    "key",
+    "kind",
+    "workload",
+    "container",
+    "configmap",
+    "environments",
+    "reason",
+    "owner",
+    "expires",
+];
+
+const WHEN_FIELDS: &[&str] = &["key", "kind", "is", "one_of", "present"];
+const RANGE_FIELDS: &[&str] = &["min", "max"];
+const TOLERANCE_FIELDS: &[&str] = &["percent", "absolute", "baseline"];
+const KINDS: &[&str] = &["env", "configmap", "flag", "file"];
+const SEVERITIES: &[&str] = &["critical", "warning", "info"];
+
+/// Rule ids of confdrift's built-in findings.
+pub const RESERVED_IDS: &[&str] = &["unmatched", "dangling-reference", "pod-skew", "stale-pod"];
+
+/// One file's policy, as far as it could be read.
+#[derive(Debug, Default)]
+pub struct PolicyFile {
+    pub ignore: Vec<Pattern>,
+    pub unmatched: Option<Unmatched>,
+    pub rules: Vec<Rule>,
+    pub waivers: Vec<Waiver>,
+}
+
+/// Reads one file's text; problems go to `diags`.
+pub fn parse_file(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> PolicyFile {
+    let mut d = Decoder {
+        file,
+        diags,
+        rule: None,
+    };
+    let docs = match yaml::parse(text) {
+        Ok(docs) => docs,
+        Err(e) => {
+            d.error(
+                "yaml-syntax",
+                e.pos,
+                "",
+                format!("invalid YAML: {}", e.message),
+                None,
+            );
+            return PolicyFile::default();
+        }
+    };
+    match docs.as_slice() {
+        [] => {
+            d.error(
+                "empty-file",
+                Pos { line: 1, column: 1 },
+                "",
+                "the file holds no policy".into(),
+                Some(format!(
+                    "start it with `apiVersion: {API_VERSION}` and `kind: Policy`"
+                )),
+            );
+            PolicyFile::default()
+        }
+        [doc] => d.policy(doc),
+        [first, second, ..] => {
+            d.error(
+                "multiple-documents",
+                second.pos,
+                "",
+                "a policy file holds one YAML document; this is a second one".into(),
+                Some("put each policy in its own file".into()),
+            );
+            d.policy(first)
+        }
+    }
+}
+
+struct Decoder<'a> {
+    file: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+    /// The id of the rule being read, for context in messages.
+    rule: Option<String>,
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+impl Decoder<'_> {
+    fn push(
+        &mut self,
+        level: Level,
+        code: &'static str,
+        pos: Pos,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
+        self.diags.push(Diagnostic {
+            level,
+            code,
+            file: self.file.to_string(),
+            pos,
+            field: field.to_string(),
+            rule: self.rule.clone(),
+            message,
+            help,
+        });
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        pos: Pos,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
+        self.push(Level::Error, code, pos, field, message, help);
+    }
+
+    fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
+        self.error(
+            "wrong-type",
+            node.pos,
+            field,
+            format!("expected {expected}, found {}", node.describe()),
+            None,
+        );
+    }
+
+    /// The entries of a mapping whose keys are all valid; reports unknown
+    /// and duplicate fields.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        valid: &[&str],
+        what: &str,
+    ) -> Option<Vec<(&'n str, &'n Node)>> {
+        let NodeKind::Map(pairs) = &node.kind else {
+            self.wrong_type(node, path, &format!("a mapping ({what})"));
+            return None;
+        };
+        let mut out: Vec<(&str, &Node)> = Vec::new();
+        for (k, v) in pairs {
+            let Some(name) = k.scalar() else {
+                self.wrong_type(k, path, "a field name");
+                continue;
+            };
+            let field = join(path, name);
+            if !valid.contains(&name) {
+                self.error(
+                    "unknown-field",
+                    k.pos,
+                    &field,
+                    format!("unknown field `{name}` in {what}"),
+                    Some(suggest(name, valid, "fields")),
+                );
+                continue;
+            }
+            if out.iter().any(|(n, _)| *n == name) {
+                self.error(
+                    "duplicate-field",
+                    k.pos,
+                    &field,
+                    format!("`{name}` is given twice; only one can count"),
+                    None,
+                );
+                continue;
+            }
+            out.push((name, v));
+        }
+        Some(out)
+    }
+
+    fn string(&mut self, node: &Node, field: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } if !node.is_null() => Some(text.clone()),
+            _ => {
+                self.wrong_type(node, field, "a string");
+                None
+            }
+        }
+    }
+
+    /// A string or a list of strings.
+    fn strings(&mut self, node: &Node, field: &str) -> Option<Vec<(String, Pos)>> {
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(s) = self.string(item, &format!("{field}[{i}]")) {
+                        out.push((s, item.pos));
+                    }
+                }
+                Some(out)
+            }
+            NodeKind::Scalar { .. } if !node.is_null() => {
+                self.string(node, field).map(|s| vec![(s, node.pos)])
+            }
+            _ => {
+                self.wrong_type(node, field, "a string or a list of strings");
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`, unquoted.
+    fn boolean(&mut self, node: &Node, field: &str) -> Option<bool> {
+        match &node.kind {
+            NodeKind::Scalar { text, plain: true } if text == "true" => Some(true),
+            NodeKind::Scalar { text, plain: true } if text == "false" => Some(false),
+            _ => {
+                self.wrong_type(node, field, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, node: &Node, field: &str) -> Option<f64> {
+        let n = match &node.kind {
+            NodeKind::Scalar { text, plain: true } => read(ValueType::Number, None, text)
+                .ok()
+                .and_then(|t| t.num()),
+            _ => None,
+        };
+        if n.is_none() {
+            self.wrong_type(node, field, "a number");
+        }
+        n
+    }
+
+    /// A value from a fixed list, with "did you mean" for typos.
+    fn choice<'v>(
+        &mut self,
+        node: &Node,
+        field: &str,
+        valid: &[&'v str],
+        what: &str,
+    ) -> Option<&'v str> {
+        let s = self.string(node, field)?;
+        match valid.iter().find(|v| **v == s) {
+            Some(v) => Some(*v),
+            None => {
+                self.error(
+                    "invalid-value",
+                    node.pos,
+                    field,
+                    format!("`{s}` is not a valid {what}"),
+                    Some(suggest(&s, valid, "values")),
+                );
+                None
+            }
+        }
+    }
+
+    fn severity(&mut self, node: &Node, field: &str) -> Option<Severity> {
+        Some(match self.choice(node, field, SEVERITIES, "severity")? {
+            "critical" => Severity::Critical,
+            "warning" => Severity::Warning,
+            _ => Severity::Info,
+        })
+    }
+
+    /// A severity, or `ignore`.
+    fn severity_or_ignore(&mut self, node: &Node, field: &str) -> Option<Option<Severity>> {
+        const VALID: &[&str] = &["critical", "warning", "info", "ignore"];
+        Some(
+            match self.choice(node, field, VALID, "severity (or `ignore`)")? {
+                "ignore" => None,
+                "critical" => Some(Severity::Critical),
+                "warning" => Some(Severity::Warning),
+                _ => Some(Severity::Info),
+            },
+        )
+    }
+
+    fn kind(&mut self, node: &Node, field: &str) -> Option<ConfigKind> {
+        Some(match self.choice(node, field, KINDS, "kind")? {
+            "env" => ConfigKind::Env,
+            "configmap" => ConfigKind::ConfigMap,
+            "flag" => ConfigKind::Flag,
+            _ => ConfigKind::File,
+        })
+    }
+
+    fn patterns(&mut self, node: &Node, field: &str) -> Option<Vec<Pattern>> {
+        let items = self.strings(node, field)?;
+        let mut out = Vec::new();
+        let many = matches!(node.kind, NodeKind::Seq(_));
+        for (i, (text, pos)) in items.into_iter().enumerate() {
+            let f = if many {
+                format!("{field}[{i}]")
+            } else {
+                field.to_string()
+            };
+            match Pattern::new(&text) {
+                Ok(p) => out.push(p),
+                Err(e) => self.error(
+                    "bad-glob",
+                    pos,
+                    &f,
+                    format!("invalid glob `{text}`: {e}"),
+                    None,
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn regex(&mut self, node: &Node, field: &str) -> Option<(Regex, String)> {
+        let text = self.string(node, field)?;
+        match Regex::new(&format!("^(?:{text})$")) {
+            Ok(r) => Some((r, text)),
+            Err(e) => {
+                let why = e.to_string();
+                let why = why
+                    .lines()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or(why.lines().last().unwrap_or(""))
+                    .to_string();
+                self.error(
+                    "bad-regex",
+                    node.pos,
+                    field,
+                    format!("invalid regular expression `{text}`: {why}"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, doc: &Node) -> PolicyFile {
+        let mut out = PolicyFile::default();
+        let Some(fields) = self.fields(doc, "", TOP_FIELDS, "a policy") else {
+            return out;
+        };
+        for (required, want) in [("apiVersion", API_VERSION), ("kind", "Policy")] {
+            match fields.iter().find(|(n, _)| *n == required) {
+                None => self.error(
+                    "missing-field",
+                    doc.pos,
+                    required,
+                    format!("`{required}` is missing"),
+                    Some(format!("add `{required}: {want}`")),
+                ),
+                Some((_, v)) => {
+                    if let Some(s) = self.string(v, required)
+                        && s != want
+                    {
+                        self.error(
+                            "unsupported-version",
+                            v.pos,
+                            required,
+                            format!("`{s}` is not supported"),
+                            Some(format!("this confdrift reads `{required}: {want}`")),
+                        );
+                    }
+                }
+            }
+        }
+        for (name, v) in &fields {
+            match *name {
+                "ignore" => out.ignore = self.patterns(v, "ignore").unwrap_or_default(),
+                "unmatched" => {
+                    out.unmatched = self.severity_or_ignore(v, "unmatched").map(|s| match s {
+                        Some(s) => Unmatched::Report(s),
+                        None => Unmatched::Ignore,
+                    })
+                }
+                "rules" => match &v.kind {
+                    NodeKind::Seq(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if let Some(rule) = self.rule(item, &format!("rules[{i}]")) {
+                                out.rules.push(rule);
+                            }
+                            self.rule = None;
+                        }
+                    }
+                    _ if v.is_null() => {}
+                    _ => self.wrong_type(v, "rules", "a list of rules"),
+                },
+                "waivers" => match &v.kind {
+                    NodeKind::Seq(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if let Some(w) = self.waiver(item, &format!("waivers[{i}]")) {
+                                out.waivers.push(w);
+                            }
+                        }
+                    }
+                    _ if v.is_null() => {}
+                    _ => self.wrong_type(v, "waivers", "a list of waivers"),
+                },
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn location(&self, pos: Pos) -> Location {
+        Location {
+            file: self.file.to_string(),
+            pos,
+        }
+    }
+
+    fn rule(&mut self, node: &Node, path: &str) -> Option<Rule> {
+        // Name the rule in every message about it, even those found before
+        // its `id` is read.
+        if let NodeKind::Map(pairs) = &node.kind {
+            self.rule = pairs
+                .iter()
+                .find(|(k, _)| k.scalar() == Some("id"))
+                .and_then(|(_, v)| v.scalar())
+                .map(str::to_string);
+        }
+        let unknown_before = self
+            .diags
+            .iter()
+            .filter(|d| d.code == "unknown-field")
+            .count();
+        let fields = self.fields(node, path, RULE_FIELDS, "a rule")?;
+        let misspelt = self
+            .diags
+            .iter()
+            .filter(|d| d.code == "unknown-field")
+            .count()
+            > unknown_before;
+        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let before = self.error_count();
+
+        // The id first, so later messages can name the rule.
+        let id = match get("id") {
+            None => {
+                self.error(
+                    "missing-field",
+                    node.pos,
+                    &join(path, "id"),
+                    "a rule needs an `id`".into(),
+                    Some(
+                        "e.g. `id: db-pool-size`; findings and waivers refer to rules by id".into(),
+                    ),
+                );
+                None
+            }
+            Some(v) => self.string(v, &join(path, "id")).and_then(|id| {
+                let f = join(path, "id");
+                if id.is_empty()
+                    || !id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                    || !id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    self.error(
+                        "invalid-value",
+                        v.pos,
+                        &f,
+                        format!("rule id `{id}` must be letters, digits, '-', '_' or '.'"),
+                        None,
+                    );
+                    None
+                } else if RESERVED_IDS.contains(&id.as_str()) {
+                    self.error(
+                        "reserved-rule-id",
+                        v.pos,
+                        &f,
+                        format!("`{id}` is the rule id of confdrift's built-in findings"),
+                        Some("choose another id".into()),
+                    );
+                    None
+                } else {
+                    Some(id)
+                }
+            }),
+        };
+        self.rule = id.clone();
+
+        let mut select = Selector::default();
+        let mut kinds_ok = true;
+        for (name, v) in &fields {
+            let f = join(path, name);
+            match *name {
+                "key" => select.keys = self.patterns(v, &f).unwrap_or_default(),
+                "key_regex" => select.key_regex = self.regex(v, &f),
+                "kind" => {
+                    for (i, (text, pos)) in self
+                        .strings(v, &f)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let node = Node {
+                            pos,
+                            kind: NodeKind::Scalar { text, plain: true },
+                        };
+                        let fi = if matches!(v.kind, NodeKind::Seq(_)) {
+                            format!("{f}[{i}]")
+                        } else {
+                            f.clone()
+                        };
+                        match self.kind(&node, &fi) {
+                            Some(k) => select.kinds.push(k),
+                            None => kinds_ok = false,
+                        }
+                    }
+                }
+                "workload" => select.workloads = self.patterns(v, &f).unwrap_or_default(),
+                "container" => select.containers = self.patterns(v, &f).unwrap_or_default(),
+                "configmap" => select.configmaps = self.patterns(v, &f).unwrap_or_default(),
+                "namespace" => select.namespaces = self.patterns(v, &f).unwrap_or_default(),
+                "environments" => select.environments = self.patterns(v, &f).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let _ = kinds_ok;
+        if get("key").is_none() && get("key_regex").is_none() {
+            self.error(
+                "missing-field",
+                node.pos,
+                &join(path, "key"),
+                "a rule needs `key` (a glob; \"*\" for every key) or `key_regex`".into(),
+                None,
+            );
+        }
+
+        // Type and unit decide how every other check reads values.
+        let explicit_type = get("type").and_then(|v| {
+            let s = self.choice(v, &join(path, "type"), ValueType::NAMES, "type")?;
+            ValueType::parse(s)
+        });
+        let unit = get("unit").and_then(|v| {
+            let f = join(path, "unit");
+            let s = self.string(v, &f)?;
+            match Unit::parse(&s) {
+                Some(u) => Some(u),
+                None => {
+                    self.error(
+                        "invalid-value",
+                        v.pos,
+                        &f,
+                        format!("`{s}` is not a unit"),
+                        Some(suggest(&s, &Unit::names(), "units")),
+                    );
+                    None
+                }
+            }
+        });
+        if let (Some(t), Some(u), Some(v)) = (explicit_type, unit, get("unit"))
+            && t != u.dimension
+        {
+            self.error(
+                "conflicting-fields",
+                v.pos,
+                &join(path, "unit"),
+                format!(
+                    "unit `{}` is for {} values, but the rule's type is {}",
+                    u.name,
+                    u.dimension.as_str(),
+                    t.as_str()
+                ),
+                Some(format!(
+                    "drop `unit` or use `type: {}`",
+                    u.dimension.as_str()
+                )),
+            );
+        }
+        let value_type = explicit_type.or(unit.map(|u| u.dimension));
+        let typed_literals = value_type.is_some();
+        let ordered = value_type.unwrap_or(ValueType::Number);
+
+        let mut checks = Vec::new();
+        if explicit_type.is_some() {
+            checks.push(Check::Type);
+        }
+        for (name, v) in &fields {
+            let f = join(path, name);
+            match *name {
+                "equal" if self.check_true(v, &f) => {
+                    let allow_differ = get("allow_differ")
+                        .and_then(|a| self.patterns(a, &join(path, "allow_differ")))
+                        .unwrap_or_default();
+                    checks.push(Check::Equal { allow_differ });
+                }
+                "allow_differ" if get("equal").is_none() => self.error(
+                    "conflicting-fields",
+                    v.pos,
+                    &f,
+                    "`allow_differ` lists exceptions to `equal`, but the rule has no `equal: true`"
+                        .into(),
+                    Some("add `equal: true` or remove `allow_differ`".into()),
+                ),
+                "required" if self.check_true(v, &f) => checks.push(Check::Required),
+                "forbid" | "one_of" => {
+                    let mut lits = Vec::new();
+                    let mut bad = false;
+                    for (i, (text, pos)) in self
+                        .strings(v, &f)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let typed = if typed_literals {
+                            match read(ordered, unit, &text) {
+                                Ok(t) => Some(t),
+                                Err(why) => {
+                                    self.error(
+                                        "invalid-value",
+                                        pos,
+                                        &format!("{f}[{i}]"),
+                                        format!("`{text}` is not {}: {why}", ordered.described()),
+                                        None,
+                                    );
+                                    bad = true;
+                                    continue;
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        lits.push(Literal { text, typed });
+                    }
+                    if bad {
+                        // Reported value by value above.
+                    } else if lits.is_empty() {
+                        self.error(
+                            "invalid-value",
+                            v.pos,
+                            &f,
+                            format!("`{name}` needs at least one value"),
+                            None,
+                        );
+                    } else if *name == "forbid" {
+                        checks.push(Check::Forbid(lits));
+                    } else {
+                        checks.push(Check::OneOf(lits));
+                    }
+                }
+                "pattern" => {
+                    if let Some((regex, text)) = self.regex(v, &f) {
+                        checks.push(Check::Pattern { regex, text });
+                    }
+                }
+                "range" => {
+                    if self.needs_order(ordered, v, &f, "range")
+                        && let Some(c) = self.range(v, &f, ordered, unit)
+                    {
+                        checks.push(c);
+                    }
+                }
+                "tolerance" => {
+                    if self.needs_order(ordered, v, &f, "tolerance")
+                        && let Some(c) = self.tolerance(v, &f, ordered, unit)
+                    {
+                        checks.push(c);
+                    }
+                }
+                "relation" if self.needs_order(ordered, v, &f, "relation") => {
+                    let rels = self.relations(v, &f);
+                    if !rels.is_empty() {
+                        checks.push(Check::Relation(rels));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let when = get("when").and_then(|v| self.when(v, &join(path, "when")));
+        let severity = get("severity")
+            .map(|v| self.severity(v, &join(path, "severity")))
+            .unwrap_or(Some(Severity::Warning));
+        let mut severity_by_env = Vec::new();
+        if let Some(v) = get("severity_by_env") {
+            let f = join(path, "severity_by_env");
+            match &v.kind {
+                NodeKind::Map(pairs) => {
+                    for (k, s) in pairs {
+                        let Some(env) = k.scalar() else {
+                            self.wrong_type(k, &f, "an environment name");
+                            continue;
+                        };
+                        let fe = join(&f, env);
+                        let pat = Pattern::new(env)
+                            .map_err(|e| {
+                                self.error(
+                                    "bad-glob",
+                                    k.pos,
+                                    &fe,
+                                    format!("invalid glob `{env}`: {e}"),
+                                    None,
+                                )
+                            })
+                            .ok();
+                        if let (Some(p), Some(sev)) = (pat, self.severity(s, &fe)) {
+                            severity_by_env.push((p, sev));
+                        }
+                    }
+                }
+                _ => self.wrong_type(
+                    v,
+                    &f,
+                    "a mapping of environment to severity, e.g. {prod: critical}",
+                ),
+            }
+        }
+        let stale = match get("stale") {
+            None => Some(Stale::Report(Severity::Info)),
+            Some(v) => self
+                .severity_or_ignore(v, &join(path, "stale"))
+                .map(|s| match s {
+                    Some(s) => Stale::Report(s),
+                    None => Stale::Ignore,
+                }),
+        };
+        let description =
+            get("description").and_then(|v| self.string(v, &join(path, "description")));
+
+        let has_check_field = CHECK_FIELDS.iter().any(|c| get(c).is_some());
+        // A misspelt check is already reported as an unknown field.
+        if !has_check_field && !misspelt {
+            self.error(
+                "no-checks",
+                node.pos,
+                path,
+                "the rule has no check, so it can never report anything".into(),
+                Some(format!(
+                    "give it one or more of: {}",
+                    CHECK_FIELDS
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+
+        if self.error_count() > before {
+            return None;
+        }
+        Some(Rule {
+            id: id?,
+            description,
+            at: self.location(node.pos),
+            id_pos: get("id").map_or(node.pos, |v| v.pos),
+            path: path.to_string(),
+            select,
+            when,
+            value_type,
+            unit,
+            checks,
+            severity: severity?,
+            severity_by_env,
+            stale: stale?,
+        })
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Unknown fields so far: a misspelt field is reported once, not again
+    /// as the field that is then missing.
+    fn unknown_count(&self) -> usize {
+        self.diags
+            .iter()
+            .filter(|d| d.code == "unknown-field")
+            .count()
+    }
+
+    /// `equal: true` / `required: true`; `false` would silently do nothing.
+    fn check_true(&mut self, v: &Node, field: &str) -> bool {
+        match self.boolean(v, field) {
+            Some(true) => true,
+            Some(false) => {
+                self.error(
+                    "invalid-value",
+                    v.pos,
+                    field,
+                    "`false` turns the check off; remove the field instead".into(),
+                    None,
+                );
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn needs_order(&mut self, ty: ValueType, v: &Node, field: &str, check: &str) -> bool {
+        if ty.ordered() {
+            return true;
+        }
+        self.error(
+            "conflicting-fields",
+            v.pos,
+            field,
+            format!(
+                "`{check}` compares sizes, but the rule's type is {}, which has no order",
+                ty.as_str()
+            ),
+            Some("use `type: int`, `number`, `duration` or `quantity`, or another check".into()),
+        );
+        false
+    }
+
+    fn bound(&mut self, v: &Node, field: &str, ty: ValueType, unit: Option<Unit>) -> Option<Bound> {
+        let text = match &v.kind {
+            NodeKind::Scalar { text, .. } if !v.is_null() => text.clone(),
+            _ => {
+                self.wrong_type(
+                    v,
+                    field,
+                    &format!("{} (a number or a string like 30s)", ty.described()),
+                );
+                return None;
+            }
+        };
+        match read(ty, unit, &text) {
+            Ok(Typed::Num(value)) => Some(Bound { text, value }),
+            Ok(_) => None,
+            Err(why) => {
+                self.error(
+                    "invalid-value",
+                    v.pos,
+                    field,
+                    format!("`{text}` is not {}: {why}", ty.described()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn range(&mut self, v: &Node, path: &str, ty: ValueType, unit: Option<Unit>) -> Option<Check> {
+        let unknown = self.unknown_count();
+        let fields = self.fields(v, path, RANGE_FIELDS, "`range`")?;
+        let misspelt = self.unknown_count() > unknown;
+        let mut min = None;
+        let mut max = None;
+        for (name, b) in &fields {
+            let bound = self.bound(b, &join(path, name), ty, unit);
+            if *name == "min" {
+                min = bound;
+            } else {
+                max = bound;
+            }
+        }
+        if fields.is_empty() {
+            if !misspelt {
+                self.error(
+                    "missing-field",
+                    v.pos,
+                    path,
+                    "`range` needs `min`, `max` or both".into(),
+                    None,
+                );
+            }
+            return None;
+        }
+        if let (Some(lo), Some(hi)) = (&min, &max)
+            && lo.value > hi.value
+        {
+            self.error(
+                "invalid-value",
+                v.pos,
+                path,
+                format!("min {} is greater than max {}", lo.text, hi.text),
+                None,
+            );
+            return None;
+        }
+        if fields.len() != usize::from(min.is_some()) + usize::from(max.is_some()) {
+            return None;
+        }
+        Some(Check::Range { min, max })
+    }
+
+    fn tolerance(
+        &mut self,
+        v: &Node,
+        path: &str,
+        ty: ValueType,
+        unit: Option<Unit>,
+    ) -> Option<Check> {
+        let unknown = self.unknown_count();
+        let fields = self.fields(v, path, TOLERANCE_FIELDS, "`tolerance`")?;
+        let misspelt = self.unknown_count() > unknown;
+        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let baseline = get("baseline").and_then(|b| self.string(b, &join(path, "baseline")));
+        let amount = match (get("percent"), get("absolute")) {
+            (Some(p), None) => {
+                let f = join(path, "percent");
+                let n = self.number(p, &f)?;
+                if n < 0.0 {
+                    self.error(
+                        "invalid-value",
+                        p.pos,
+                        &f,
+                        "a tolerance cannot be negative".into(),
+                        None,
+                    );
+                    return None;
+                }
+                Amount::Percent(n)
+            }
+            (None, Some(a)) => {
+                Amount::Absolute(self.bound(a, &join(path, "absolute"), ty, unit)?)
+            }
+            (Some(_), Some(a)) => {
+                self.error(
+                    "conflicting-fields",
+                    a.pos,
+                    &join(path, "absolute"),
+                    "give `percent` or `absolute`, not both".into(),
+                    None,
+                );
+                return None;
+            }
+            (None, None) => {
+                if !misspelt {
+                    self.error(
+                        "missing-field",
+                        v.pos,
+                        path,
+                        "`tolerance` needs `percent` or `absolute`".into(),
+                        Some("e.g. `tolerance: {percent: 20, baseline: prod}`".into()),
+                    );
+                }
+                return None;
+            }
+        };
+        if get("baseline").is_some() && baseline.is_none() {
+            return None;
+        }
+        Some(Check::Tolerance { amount, baseline })
+    }
+
+    fn relations(&mut self, v: &Node, field: &str) -> Vec<Relation> {
+        let mut out = Vec::new();
+        let many = matches!(v.kind, NodeKind::Seq(_));
+        for (i, (text, pos)) in self
+            .strings(v, field)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let f = if many {
+                format!("{field}[{i}]")
+            } else {
+                field.to_string()
+            };
+            let parsed = Op::ALL.iter().find_map(|(sym, op)| {
+                let (l, r) = text.split_once(sym)?;
+                Some((l.trim().to_string(), *op, r.trim().to_string()))
+            });
+            let valid_env = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            };
+            match parsed {
+                Some((left, op, right)) if valid_env(&left) && valid_env(&right) && left != right => {
+                    out.push(Relation { left, op, right })
+                }
+                _ => self.error(
+                    "bad-relation",
+                    pos,
+                    &f,
+                    format!("`{text}` is not a relation between two environments"),
+                    Some("write `ENV OP ENV` with OP one of >=, >, <=, <, ==, !=, e.g. `prod >= staging`".into()),
+                ),
+            }
+        }
+        out
+    }
+
+    fn when(&mut self, v: &Node, path: &str) -> Option<When> {
+        let unknown = self.unknown_count();
+        let fields = self.fields(v, path, WHEN_FIELDS, "`when`")?;
+        let misspelt = self.unknown_count() > unknown;
+        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let key = match get("key") {
+            Some(k) => self.string(k, &join(path, "key")),
+            None => {
+                self.error(
+                    "missing-field",
+                    v.pos,
+                    &join(path, "key"),
+                    "`when` needs the `key` whose value decides".into(),
+                    Some("e.g. `when: {key: FEATURE_X, is: \"true\"}`".into()),
+                );
+                None
+            }
+        };
+        let kind = get("kind").and_then(|k| self.kind(k, &join(path, "kind")));
+        let conds: Vec<&str> = ["is", "one_of", "present"]
+            .into_iter()
+            .filter(|c| get(c).is_some())
+            .collect();
+        let condition = match conds.as_slice() {
+            ["is"] => get("is")
+                .and_then(|n| self.string(n, &join(path, "is")))
+                .map(Condition::Is),
+            ["one_of"] => get("one_of")
+                .and_then(|n| self.strings(n, &join(path, "one_of")))
+                .map(|v| Condition::OneOf(v.into_iter().map(|(s, _)| s).collect())),
+            ["present"] => get("present")
+                .and_then(|n| self.boolean(n, &join(path, "present")))
+                .map(Condition::Present),
+            [] => {
+                if !misspelt {
+                    self.error(
+                        "missing-field",
+                        v.pos,
+                        path,
+                        "`when` needs a condition: `is`, `one_of` or `present`".into(),
+                        None,
+                    );
+                }
+                None
+            }
+            _ => {
+                self.error(
+                    "conflicting-fields",
+                    v.pos,
+                    path,
+                    format!("`when` takes one condition, got {}", conds.join(", ")),
+                    None,
+                );
+                None
+            }
+        };
+        Some(When {
+            key: key?,
+            kind,
+            condition: condition?,
+        })
+    }
+
+    fn waiver(&mut self, node: &Node, path: &str) -> Option<Waiver> {
+        self.rule = None;
+        let fields = self.fields(node, path, WAIVER_FIELDS, "a waiver")?;
+        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let before = self.error_count();
+        let required = |d: &mut Self, name: &str, help: &str| -> Option<String> {
+            match get(name) {
+                Some(v) => {
+                    let s = d.string(v, &join(path, name))?;
+                    if s.trim().is_empty() {
+                        d.error(
+                            "invalid-value",
+                            v.pos,
+                            &join(path, name),
+                            format!("`{name}` is empty"),
+                            Some(help.into()),
+                        );
+                        return None;
+                    }
+                    Some(s)
+                }
+                None => {
+                    d.error(
+                        "missing-field",
+                        node.pos,
+                        &join(path, name),
+                        format!("a waiver needs `{name}`"),
+                        Some(help.into()),
+                    );
+                    None
+                }
+            }
+        };
+        let rule = required(self, "rule", "the id of the rule whose findings it accepts");
+        let reason = required(
+            self,
+            "reason",
+            "say why the finding is accepted, so the next person can judge it",
+        );
+        let one = |d: &mut Self, name: &str| -> Option<Pattern> {
+            let v = get(name)?;
+            let f = join(path, name);
+            let s = d.string(v, &f)?;
+            Pattern::new(&s)
+                .map_err(|e| {
+                    d.error(
+                        "bad-glob",
+                        v.pos,
+                        &f,
+                        format!("invalid glob `{s}`: {e}"),
+                        None,
+                    )
+                })
+                .ok()
+        };
+        let key = one(self, "key");
+        let workload = one(self, "workload");
+        let container = one(self, "container");
+        let configmap = one(self, "configmap");
+        let kind = get("kind").and_then(|v| self.kind(v, &join(path, "kind")));
+        let environments = get("environments")
+            .and_then(|v| self.patterns(v, &join(path, "environments")))
+            .unwrap_or_default();
+        let owner = get("owner").and_then(|v| self.string(v, &join(path, "owner")));
+        let expires = get("expires").and_then(|v| {
+            let f = join(path, "expires");
+            let s = self.string(v, &f)?;
+            let d = Date::parse(&s);
+            if d.is_none() {
+                self.error(
+                    "bad-date",
+                    v.pos,
+                    &f,
+                    format!("`{s}` is not a date"),
+                    Some(
+                        "write the last day the waiver applies as YYYY-MM-DD, e.g. 2027-01-31"
+                            .into(),
+                    ),
+                );
+            }
+            d
+        });
+        if self.error_count() > before {
+            return None;
+        }
+        Some(Waiver {
+            rule: rule?,
+            key,
+            kind,
+            workload,
+            container,
+            configmap,
+            environments,
+            reason: reason?,
+            owner,
+            expires,
+            at: self.location(node.pos),
+            path: path.to_string(),
+            rule_pos: get("rule").map_or(node.pos, |v| v.pos),
+            expires_pos: get("expires").map_or(node.pos, |v| v.pos),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (PolicyFile, Vec<String>) {
+        let mut diags = Vec::new();
+        let p = parse_file("p.yaml", text, &mut diags);
+        (p, diags.iter().map(|d| d.to_string()).collect())
+    }
+
+    const HEAD: &str = "apiVersion: confdrift/v1\nkind: Policy\n";
+
+    #[test]
+    fn a_full_rule_reads_without_errors() {
+        let (p, errs) = parse(&format!(
+            "{HEAD}ignore: [HOSTNAME]\nunmatched: warning\nrules:\n  - id: t\n    key: \"*TIMEOUT_MS\"\n    unit: ms\n    range: {{min: 1s, max: 30000}}\n    tolerance: {{percent: 20, baseline: prod}}\n    severity: warning\n    severity_by_env: {{prod: critical}}\n"
+        ));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(p.rules.len(), 1);
+        let r = &p.rules[0];
+        assert_eq!(r.value_type, Some(ValueType::Duration));
+        assert_eq!(r.severity_in("prod"), Severity::Critical);
+        assert_eq!(r.severity_in("dev"), Severity::Warning);
+        assert!(matches!(&r.checks[0], Check::Range { min: Some(b), .. } if b.value == 1e9));
+        assert_eq!(p.unmatched, Some(Unmatched::Report(Severity::Warning)));
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_in_one_pass() {
+        let (_, errs) = parse(&format!(
+            "{HEAD}rules:\n  - id: a\n    key: X\n    equals: true\n  - id: b\n    key: \"[\"\n    equal: true\n    severity: crit\n"
+        ));
+        assert_eq!(errs.len(), 3, "{errs:#?}");
+        assert!(
+            errs[0].starts_with(
+                "p.yaml:6:5: error[unknown-field]: rules[0].equals (rule a): unknown field `equals`"
+            ),
+            "{}",
+            errs[0]
+        );
+        assert!(errs[0].contains("did you mean `equal`?"));
+        assert!(errs[1].contains("bad-glob"), "{}", errs[1]);
+        assert!(errs[2].contains("did you mean `critical`?"), "{}", errs[2]);
+    }
+}
