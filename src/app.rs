@@ -169,3 +169,41 @@ pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
+
+/// The result of the nightly `report` run.
+pub struct Nightly {
+    /// The JSON report, with `run` and `history` added.
+    pub json: serde_json::Value,
+    pub report: Report,
+    pub changes: crate::history::Changes,
+}
+
+/// `confdrift report --history DIR`: audit, compare with the previous run
+/// stored in `dir`, store this run, and return the annotated report. The
+/// history is locked for the duration, and written report file first,
+/// index last, each atomically: a run that fails leaves it as it was.
+pub fn nightly(
+    settings: &Settings,
+    key: &FingerprintKey,
+    today: Date,
+    now: &str,
+    dir: &std::path::Path,
+) -> Result<Nightly> {
+    let history = crate::history::History::open(dir)?;
+    let _lock = history.lock()?;
+    let audit = audit(settings, key, today)?;
+    let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
+        .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
+    json["run"] = serde_json::json!({ "time": now });
+    let (index, problems) = history.load();
+    let file = crate::history::run_file(now);
+    let (next, mut changes) = crate::history::advance(&index, &json, now, &file);
+    changes.problems = problems;
+    history.store(&json, &next, &file)?;
+    crate::history::annotate(&mut json, &next, &changes, now);
+    Ok(Nightly {
+        json,
+        report: audit.report,
+        changes,
+    })
+}

@@ -13,8 +13,11 @@ use crate::fingerprint::FingerprintKey;
 use crate::policy::{self, Date};
 use crate::report::{self, FailOn, Format, Style, exit};
 
-/// The one clock: `CONFDRIFT_TODAY=YYYY-MM-DD` when set (tests, replays),
-/// else the system date (UTC). Only waiver expiry reads it.
+/// The one clock: `CONFDRIFT_NOW` (RFC 3339, or a date meaning its
+/// midnight UTC) when set — tests, replays —, else the system time. Waiver
+/// expiry uses its date (`CONFDRIFT_TODAY=YYYY-MM-DD` overrides just that);
+/// the nightly history stamps runs with it.
+pub const NOW_ENV: &str = "CONFDRIFT_NOW";
 pub const TODAY_ENV: &str = "CONFDRIFT_TODAY";
 
 #[derive(Debug, Parser)]
@@ -79,6 +82,32 @@ enum Command {
         #[command(flatten)]
         envs: EnvArgs,
     },
+    /// The nightly job: audit, keep the result in a history directory, and report what is new,
+    /// what persists (since when) and what was resolved since the previous run.
+    Report {
+        #[command(flatten)]
+        envs: EnvArgs,
+        /// The history directory (created if missing); one JSON file per run and an index
+        #[arg(long, value_name = "DIR")]
+        history: PathBuf,
+        /// The environment others are compared against [default: the last one]
+        #[arg(long, value_name = "NAME")]
+        baseline: Option<String>,
+        /// Policy file or directory (repeatable) [default: policies/ if present]
+        #[arg(long = "policy", value_name = "PATH")]
+        policies: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = NightlyFormat::Markdown)]
+        format: NightlyFormat,
+        /// Write the report to FILE (atomically) instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Exit 1 when a finding reaches this severity
+        #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
+        fail_on: FailOnArg,
+        /// Do not exit 3 when an environment could not be read completely
+        #[arg(long)]
+        allow_partial: bool,
+    },
     /// Save what was collected for one environment (Secrets fingerprinted) as a source for later audits.
     Snapshot {
         #[command(flatten)]
@@ -110,6 +139,19 @@ enum FormatArg {
     Table,
     Json,
     Markdown,
+}
+
+/// Formats of the nightly report.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NightlyFormat {
+    /// New, persisting and resolved findings, for a chat message or wiki page
+    Markdown,
+    /// The JSON report with `status`, `first_seen`, `age_days` per finding and a `history` section
+    Json,
+    /// One self-contained page: summary, trend, coverage, findings, diffs
+    Html,
+    /// Prometheus text exposition, for a textfile collector or Pushgateway
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -264,6 +306,48 @@ fn execute(cli: Cli) -> Result<i32> {
                 exit::INCOMPLETE
             })
         }
+        Command::Report {
+            envs,
+            history,
+            baseline,
+            policies,
+            format,
+            output,
+            fail_on,
+            allow_partial,
+        } => {
+            let mut settings = envs.settings()?;
+            if baseline.is_some() {
+                settings.baseline = baseline;
+            }
+            if !policies.is_empty() {
+                settings.policies = policies;
+            }
+            let now = now()?;
+            let run = app::nightly(&settings, &key, today()?, &now.to_string(), &history)?;
+            let mut buf = Vec::new();
+            match format {
+                NightlyFormat::Json => {
+                    serde_json::to_writer_pretty(&mut buf, &run.json)
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    buf.push(b'\n');
+                }
+                NightlyFormat::Html => report::html::render(&run.json, &mut buf)
+                    .map_err(|e| Error::io("<report>", e))?,
+                NightlyFormat::Prometheus => {
+                    report::prometheus::render(&run.json, now.as_second(), &mut buf)
+                        .map_err(|e| Error::io("<report>", e))?
+                }
+                NightlyFormat::Markdown => report::nightly::render(&run.json, &mut buf)
+                    .map_err(|e| Error::io("<report>", e))?,
+            }
+            emit(output.as_deref(), &buf)?;
+            Ok(report::exit_code(
+                &run.report,
+                fail_on.into(),
+                allow_partial,
+            ))
+        }
         Command::Snapshot { envs, output } => {
             let settings = envs.settings()?;
             let [(name, source)] = settings.envs.as_slice() else {
@@ -294,11 +378,38 @@ fn execute(cli: Cli) -> Result<i32> {
 }
 
 /// Reads the one clock (see [`TODAY_ENV`]).
+/// Now, from `CONFDRIFT_NOW` or the system clock, to the second.
+fn now() -> Result<jiff::Timestamp> {
+    let t = match std::env::var(NOW_ENV) {
+        Ok(s) if !s.is_empty() => s
+            .parse::<jiff::Timestamp>()
+            .or_else(|_| {
+                s.parse::<jiff::civil::Date>()
+                    .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+                    .map(|z| z.timestamp())
+            })
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "{NOW_ENV}={s}: expected a time like 2026-11-23T02:00:00Z or a date like 2026-11-23"
+                ))
+            })?,
+        _ => jiff::Timestamp::now(),
+    };
+    jiff::Timestamp::from_second(t.as_second()).map_err(|e| Error::Usage(e.to_string()))
+}
+
 fn today() -> Result<Date> {
     match std::env::var(TODAY_ENV) {
         Ok(s) if !s.is_empty() => Date::parse(&s)
             .ok_or_else(|| Error::Usage(format!("{TODAY_ENV}={s}: expected a date as YYYY-MM-DD"))),
-        _ => Ok(Date::system_today()),
+        _ => match std::env::var(NOW_ENV) {
+            Ok(s) if !s.is_empty() => {
+                let d = now()?.to_zoned(jiff::tz::TimeZone::UTC).date();
+                Date::parse(&d.to_string())
+                    .ok_or_else(|| Error::Usage(format!("{NOW_ENV}: bad date")))
+            }
+            _ => Ok(Date::system_today()),
+        },
     }
 }
 

@@ -145,6 +145,44 @@ impl History {
         })
     }
 
+    /// Takes the directory's lock, so two runs never write one history at
+    /// once. A lock left by a process that no longer exists is taken over.
+    pub fn lock(&self) -> Result<Lock> {
+        let path = self.dir.join(".lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim();
+                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    if alive || !Path::new("/proc/self").exists() {
+                        return Err(Error::Usage(format!(
+                            "{}: another confdrift report (pid {pid}) is writing this history; \
+                             wait for it, or remove the lock file if no such run is active",
+                            path.display()
+                        )));
+                    }
+                    // The process that held it is gone: a crashed run.
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        Err(Error::Usage(format!(
+            "{}: cannot take the lock",
+            path.display()
+        )))
+    }
+
     /// Reads the index; a missing index is an empty history, a corrupt one
     /// is rebuilt from the run files that can be read.
     pub fn load(&self) -> (Index, Vec<String>) {
@@ -187,6 +225,17 @@ impl History {
             ..Index::default()
         };
         for f in files {
+            let hidden = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if hidden {
+                problems.push(format!(
+                    "{}: left over by an interrupted run, ignored",
+                    f.display()
+                ));
+                continue;
+            }
             if f.extension().and_then(|e| e.to_str()) != Some("json") {
                 problems.push(format!(
                     "{}: not a confdrift run file, skipped",
@@ -224,6 +273,17 @@ impl History {
         crate::app::write_atomic(&self.dir.join(file), format!("{text}\n").as_bytes())?;
         let idx = serde_json::to_string_pretty(index).map_err(|e| Error::Usage(e.to_string()))?;
         crate::app::write_atomic(&self.dir.join(INDEX), format!("{idx}\n").as_bytes())
+    }
+}
+
+/// Held while a run writes the history; removed when dropped.
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 

@@ -67,6 +67,8 @@ pub struct JsonEnvironment<'a> {
     /// Workloads and ConfigMaps compared under another name (`rename`):
     /// compared name → name in this environment.
     pub renamed: &'a BTreeMap<String, String>,
+    /// The workloads seen, by the name they are compared under.
+    pub workloads: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -132,6 +134,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
                 },
                 problems: &e.problems,
                 renamed: &e.renamed,
+                workloads: &e.workload_names,
             })
             .collect(),
         findings: report

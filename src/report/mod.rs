@@ -5,8 +5,11 @@
 //! it are already redacted. Renderers write to `impl Write`.
 
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod nightly;
+pub mod prometheus;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -53,6 +56,8 @@ pub struct EnvironmentReport {
     pub problems: Vec<Problem>,
     /// Names rewritten by `rename` rules: compared name → name in the cluster.
     pub renamed: BTreeMap<String, String>,
+    /// The workloads seen, by the name they are compared under.
+    pub workload_names: Vec<String>,
 }
 
 impl Report {
@@ -71,6 +76,7 @@ impl Report {
                 skipped_kinds: i.skipped_kinds.clone(),
                 problems: i.problems.clone(),
                 renamed: i.renamed.clone(),
+                workload_names: i.workloads.keys().cloned().collect(),
             })
             .collect();
         Report {

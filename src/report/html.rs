@@ -1,0 +1,466 @@
+//! A self-contained HTML report (one file, inline CSS and SVG, no script,
+//! no network): summary by severity, the trend over the history, coverage
+//! per environment, findings grouped by workload with values side by side
+//! and where they come from, line diffs of config files, and new / resolved
+//! markers.
+//!
+//! Drawn from the JSON wire form (optionally annotated with history). Every
+//! piece of text is escaped; values are already redacted.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde_json::Value;
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --crit:#c62828; --warn:#b26a00; --info:#1565c0; --ok:#2e7d32; --muted:#666; --line:#ddd; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
+header { background: #263238; color: #fff; padding: 16px 24px; }
+header h1 { margin: 0 0 4px; font-size: 20px; }
+header p { margin: 0; color: #cfd8dc; }
+main { padding: 16px 24px; max-width: 1400px; }
+h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 14px; margin: 16px 0 6px; font-family: ui-monospace, monospace; }
+.cards { display: flex; gap: 12px; flex-wrap: wrap; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 16px; min-width: 120px; }
+.card .n { font-size: 26px; font-weight: 600; }
+.card.critical .n { color: var(--crit); } .card.warning .n { color: var(--warn); } .card.info .n { color: var(--info); }
+table { border-collapse: collapse; background: #fff; width: 100%; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #eceff1; font-weight: 600; }
+td.value { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
+td.value.differs { background: #fff8e1; }
+td.value.absent { color: var(--muted); }
+.sev { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; font-size: 12px; font-weight: 600; }
+.sev.critical { background: var(--crit); } .sev.warning { background: var(--warn); } .sev.info { background: var(--info); }
+.tag { display: inline-block; padding: 0 5px; border-radius: 3px; font-size: 11px; border: 1px solid var(--muted); color: var(--muted); }
+.tag.new { border-color: var(--crit); color: var(--crit); font-weight: 600; }
+.tag.waived { border-color: var(--ok); color: var(--ok); }
+.src { color: var(--muted); font-size: 12px; }
+.msg { font-size: 13px; }
+pre.diff { background: #fff; border: 1px solid var(--line); padding: 6px; overflow-x: auto; margin: 4px 0; }
+pre.diff .add { color: #1b5e20; background: #e8f5e9; display: block; }
+pre.diff .del { color: #b71c1c; background: #ffebee; display: block; }
+pre.diff .hunk { color: #6a1b9a; display: block; }
+pre.diff .ctx { display: block; min-height: 1em; }
+.complete-no { color: var(--crit); font-weight: 600; }
+.muted { color: var(--muted); }
+svg text { font: 11px system-ui, sans-serif; fill: #444; }
+"#;
+
+fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or("")
+}
+
+fn location(f: &Value) -> String {
+    match (
+        f["workload"].as_str(),
+        f["container"].as_str(),
+        f["configmap"].as_str(),
+    ) {
+        (Some(w), Some(c), _) => format!("{w}/{c}"),
+        (Some(w), None, _) => w.to_string(),
+        (None, _, Some(cm)) => format!("configmap/{cm}"),
+        _ => "(policy)".to_string(),
+    }
+}
+
+/// Renders the page.
+pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut h = String::new();
+    let envs: Vec<String> = report["environments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| str_of(e, "name").to_string())
+        .collect();
+    let baseline = str_of(report, "baseline");
+    let time = report["run"]["time"].as_str().unwrap_or("");
+    let summary = &report["summary"];
+    let history = report.get("history").filter(|h| h.is_object());
+
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>confdrift report {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(time)
+    );
+    let _ = write!(
+        h,
+        "<header><h1>confdrift report</h1><p>{} environment(s): {} — baseline <b>{}</b>{}</p></header>\n<main>\n",
+        envs.len(),
+        esc(&envs.join(", ")),
+        esc(baseline),
+        if time.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", esc(time))
+        }
+    );
+
+    // Summary cards.
+    h.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">");
+    for sev in ["critical", "warning", "info", "waived"] {
+        let _ = write!(
+            h,
+            "<div class=\"card {sev}\" data-count=\"{sev}\"><div class=\"n\">{}</div>{sev}</div>",
+            summary[sev].as_u64().unwrap_or(0)
+        );
+    }
+    if let Some(hist) = history {
+        for (k, label) in [("new", "new"), ("persisting", "persisting")] {
+            let _ = write!(
+                h,
+                "<div class=\"card\" data-count=\"{k}\"><div class=\"n\">{}</div>{label}</div>",
+                hist[k].as_u64().unwrap_or(0)
+            );
+        }
+        let _ = write!(
+            h,
+            "<div class=\"card\" data-count=\"resolved\"><div class=\"n\">{}</div>resolved</div>",
+            hist["resolved"].as_array().map_or(0, |a| a.len())
+        );
+    }
+    h.push_str("</div>");
+    if let Some(prev) = history.and_then(|h| h["previous_run"].as_str()) {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">Compared with the run of {}.</p>",
+            esc(prev)
+        );
+    }
+    h.push_str("</section>\n");
+
+    // Trend.
+    if let Some(trend) = history.and_then(|h| h["trend"].as_array())
+        && !trend.is_empty()
+    {
+        h.push_str("<section id=\"trend\"><h2>Findings per run</h2>");
+        h.push_str(&trend_svg(trend));
+        h.push_str("</section>\n");
+    }
+
+    // Coverage.
+    h.push_str("<section id=\"coverage\"><h2>Environments</h2><table><tr><th>Environment</th><th>Complete</th><th>Workloads</th><th>Containers</th><th>Keys</th><th>Unresolved</th><th>Source</th><th>Problems</th></tr>");
+    for e in report["environments"].as_array().into_iter().flatten() {
+        let complete = e["complete"] == true;
+        let problems: Vec<String> = e["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "<div><span class=\"sev {}\">{}</span> {}: {}</div>",
+                    esc(str_of(p, "severity")),
+                    esc(str_of(p, "severity")),
+                    esc(str_of(p, "where")),
+                    esc(str_of(p, "message"))
+                )
+            })
+            .collect();
+        let c = &e["coverage"];
+        let _ = write!(
+            h,
+            "<tr class=\"environment\" data-complete=\"{complete}\"><td>{}{}</td><td class=\"complete-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"src\">{}</td><td>{}</td></tr>",
+            esc(str_of(e, "name")),
+            if str_of(e, "name") == baseline {
+                " (baseline)"
+            } else {
+                ""
+            },
+            if complete { "yes" } else { "no" },
+            if complete { "yes" } else { "no" },
+            c["workloads"],
+            c["containers"],
+            c["keys"],
+            c["unresolved"],
+            esc(str_of(e, "source")),
+            problems.join("")
+        );
+    }
+    h.push_str("</table>");
+    if let Some(cov) = history.and_then(|h| h["coverage"].as_array())
+        && !cov.is_empty()
+    {
+        h.push_str("<ul id=\"coverage-changes\">");
+        for c in cov {
+            let _ = write!(h, "<li>{}</li>", esc(c.as_str().unwrap_or("")));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>\n");
+
+    // Findings grouped by workload.
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for f in &findings {
+        groups.entry(location(f)).or_default().push(f);
+    }
+    let _ = write!(
+        h,
+        "<section id=\"findings\"><h2>Findings ({})</h2>",
+        findings.len()
+    );
+    if findings.is_empty() {
+        h.push_str("<p>No findings: the environments agree.</p>");
+    }
+    for (loc, fs) in &groups {
+        let _ = write!(
+            h,
+            "<div class=\"group\" data-location=\"{}\"><h3>{}</h3><table><tr><th>Severity</th><th>Key</th>",
+            esc(loc),
+            esc(loc)
+        );
+        for e in &envs {
+            let _ = write!(
+                h,
+                "<th>{}{}</th>",
+                esc(e),
+                if e == baseline { " *" } else { "" }
+            );
+        }
+        h.push_str("<th>Finding</th></tr>");
+        for f in fs {
+            finding_row(&mut h, f, &envs, baseline);
+        }
+        h.push_str("</table></div>");
+    }
+    h.push_str("</section>\n");
+
+    // Resolved.
+    if let Some(resolved) = history.and_then(|h| h["resolved"].as_array()) {
+        h.push_str("<section id=\"resolved\"><h2>Resolved since the previous run</h2>");
+        if resolved.is_empty() {
+            h.push_str("<p class=\"muted\">Nothing was resolved.</p>");
+        } else {
+            h.push_str("<ul>");
+            for r in resolved {
+                let _ = write!(
+                    h,
+                    "<li class=\"resolved\"><span class=\"sev {}\">{}</span> {} <span class=\"muted\">(first seen {})</span></li>",
+                    esc(str_of(r, "severity")),
+                    esc(str_of(r, "severity")),
+                    esc(str_of(r, "label")),
+                    esc(str_of(r, "first_seen"))
+                );
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str("</section>\n");
+    }
+    if let Some(problems) = history.and_then(|h| h["problems"].as_array())
+        && !problems.is_empty()
+    {
+        h.push_str("<section id=\"history-problems\"><h2>History</h2><ul>");
+        for p in problems {
+            let _ = write!(h, "<li>{}</li>", esc(p.as_str().unwrap_or("")));
+        }
+        h.push_str("</ul></section>\n");
+    }
+    h.push_str("</main>\n</body>\n</html>\n");
+    out.write_all(h.as_bytes())
+}
+
+fn finding_row(h: &mut String, f: &Value, envs: &[String], baseline: &str) {
+    let sev = str_of(f, "severity");
+    let status = str_of(f, "status");
+    let waived = !f["waiver"].is_null();
+    let _ = write!(
+        h,
+        "<tr class=\"finding\" data-severity=\"{}\" data-status=\"{}\" data-code=\"{}\"><td><span class=\"sev {}\">{}</span>",
+        esc(sev),
+        esc(status),
+        esc(str_of(f, "code")),
+        esc(sev),
+        esc(sev)
+    );
+    if status == "new" {
+        h.push_str(" <span class=\"tag new\">new</span>");
+    } else if let Some(age) = f["age_days"].as_i64() {
+        let _ = write!(
+            h,
+            " <span class=\"tag\" title=\"first seen {}\">{age} d</span>",
+            esc(str_of(f, "first_seen"))
+        );
+    }
+    if waived {
+        h.push_str(" <span class=\"tag waived\">waived</span>");
+    }
+    let key = match (f["kind"].as_str(), f["key"].as_str()) {
+        (Some("env") | None, Some(k)) => k.to_string(),
+        (Some(kind), Some(k)) => format!("{kind} {k}"),
+        (_, None) => str_of(f, "code").to_string(),
+    };
+    let _ = write!(h, "</td><td><code>{}</code></td>", esc(&key));
+    let base = f["values"][baseline].clone();
+    for e in envs {
+        let v = &f["values"][e.as_str()];
+        let src = f["sources"][e.as_str()].as_str();
+        match v.as_str() {
+            Some(text) => {
+                let class = if e != baseline && *v != base {
+                    "value differs"
+                } else {
+                    "value"
+                };
+                let shown = if text.trim_end().contains('\n') {
+                    format!("({} lines)", text.trim_end().lines().count())
+                } else {
+                    text.to_string()
+                };
+                let _ = write!(
+                    h,
+                    "<td class=\"{class}\">{}{}</td>",
+                    esc(&shown),
+                    src.map(|s| format!("<div class=\"src\">{}</div>", esc(s)))
+                        .unwrap_or_default()
+                );
+            }
+            None if f["values"].get(e.as_str()).is_some() => {
+                h.push_str("<td class=\"value absent\">not set</td>")
+            }
+            None => h.push_str("<td class=\"value absent\"></td>"),
+        }
+    }
+    let _ = write!(
+        h,
+        "<td class=\"msg\">{} <span class=\"muted\">({})</span>",
+        esc(str_of(f, "message")),
+        esc(str_of(f, "rule"))
+    );
+    if let Some(w) = f["waiver"].as_str() {
+        let _ = write!(h, "<div class=\"src\">waiver: {}</div>", esc(w));
+    } else if f["waiver"].is_object() {
+        let _ = write!(
+            h,
+            "<div class=\"src\">waiver: {}</div>",
+            esc(&f["waiver"].to_string())
+        );
+    }
+    if let Some(diff) = f["diff"].as_str() {
+        h.push_str("<pre class=\"diff\">");
+        for line in diff.lines() {
+            let class = if line.starts_with("@@") {
+                "hunk"
+            } else if line.starts_with('+') && !line.starts_with("+++") {
+                "add"
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                "del"
+            } else {
+                "ctx"
+            };
+            // Each line is a block of its own: no newline between them.
+            let _ = write!(h, "<span class=\"{class}\">{}</span>", esc(line));
+        }
+        h.push_str("</pre>");
+    }
+    h.push_str("</td></tr>");
+}
+
+/// Stacked bars of findings per run (critical, warning, info).
+fn trend_svg(trend: &[Value]) -> String {
+    let runs: Vec<&Value> = trend
+        .iter()
+        .rev()
+        .take(60)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let max = runs
+        .iter()
+        .map(|r| {
+            r["critical"].as_u64().unwrap_or(0)
+                + r["warning"].as_u64().unwrap_or(0)
+                + r["info"].as_u64().unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (w, hgt, pad) = (720.0, 160.0, 28.0);
+    let bar = ((w - 2.0 * pad) / runs.len() as f64).min(40.0);
+    let mut s = format!(
+        "<svg id=\"trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"findings per run\">",
+        hgt + 30.0
+    );
+    let _ = write!(
+        s,
+        "<text x=\"2\" y=\"12\">{max}</text><text x=\"2\" y=\"{}\">0</text>",
+        hgt
+    );
+    for (i, r) in runs.iter().enumerate() {
+        let x = pad + i as f64 * bar;
+        let mut y = hgt;
+        for (k, color) in [
+            ("info", "#1565c0"),
+            ("warning", "#b26a00"),
+            ("critical", "#c62828"),
+        ] {
+            let n = r[k].as_u64().unwrap_or(0) as f64;
+            let height = n / max as f64 * (hgt - 10.0);
+            y -= height;
+            let _ = write!(
+                s,
+                "<rect class=\"bar {k}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{} {k}: {n}</title></rect>",
+                (bar - 2.0).max(1.0),
+                esc(str_of(r, "time"))
+            );
+        }
+        if i == 0 || i + 1 == runs.len() {
+            let _ = write!(
+                s,
+                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
+                hgt + 14.0,
+                esc(&str_of(r, "time").chars().take(10).collect::<String>())
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_is_escaped() {
+        assert_eq!(esc("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+    }
+
+    #[test]
+    fn a_value_with_markup_cannot_inject_into_the_page() {
+        let report = serde_json::json!({
+            "schema": "confdrift.report/v1", "baseline": "prod",
+            "environments": [{"name": "prod", "complete": true, "coverage": {}, "problems": [], "source": "x"}],
+            "findings": [{"rule": "unmatched", "code": "value-differs", "severity": "info",
+                "workload": "w", "container": "c", "kind": "env", "key": "K",
+                "values": {"prod": "<img src=x onerror=alert(1)>"}, "sources": {}, "message": "m"}],
+            "summary": {"critical": 0, "warning": 0, "info": 1, "waived": 0}
+        });
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(!page.contains("<img"), "{page}");
+        assert!(page.contains("&lt;img src=x"));
+    }
+}
