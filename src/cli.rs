@@ -81,6 +81,18 @@ enum Command {
         pair: Vec<String>,
         #[command(flatten)]
         envs: EnvArgs,
+        /// Show the keys that are equal too
+        #[arg(long)]
+        all: bool,
+        /// Exit 1 when anything differs, like `git diff --exit-code`
+        #[arg(long)]
+        exit_code: bool,
+        /// Only workloads (or ConfigMaps) whose name matches this glob
+        #[arg(long, value_name = "GLOB")]
+        workload: Option<String>,
+        /// Only keys that match this glob
+        #[arg(long, value_name = "GLOB")]
+        key: Option<String>,
     },
     /// The nightly job: audit, keep the result in a history directory, and report what is new,
     /// what persists (since when) and what was resolved since the previous run.
@@ -108,6 +120,13 @@ enum Command {
         #[arg(long)]
         allow_partial: bool,
     },
+    /// Print a shell completion script: `confdrift completions bash > /etc/bash_completion.d/confdrift`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `confdrift man | man -l -`.
+    Man,
     /// Save what was collected for one environment (Secrets fingerprinted) as a source for later audits.
     Snapshot {
         #[command(flatten)]
@@ -266,7 +285,14 @@ fn execute(cli: Cli) -> Result<i32> {
                 allow_partial,
             ))
         }
-        Command::Diff { pair, envs } => {
+        Command::Diff {
+            pair,
+            envs,
+            all,
+            exit_code,
+            workload,
+            key: key_glob,
+        } => {
             let mut settings = envs.settings()?;
             let names = settings.env_names();
             let (a, b) = match pair.as_slice() {
@@ -291,19 +317,30 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             settings.envs = chosen;
             settings.baseline = Some(a);
-            let audit = app::audit(&settings, &key, today()?)?;
+            let filter = report::diff::Filter::new(workload.as_deref(), key_glob.as_deref())?;
+            let mut audit = app::audit(&settings, &key, today()?)?;
+            audit.report.findings.retain(|f| filter.keeps(f));
+            let style = style_for(std::io::stdout().is_terminal());
             let mut buf = Vec::new();
-            report::diff::render(
-                &audit.report,
-                style_for(std::io::stdout().is_terminal()),
-                &mut buf,
-            )
-            .map_err(|e| Error::io("<diff>", e))?;
+            report::diff::render(&audit.report, style, &mut buf)
+                .map_err(|e| Error::io("<diff>", e))?;
+            if all {
+                let equal = report::diff::equal_entries(&audit.inventories, &filter);
+                report::diff::render_equal(&equal, style, &mut buf)
+                    .map_err(|e| Error::io("<diff>", e))?;
+            }
             emit(None, &buf)?;
-            Ok(if audit.report.complete() {
-                exit::OK
-            } else {
+            let differs = audit
+                .report
+                .findings
+                .iter()
+                .any(|f| report::is_cross_env(f) && !report::is_policy_note(f));
+            Ok(if !audit.report.complete() {
                 exit::INCOMPLETE
+            } else if exit_code && differs {
+                exit::FINDINGS
+            } else {
+                exit::OK
             })
         }
         Command::Report {
@@ -347,6 +384,25 @@ fn execute(cli: Cli) -> Result<i32> {
                 fail_on.into(),
                 allow_partial,
             ))
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "confdrift",
+                &mut buf,
+            );
+            emit(None, &buf)?;
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buf)
+                .map_err(|e| Error::io("<man>", e))?;
+            emit(None, &buf)?;
+            Ok(exit::OK)
         }
         Command::Snapshot { envs, output } => {
             let settings = envs.settings()?;

@@ -141,3 +141,108 @@ fn paint(line: &str, color: bool) -> String {
         line.to_string()
     }
 }
+
+/// `--workload` / `--key` globs of `confdrift diff`.
+#[derive(Debug, Default)]
+pub struct Filter {
+    workload: Option<globset::GlobMatcher>,
+    key: Option<globset::GlobMatcher>,
+}
+
+impl Filter {
+    pub fn new(workload: Option<&str>, key: Option<&str>) -> crate::error::Result<Filter> {
+        let glob =
+            |flag: &str, g: Option<&str>| -> crate::error::Result<Option<globset::GlobMatcher>> {
+                g.map(|g| {
+                    globset::Glob::new(g)
+                        .map(|g| g.compile_matcher())
+                        .map_err(|e| crate::error::Error::Usage(format!("{flag} {g}: {e}")))
+                })
+                .transpose()
+            };
+        Ok(Filter {
+            workload: glob("--workload", workload)?,
+            key: glob("--key", key)?,
+        })
+    }
+
+    fn keeps_names(&self, workload: Option<&str>, key: Option<&str>) -> bool {
+        self.workload
+            .as_ref()
+            .is_none_or(|m| workload.is_some_and(|w| m.is_match(w)))
+            && self
+                .key
+                .as_ref()
+                .is_none_or(|m| key.is_some_and(|k| m.is_match(k)))
+    }
+
+    /// Whether a finding is about a selected workload (or ConfigMap) and key.
+    pub fn keeps(&self, f: &Finding) -> bool {
+        let owner = f.workload.as_deref().or(f.configmap.as_deref());
+        self.keeps_names(owner, f.key.as_deref())
+    }
+}
+
+/// A key that is the same in both environments.
+pub struct Equal {
+    pub location: String,
+    pub key: String,
+    pub value: String,
+    pub source: String,
+}
+
+/// The keys two inventories agree on, for `diff --all`.
+pub fn equal_entries(invs: &[crate::model::Inventory], filter: &Filter) -> Vec<Equal> {
+    let [a, b] = invs else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (subject, ea) in &a.entries {
+        let Some(eb) = b.entries.get(subject) else {
+            continue;
+        };
+        if !crate::normalize::canonical::same(subject.kind, &ea.value, &eb.value) {
+            continue;
+        }
+        let owner = subject.scope.workload().or(subject.scope.configmap());
+        if !filter.keeps_names(owner, Some(&subject.key)) {
+            continue;
+        }
+        let value = match &ea.value {
+            crate::model::Value::Secret(_) => "<redacted, same>".to_string(),
+            v => super::table::cut(&crate::normalize::display_value(v)),
+        };
+        let key = match subject.kind {
+            crate::model::ConfigKind::Env | crate::model::ConfigKind::ConfigMap => {
+                subject.key.clone()
+            }
+            k => format!("{} {}", k.as_str(), subject.key),
+        };
+        out.push(Equal {
+            location: subject.scope.to_string(),
+            key,
+            value,
+            source: ea.provenance.to_string(),
+        });
+    }
+    out
+}
+
+/// The "equal in both" section of `diff --all`.
+pub fn render_equal(equal: &[Equal], style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        bold(&format!("Equal in both ({})", equal.len()), style.color)
+    )?;
+    let mut last = "";
+    for e in equal {
+        if e.location != last {
+            writeln!(out, "{}", e.location)?;
+            last = &e.location;
+        }
+        writeln!(out, "  = {}  {}  ({})", e.key, e.value, e.source)?;
+    }
+    Ok(())
+}
