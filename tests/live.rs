@@ -365,3 +365,133 @@ fn a_live_snapshot_audits_like_the_live_cluster() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(json(&r)["findings"], offline()["findings"]);
 }
+
+#[test]
+fn a_connection_reset_mid_list_is_retried() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/pods".into(),
+        cut_connection: true,
+        times: Some(1),
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(json(&r)["findings"], offline()["findings"]);
+    let pods = l
+        .prod
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/pods"))
+        .count();
+    assert_eq!(pods, 2, "the cut list was asked again");
+}
+
+#[test]
+fn a_truncated_json_page_is_reported_not_half_used() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/configmaps".into(),
+        truncate_body: true,
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let v = json(&r);
+    let problems = v["environments"][1]["problems"].to_string();
+    assert!(problems.contains("cannot read"), "{problems}");
+    assert!(problems.contains("configmaps"), "{problems}");
+    assert_eq!(v["environments"][0]["complete"], true);
+}
+
+#[test]
+fn an_expired_token_is_reported_once_and_not_retried() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/".into(),
+        status: Some(401),
+        ..Fault::default()
+    });
+    let r = l.audit(&l.config(""), &["--format", "json"]);
+    assert_eq!(r.code, 3);
+    let problems = json(&r)["environments"][1]["problems"].to_string();
+    assert!(problems.contains("rejected the credentials"), "{problems}");
+    assert!(problems.contains("ctx-prod"), "{problems}");
+    // One request per list (and the namespace check), none repeated.
+    let reqs = l.prod.requests();
+    let mut uris: Vec<&str> = reqs.iter().map(|r| r.uri.as_str()).collect();
+    let before = uris.len();
+    uris.sort();
+    uris.dedup();
+    assert_eq!(uris.len(), before, "a 401 was retried: {uris:?}");
+}
+
+#[test]
+fn a_tls_failure_is_reported_with_the_context_and_bounded_retries() {
+    let l = live();
+    // The kubeconfig says https; the server speaks plain HTTP.
+    let tls = l.prod.url().replace("http://", "https://");
+    let kc = kubeconfig(
+        l.dir.path(),
+        &[("ctx-staging", &l.staging.url()), ("ctx-prod", &tls)],
+    );
+    let r = run(confdrift()
+        .env("KUBECONFIG", &kc)
+        .arg("audit")
+        .arg("--config")
+        .arg(l.config(""))
+        .args(["--format", "json"]));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    let problems = v["environments"][1]["problems"].to_string();
+    assert!(
+        problems.contains("cannot reach the API server"),
+        "{problems}"
+    );
+    assert!(problems.contains("ctx-prod"), "{problems}");
+    assert_eq!(v["environments"][0]["complete"], true);
+}
+
+#[test]
+fn one_environment_of_three_down_the_other_two_are_audited() {
+    let l = live();
+    let dev = serve("dev");
+    // A port nobody listens on: take one and free it.
+    let closed = {
+        let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", sock.local_addr().unwrap())
+    };
+    let kc = kubeconfig(
+        l.dir.path(),
+        &[
+            ("ctx-dev", &dev.url()),
+            ("ctx-staging", &closed),
+            ("ctx-prod", &l.prod.url()),
+        ],
+    );
+    let cfg = l.dir.path().join("three.yaml");
+    std::fs::write(
+        &cfg,
+        "environments:\n  dev: {context: ctx-dev, namespaces: [shop]}\n  staging: {context: ctx-staging, namespaces: [shop], timeout: 20s}\n  prod: {context: ctx-prod, namespaces: [shop]}\n",
+    )
+    .unwrap();
+    let r = run(confdrift()
+        .env("KUBECONFIG", &kc)
+        .args(["audit", "--format", "json", "--config"])
+        .arg(&cfg));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let v = json(&r);
+    let envs = v["environments"].as_array().unwrap();
+    assert_eq!(envs[0]["complete"], true);
+    assert_eq!(envs[2]["complete"], true);
+    assert_eq!(envs[1]["complete"], false);
+    assert!(envs[1]["problems"].to_string().contains("ctx-staging"));
+    // dev and prod were still compared: the seeded prod drift is there.
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["key"] == "DB_POOL_SIZE")
+    );
+}

@@ -46,6 +46,10 @@ pub struct Fault {
     pub hang: bool,
     /// Only requests that carry a continue token.
     pub only_continue: bool,
+    /// Send half of the answer, then close the connection (a reset mid-list).
+    pub cut_connection: bool,
+    /// Send a complete HTTP answer whose JSON body is cut in half.
+    pub truncate_body: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +204,14 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
             if let Some(i) = find(&buf, b"\r\n\r\n") {
                 break i;
             }
+            if buf.first() == Some(&0x16) {
+                // A TLS handshake sent to this plain-HTTP server: answer as
+                // an HTTP server does, and hang up.
+                stream
+                    .write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTPS request to an HTTP server.\n")
+                    .await?;
+                return Ok(());
+            }
             let mut chunk = [0u8; 4096];
             let n = stream.read(&mut chunk).await?;
             if n == 0 {
@@ -228,10 +240,17 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         let mut parts = head.lines().next().unwrap_or("").split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let uri = parts.next().unwrap_or("").to_string();
-        let (status, body, retry_after, delay, hang) = respond(&state, &method, &uri);
-        if hang {
+        let (status, mut body, retry_after, delay, mode) = respond(&state, &method, &uri);
+        if mode == Mode::Hang {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return Ok(());
+        }
+        if mode == Mode::TruncateBody {
+            let mut cut = body.len() / 2;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body.truncate(cut);
         }
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
@@ -246,6 +265,12 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         }
         resp.push_str("\r\n");
         stream.write_all(resp.as_bytes()).await?;
+        if mode == Mode::CutConnection {
+            // Promise the whole body, send half, hang up.
+            stream.write_all(&body.as_bytes()[..body.len() / 2]).await?;
+            stream.flush().await?;
+            return Ok(());
+        }
         stream.write_all(body.as_bytes()).await?;
     }
 }
@@ -276,7 +301,16 @@ fn status_body(code: u16, reason: &str, message: &str) -> String {
     .to_string()
 }
 
-type Answer = (u16, String, Option<u64>, Option<Duration>, bool);
+/// How to misbehave while answering.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Normal,
+    Hang,
+    CutConnection,
+    TruncateBody,
+}
+
+type Answer = (u16, String, Option<u64>, Option<Duration>, Mode);
 
 fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
     let mut s = state.lock().unwrap();
@@ -290,7 +324,7 @@ fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
             status_body(405, "MethodNotAllowed", "read-only stand-in"),
             None,
             None,
-            false,
+            Mode::Normal,
         );
     }
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
@@ -310,7 +344,17 @@ fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
         }
         *hits += 1;
         if fault.hang {
-            return (0, String::new(), None, None, true);
+            return (0, String::new(), None, None, Mode::Hang);
+        }
+        if fault.cut_connection || fault.truncate_body {
+            let mode = if fault.cut_connection {
+                Mode::CutConnection
+            } else {
+                Mode::TruncateBody
+            };
+            drop(s);
+            let answer = route(state, path, &params);
+            return (answer.0, answer.1, None, None, mode);
         }
         if let Some(code) = fault.status {
             let (reason, message) = match code {
@@ -340,13 +384,13 @@ fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
                 status_body(code, reason, &message),
                 fault.retry_after,
                 fault.delay,
-                false,
+                Mode::Normal,
             );
         }
         if let Some(d) = fault.delay {
             drop(s);
             let answer = route(state, path, &params);
-            return (answer.0, answer.1, None, Some(d), false);
+            return (answer.0, answer.1, None, Some(d), Mode::Normal);
         }
     }
     drop(s);
@@ -381,14 +425,14 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         return if s.namespaces.iter().any(|n| n == ns) {
             let body = serde_json::json!({"kind": "Namespace", "apiVersion": "v1",
                 "metadata": {"name": ns}, "status": {"phase": "Active"}});
-            (200, body.to_string(), None, None, false)
+            (200, body.to_string(), None, None, Mode::Normal)
         } else {
             (
                 404,
                 status_body(404, "NotFound", &format!("namespaces \"{ns}\" not found")),
                 None,
                 None,
-                false,
+                Mode::Normal,
             )
         };
     }
@@ -439,7 +483,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
             "kind": format!("{kind}List"), "apiVersion": api_version,
             "metadata": metadata, "items": page,
         });
-        return (200, body.to_string(), None, None, false);
+        return (200, body.to_string(), None, None, Mode::Normal);
     }
     (
         404,
@@ -450,7 +494,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         ),
         None,
         None,
-        false,
+        Mode::Normal,
     )
 }
 
