@@ -61,7 +61,9 @@ impl Collected {
 pub enum Object {
     Pod {
         metadata: Meta,
-        spec: PodSpec,
+        /// Shared between pods whose specs are equal (the replicas of one
+        /// ReplicaSet), which is most of them.
+        spec: std::sync::Arc<PodSpec>,
         #[serde(default)]
         status: PodStatus,
     },

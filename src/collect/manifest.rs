@@ -194,6 +194,8 @@ pub struct Parsed {
     pub finished_pods: usize,
     /// Set when the file is a confdrift snapshot: the document to read as one.
     pub snapshot_doc: Option<(usize, Format)>,
+    /// The spec of the last pod read, shared with the next if equal.
+    pub last_spec: Option<std::sync::Arc<PodSpec>>,
 }
 
 /// Splits a file into documents. JSON streams are split per top-level value,
@@ -292,23 +294,179 @@ pub fn parse_document(
     key: &FingerprintKey,
     out: &mut Parsed,
 ) -> Result<()> {
-    let typed: std::result::Result<RawObject, DocError> = match doc.format {
-        Format::Yaml => serde_yaml::from_str(doc.text).map_err(|e| DocError::yaml(&e)),
-        Format::Json => serde_json::from_str(doc.text).map_err(|e| DocError::json(&e)),
+    let ctx = Ctx {
+        path,
+        line: doc.line,
+    };
+    // Undo what a failed streaming parse already added before falling back.
+    let mark = (
+        out.objects.len(),
+        out.skipped_kinds.clone(),
+        out.finished_pods,
+    );
+    let mut converted: Result<()> = Ok(());
+    let mut snapshot = false;
+    let seed = DocSeed {
+        ctx: &ctx,
+        key,
+        out: &mut *out,
+        converted: &mut converted,
+        snapshot: &mut snapshot,
+    };
+    let typed: std::result::Result<(), DocError> = match doc.format {
+        Format::Yaml => seed
+            .deserialize(serde_yaml::Deserializer::from_str(doc.text))
+            .map_err(|e| DocError::yaml(&e)),
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(doc.text);
+            seed.deserialize(&mut de)
+                .and_then(|()| de.end())
+                .map_err(|e| DocError::json(&e))
+        }
     };
     match typed {
-        Ok(raw) => {
-            if raw.kind.as_deref() == Some(SNAPSHOT_KIND) {
-                out.snapshot_doc = Some((doc_index, doc.format));
+        Ok(()) if snapshot => {
+            out.snapshot_doc = Some((doc_index, doc.format));
+            Ok(())
+        }
+        Ok(()) => converted,
+        Err(first) => {
+            out.objects.truncate(mark.0);
+            out.skipped_kinds = mark.1;
+            out.finished_pods = mark.2;
+            out.last_spec = None;
+            fallback(doc, path, key, out, first)
+        }
+    }
+}
+
+/// Deserializes one document and converts it as it goes: the items of a
+/// `List` are converted one by one, so a 100 MB `kubectl get pods -o json`
+/// never exists in memory as a whole.
+struct DocSeed<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    key: &'a FingerprintKey,
+    out: &'a mut Parsed,
+    /// The first conversion error (a broken object of a kind we read).
+    converted: &'a mut Result<()>,
+    snapshot: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or List")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut raw = RawObject::default();
+        let mut streamed = false;
+        // Items without a kind that came before the list's own `kind`.
+        let mut pending = Vec::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match k.as_ref() {
+                "kind" => raw.kind = map.next_value()?,
+                "metadata" => raw.metadata = map.next_value()?,
+                "spec" => raw.spec = map.next_value()?,
+                "status" => raw.status = map.next_value()?,
+                "data" => raw.data = map.next_value()?,
+                "stringData" => raw.string_data = map.next_value()?,
+                "binaryData" => raw.binary_data = map.next_value()?,
+                "items" => {
+                    streamed = true;
+                    map.next_value_seed(ItemsSeed {
+                        list_kind: raw.kind.as_deref(),
+                        ctx: self.ctx,
+                        key: self.key,
+                        out: &mut *self.out,
+                        converted: &mut *self.converted,
+                        pending: &mut pending,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if raw.kind.as_deref() == Some(SNAPSHOT_KIND) {
+            *self.snapshot = true;
+            return Ok(());
+        }
+        if streamed {
+            let kind = raw.kind.clone().unwrap_or_default();
+            if !(is_list_kind(&kind) || kind.is_empty()) {
+                // `items` on an object that is not a List: read it as the
+                // object it says it is.
+                if self.converted.is_ok() {
+                    *self.converted = convert(raw, self.ctx, self.key, self.out);
+                }
                 return Ok(());
             }
-            let ctx = Ctx {
-                path,
-                line: doc.line,
-            };
-            convert(raw, &ctx, key, out)
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+            for mut item in pending {
+                if item.kind.is_none() {
+                    item.kind = item_kind.map(str::to_string);
+                }
+                if self.converted.is_ok() {
+                    *self.converted = convert(item, self.ctx, self.key, self.out);
+                }
+            }
+            return Ok(());
         }
-        Err(first) => fallback(doc, path, key, out, first),
+        if self.converted.is_ok() {
+            *self.converted = convert(raw, self.ctx, self.key, self.out);
+        }
+        Ok(())
+    }
+}
+
+struct ItemsSeed<'a, 'c> {
+    list_kind: Option<&'a str>,
+    ctx: &'a Ctx<'c>,
+    key: &'a FingerprintKey,
+    out: &'a mut Parsed,
+    converted: &'a mut Result<()>,
+    pending: &'a mut Vec<RawObject>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let item_kind = self
+            .list_kind
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty());
+        while let Some(mut item) = seq.next_element::<RawObject>()? {
+            if item.kind.is_none() {
+                match item_kind {
+                    Some(k) => item.kind = Some(k.to_string()),
+                    None => {
+                        self.pending.push(item);
+                        continue;
+                    }
+                }
+            }
+            if self.converted.is_ok() {
+                *self.converted = convert(item, self.ctx, self.key, self.out);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -634,9 +792,19 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 return Ok(());
             }
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            let spec = pod_spec(spec, ctx, &what)?;
+            // Replicas come one after the other in a list: share their spec.
+            let spec = match &out.last_spec {
+                Some(prev) if **prev == spec => prev.clone(),
+                _ => {
+                    let spec = std::sync::Arc::new(spec);
+                    out.last_spec = Some(spec.clone());
+                    spec
+                }
+            };
             Object::Pod {
                 metadata: meta,
-                spec: pod_spec(spec, ctx, &what)?,
+                spec,
                 status: PodStatus {
                     phase,
                     container_starts,

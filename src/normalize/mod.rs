@@ -151,7 +151,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                     .entry((metadata.namespace.clone(), name))
                     .or_default();
                 g.set_kind(kind);
-                g.pods.push((metadata, spec));
+                g.pods.push((metadata, spec.as_ref()));
                 g.statuses.push(status);
             }
             Object::Workload {
@@ -377,7 +377,10 @@ fn resolve_group(
     // distinct spec once and count how many pods have it.
     let mut distinct: Vec<(&PodSpec, usize)> = Vec::new();
     for (_, spec) in variants {
-        match distinct.iter_mut().find(|(s, _)| *s == *spec) {
+        match distinct
+            .iter_mut()
+            .find(|(s, _)| std::ptr::eq(*s, *spec) || *s == *spec)
+        {
             Some(slot) => slot.1 += 1,
             None => distinct.push((spec, 1)),
         }
