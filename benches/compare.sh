@@ -18,7 +18,7 @@ OUT=${OUT:-$(mktemp -d)}
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
 
 cargo build --release --quiet --bin confdrift --example gen_fleet --example parse_floor
-BIN=target/release
+BIN=${CARGO_TARGET_DIR:-target}/release
 $BIN/examples/gen_fleet --out "$OUT/fleet" --envs 3 --workloads "$WORKLOADS" --pods $PER_WORKLOAD --vars "$VARS" --drift 0.02 --seed 7
 INPUT_KB=$(du -sk "$OUT/fleet" | cut -f1)
 
