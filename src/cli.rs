@@ -57,11 +57,22 @@ enum Command {
         /// The environment others are compared against [default: the last one]
         #[arg(long, value_name = "NAME")]
         baseline: Option<String>,
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        /// Output format [default: table]
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
         /// Write the report to FILE (atomically) instead of standard output
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// One more report from the same run: FORMAT, or FORMAT=FILE (written
+        /// atomically; `-` is standard output). Repeatable, e.g.
+        /// `--report table --report sarif=drift.sarif --report markdown=comment.md`;
+        /// at most one report goes to standard output
+        #[arg(long = "report", value_name = "FORMAT[=FILE]", value_parser = parse_report_arg)]
+        reports: Vec<(FormatArg, Option<PathBuf>)>,
+        /// Markdown: at most N characters (a PR comment limit, e.g. 65000); whole
+        /// sections are cut from the end and the comment says what was cut
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_length: Option<u64>,
         /// Exit 1 when a finding reaches this severity
         #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
         fail_on: FailOnArg,
@@ -73,6 +84,20 @@ enum Command {
         /// [default: policies/ if present]
         #[arg(long = "policy", value_name = "PATH")]
         policies: Vec<PathBuf>,
+        /// What is about to be deployed (rendered manifests: a file, a directory,
+        /// or any SOURCE), audited as environment `candidate` against the
+        /// --against environments only
+        #[arg(long, value_name = "PATH", requires = "against")]
+        candidate: Option<String>,
+        /// The configured environment(s) to compare the candidate with; the
+        /// first is the baseline. Repeatable or comma-separated
+        #[arg(
+            long,
+            value_name = "NAME",
+            value_delimiter = ',',
+            requires = "candidate"
+        )]
+        against: Vec<String>,
     },
     /// Show what differs between two environments, with where each value comes from.
     Diff {
@@ -113,6 +138,10 @@ enum Command {
         /// Write the report to FILE (atomically) instead of standard output
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// More reports of the same run: FORMAT=FILE, repeatable, e.g.
+        /// `--report html=/history/latest.html --report prometheus=/metrics/confdrift.prom`
+        #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_nightly_report_arg)]
+        reports: Vec<(NightlyFormat, PathBuf)>,
         /// Exit 1 when a finding reaches this severity
         #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
         fail_on: FailOnArg,
@@ -153,15 +182,22 @@ enum PolicyCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
+    /// Side by side, for a terminal or a CI log
     Table,
+    /// The `confdrift.report/v1` JSON report
     Json,
+    /// A pull-request comment (see --max-length)
     Markdown,
+    /// SARIF 2.1.0, for code-scanning uploads
+    Sarif,
+    /// JUnit XML, for CI test views (a suite per rule)
+    Junit,
 }
 
 /// Formats of the nightly report.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum NightlyFormat {
     /// New, persisting and resolved findings, for a chat message or wiki page
     Markdown,
@@ -198,6 +234,8 @@ impl From<FormatArg> for Format {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Junit => Format::Junit,
         }
     }
 }
@@ -246,6 +284,7 @@ fn style_for(to_terminal: bool) -> Style {
     Style {
         color,
         width: if to_terminal { None } else { Some(100) },
+        ..Style::default()
     }
 }
 
@@ -257,11 +296,19 @@ fn execute(cli: Cli) -> Result<i32> {
             baseline,
             format,
             output,
+            reports,
+            max_length,
             fail_on,
             allow_partial,
             policies,
+            candidate,
+            against,
         } => {
+            let outputs = audit_outputs(format, output, reports, max_length.is_some())?;
             let mut settings = envs.settings()?;
+            if let Some(path) = &candidate {
+                with_candidate(&mut settings, path, &against)?;
+            }
             if baseline.is_some() {
                 settings.baseline = baseline;
             }
@@ -269,16 +316,24 @@ fn execute(cli: Cli) -> Result<i32> {
                 settings.policies = policies;
             }
             let audit = app::audit(&settings, &key, today()?)?;
-            let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-            let mut buf = Vec::new();
-            report::render(
-                &audit.report,
-                format.into(),
-                style_for(to_terminal),
-                &mut buf,
-            )
-            .map_err(|e| Error::io("<report>", e))?;
-            emit(output.as_deref(), &buf)?;
+            // Everything is rendered before anything is written.
+            let mut rendered = Vec::new();
+            for (format, output) in outputs {
+                let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+                let style = Style {
+                    fail_on: fail_on.into(),
+                    allow_partial,
+                    max_length: max_length.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    ..style_for(to_terminal)
+                };
+                let mut buf = Vec::new();
+                report::render(&audit.report, format.into(), style, &mut buf)
+                    .map_err(|e| Error::io("<report>", e))?;
+                rendered.push((output, buf));
+            }
+            for (output, buf) in &rendered {
+                emit(output.as_deref(), buf)?;
+            }
             Ok(report::exit_code(
                 &audit.report,
                 fail_on.into(),
@@ -350,6 +405,7 @@ fn execute(cli: Cli) -> Result<i32> {
             policies,
             format,
             output,
+            reports,
             fail_on,
             allow_partial,
         } => {
@@ -362,23 +418,27 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             let now = now()?;
             let run = app::nightly(&settings, &key, today()?, &now.to_string(), &history)?;
-            let mut buf = Vec::new();
-            match format {
-                NightlyFormat::Json => {
-                    serde_json::to_writer_pretty(&mut buf, &run.json)
-                        .map_err(|e| Error::Usage(e.to_string()))?;
-                    buf.push(b'\n');
+            let mut outputs = vec![(format, output)];
+            outputs.extend(reports.into_iter().map(|(f, p)| (f, Some(p))));
+            for (format, output) in outputs {
+                let mut buf = Vec::new();
+                match format {
+                    NightlyFormat::Json => {
+                        serde_json::to_writer_pretty(&mut buf, &run.json)
+                            .map_err(|e| Error::Usage(e.to_string()))?;
+                        buf.push(b'\n');
+                    }
+                    NightlyFormat::Html => report::html::render(&run.json, &mut buf)
+                        .map_err(|e| Error::io("<report>", e))?,
+                    NightlyFormat::Prometheus => {
+                        report::prometheus::render(&run.json, now.as_second(), &mut buf)
+                            .map_err(|e| Error::io("<report>", e))?
+                    }
+                    NightlyFormat::Markdown => report::nightly::render(&run.json, &mut buf)
+                        .map_err(|e| Error::io("<report>", e))?,
                 }
-                NightlyFormat::Html => report::html::render(&run.json, &mut buf)
-                    .map_err(|e| Error::io("<report>", e))?,
-                NightlyFormat::Prometheus => {
-                    report::prometheus::render(&run.json, now.as_second(), &mut buf)
-                        .map_err(|e| Error::io("<report>", e))?
-                }
-                NightlyFormat::Markdown => report::nightly::render(&run.json, &mut buf)
-                    .map_err(|e| Error::io("<report>", e))?,
+                emit(output.as_deref(), &buf)?;
             }
-            emit(output.as_deref(), &buf)?;
             Ok(report::exit_code(
                 &run.report,
                 fail_on.into(),
@@ -522,4 +582,113 @@ fn emit(output: Option<&Path>, buf: &[u8]) -> Result<()> {
             }
         }
     }
+}
+
+/// Parses `--report FORMAT[=FILE]`; FILE `-` (or none) is standard output.
+/// `--report FORMAT=FILE` of `confdrift report`.
+fn parse_nightly_report_arg(arg: &str) -> std::result::Result<(NightlyFormat, PathBuf), String> {
+    let Some((name, file)) = arg.split_once('=').filter(|(_, f)| !f.is_empty()) else {
+        return Err(format!(
+            "{arg}: expected FORMAT=FILE, e.g. html=report.html"
+        ));
+    };
+    let format = NightlyFormat::from_str(name, true)
+        .map_err(|_| format!("unknown format `{name}` (markdown, json, html or prometheus)"))?;
+    Ok((format, PathBuf::from(file)))
+}
+
+fn parse_report_arg(arg: &str) -> std::result::Result<(FormatArg, Option<PathBuf>), String> {
+    let (name, file) = match arg.split_once('=') {
+        Some((name, file)) => (name, Some(file)),
+        None => (arg, None),
+    };
+    let format = FormatArg::from_str(name, true).map_err(|_| {
+        let known: Vec<String> = FormatArg::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!(
+            "unknown format `{name}` (one of {}), as FORMAT or FORMAT=FILE",
+            known.join(", ")
+        )
+    })?;
+    match file {
+        Some("") => Err(format!(
+            "{arg}: FILE is empty; use {name} or {name}=- for standard output"
+        )),
+        Some("-") | None => Ok((format, None)),
+        Some(f) => Ok((format, Some(PathBuf::from(f)))),
+    }
+}
+
+/// The reports of one `audit` run: `--format`/`--output` (if either is
+/// given) and every `--report`; a table on standard output when none is.
+fn audit_outputs(
+    format: Option<FormatArg>,
+    output: Option<PathBuf>,
+    reports: Vec<(FormatArg, Option<PathBuf>)>,
+    max_length: bool,
+) -> Result<Vec<(FormatArg, Option<PathBuf>)>> {
+    let mut outputs = Vec::new();
+    if format.is_some() || output.is_some() || reports.is_empty() {
+        outputs.push((format.unwrap_or(FormatArg::Table), output));
+    }
+    outputs.extend(reports);
+    if outputs.iter().filter(|(_, o)| o.is_none()).count() > 1 {
+        return Err(Error::Usage(
+            "more than one report would go to standard output: give all but one a file (--report FORMAT=FILE, or --output FILE for --format)".into(),
+        ));
+    }
+    let mut files = std::collections::BTreeSet::new();
+    for (_, o) in &outputs {
+        if let Some(path) = o
+            && !files.insert(path)
+        {
+            return Err(Error::Usage(format!(
+                "{} is the output of two reports",
+                path.display()
+            )));
+        }
+    }
+    if max_length && !outputs.iter().any(|(f, _)| *f == FormatArg::Markdown) {
+        return Err(Error::Usage(
+            "--max-length applies to markdown output; add --format markdown or --report markdown=FILE".into(),
+        ));
+    }
+    Ok(outputs)
+}
+
+/// `--candidate PATH --against NAME[,NAME]`: the candidate, as environment
+/// `candidate`, compared with the named configured environments only; the
+/// first of them is the baseline (unless --baseline says otherwise).
+fn with_candidate(settings: &mut Settings, path: &str, against: &[String]) -> Result<()> {
+    const CANDIDATE: &str = "candidate";
+    let names = settings.env_names();
+    if names.iter().any(|n| n == CANDIDATE) {
+        return Err(Error::Usage(
+            "--candidate adds an environment named `candidate`, but one is already configured; rename it or use --env NAME=SOURCE".into(),
+        ));
+    }
+    let mut chosen = Vec::new();
+    for name in against {
+        let Some(found) = settings.envs.iter().find(|(n, _)| n == name) else {
+            return Err(Error::Usage(format!(
+                "--against {name}: no such environment (configured: {})",
+                if names.is_empty() {
+                    "none; give --config FILE or --env NAME=SOURCE".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        };
+        if !chosen.iter().any(|(n, _): &(String, _)| n == name) {
+            chosen.push(found.clone());
+        }
+    }
+    let source = crate::collect::Source::parse(path)
+        .map_err(|e| Error::Usage(format!("--candidate {path}: {e}")))?;
+    chosen.push((CANDIDATE.to_string(), source));
+    settings.envs = chosen;
+    settings.baseline = against.first().cloned();
+    Ok(())
 }

@@ -127,6 +127,41 @@ pub struct PolicyUse {
     pub files: Vec<String>,
     pub rules: usize,
     pub waivers: usize,
+    /// Every rule applied, in policy order, for formats that list the
+    /// rules checked (SARIF `rules`, a JUnit suite per rule).
+    pub rule_list: Vec<RuleInfo>,
+}
+
+/// A policy rule as reports describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: String,
+    /// The rule's `description`, else what it checks on which keys.
+    pub description: String,
+    /// Where the rule is written: file and line of its `id`.
+    pub file: String,
+    pub line: usize,
+    pub severity: Severity,
+}
+
+impl RuleInfo {
+    fn of(rule: &crate::policy::model::Rule) -> RuleInfo {
+        let description = rule.description.clone().unwrap_or_else(|| {
+            let mut keys: Vec<&str> = rule.select.keys.iter().map(|p| p.text.as_str()).collect();
+            if let Some((_, text)) = &rule.select.key_regex {
+                keys.push(text);
+            }
+            let checks: Vec<&str> = rule.checks.iter().map(|c| c.name()).collect();
+            format!("{}: {}", keys.join(", "), checks.join(", "))
+        });
+        RuleInfo {
+            id: rule.id.clone(),
+            description,
+            file: rule.at.file.clone(),
+            line: rule.id_pos.line,
+            severity: rule.severity,
+        }
+    }
 }
 
 /// Everything the policy kept out of the findings (or out of the gate), so
@@ -360,6 +395,7 @@ pub fn evaluate(
             files: policy.files.clone(),
             rules: policy.rules.len(),
             waivers: policy.waivers.len(),
+            rule_list: policy.rules.iter().map(RuleInfo::of).collect(),
         },
     }
 }

@@ -55,3 +55,61 @@ fn shipped_roles_are_read_only_and_cover_every_list_confdrift_sends() {
         );
     }
 }
+
+/// The shipped CronJob must run a command line confdrift accepts, with a
+/// config and a policy it can load.
+#[test]
+fn the_nightly_cronjob_runs_a_valid_command_with_a_valid_config_and_policy() {
+    use clap::Parser;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/cronjob.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut config = None;
+    let mut policy = None;
+    let mut args = None;
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let v: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+        match v["kind"].as_str() {
+            Some("ConfigMap") => {
+                config = v["data"]["confdrift.yaml"].as_str().map(str::to_string);
+                policy = v["data"]["default.yaml"].as_str().map(str::to_string);
+            }
+            Some("CronJob") => {
+                let c = &v["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+                args = Some(
+                    c["args"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_string())
+                        .collect::<Vec<_>>(),
+                );
+                // Read-only: the job never needs write access.
+                assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+            }
+            _ => {}
+        }
+    }
+    let args = args.expect("a CronJob");
+    let mut argv = vec!["confdrift".to_string()];
+    argv.extend(args);
+    confdrift::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("confdrift.yaml");
+    std::fs::write(&cfg, config.expect("confdrift.yaml in the ConfigMap")).unwrap();
+    let settings = confdrift::config::Settings::load(&cfg).unwrap();
+    assert_eq!(settings.env_names(), vec!["staging", "prod"]);
+    let pol = dir.path().join("default.yaml");
+    std::fs::write(&pol, policy.expect("a policy in the ConfigMap")).unwrap();
+    let out = assert_cmd::Command::cargo_bin("confdrift")
+        .unwrap()
+        .args(["policy", "lint"])
+        .arg(&pol)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -393,3 +393,42 @@ fn html_report_renders_in_headless_chromium() {
         "a real picture"
     );
 }
+
+#[test]
+fn one_run_writes_several_reports_and_one_history_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("latest.html");
+    let prom = out.path().join("confdrift.prom");
+    let mut cmd = confdrift();
+    cmd.env("CONFDRIFT_NOW", "2026-11-20T02:00:00Z")
+        .args(["report", "--fail-on", "never", "--history"])
+        .arg(dir.path())
+        .arg(format!("--report=html={}", html.display()))
+        .arg(format!("--report=prometheus={}", prom.display()));
+    for (name, path) in ALL {
+        cmd.arg("--env").arg(format!("{name}={}", data(path)));
+    }
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("## confdrift nightly"),
+        "markdown on stdout"
+    );
+    assert!(read(&html).starts_with("<!DOCTYPE html>"));
+    assert!(read(&prom).contains("confdrift_findings{severity=\"critical\"}"));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("runs")).unwrap().count(),
+        1
+    );
+    let bad = run(confdrift()
+        .args(["report", "--history"])
+        .arg(dir.path())
+        .arg("--report=pdf=x.pdf"));
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("unknown format `pdf`"),
+        "{}",
+        bad.stderr
+    );
+}

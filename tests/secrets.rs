@@ -44,7 +44,7 @@ fn envs() -> Vec<String> {
 
 #[test]
 fn canary_secret_appears_in_no_audit_format() {
-    for format in ["table", "json", "markdown"] {
+    for format in ["table", "json", "markdown", "sarif", "junit"] {
         let r = run(confdrift()
             .arg("audit")
             .args(envs())

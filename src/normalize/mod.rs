@@ -511,7 +511,9 @@ fn stale_pods(inv: &mut Inventory, id: &str, ns: &str, group: &Group<'_>, refs: 
 /// for the workload.
 fn merge_variants(inv: &mut Inventory, mut resolved: Vec<(BTreeMap<Subject, Entry>, usize)>) {
     if resolved.len() == 1 {
-        inv.entries.append(&mut resolved[0].0);
+        // `extend`, not `append`: BTreeMap::append rebuilds the whole map
+        // (O(n + m)), which made normalizing quadratic in the workloads.
+        inv.entries.extend(std::mem::take(&mut resolved[0].0));
         return;
     }
     let subjects: BTreeSet<Subject> = resolved

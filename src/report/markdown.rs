@@ -1,170 +1,252 @@
-//! Markdown, for a pull-request comment or a wiki page: summary line first,
-//! then the findings table and why each rule reported it, line diffs folded
-//! away, coverage, then the policy applied and what it suppressed.
+//! Markdown for a pull-request comment: a one-line summary first (counts,
+//! environments, whether the gate passes), the critical findings as a short
+//! table, then everything else folded into `<details>`: warnings, info,
+//! waived findings, the values side by side, line diffs, coverage, and the
+//! policy with what it suppressed.
+//!
+//! With `max_length` (a comment's size limit, in characters) whole sections
+//! are cut from the end until it fits, and a last line says what was cut and
+//! where to see everything; the output never exceeds the limit.
 
 use std::io::Write;
 
 use super::{
-    Report, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
+    Report, Style, exit, exit_code, is_cross_env, is_policy_note, key_label, location, policy_line,
+    suppressed_line,
 };
-use crate::evaluate::UNMATCHED;
+use crate::model::{Finding, Severity};
 
-pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// A folded part of the comment; `cut` names it in the truncation notice.
+struct Section {
+    cut: String,
+    text: String,
+}
+
+/// The critical findings: never folded, cut row by row only when nothing
+/// else is left to cut.
+struct Critical {
+    intro: String,
+    rows: Vec<String>,
+}
+
+impl Critical {
+    fn text(&self, rows: usize) -> String {
+        let mut s = self.intro.clone();
+        for r in &self.rows[..rows] {
+            s.push_str(r);
+        }
+        s
+    }
+}
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    let head = head(report, style);
+    let critical = critical(report);
+    let sections = sections(report);
+    out.write_all(fit(&head, &critical, &sections, style.max_length).as_bytes())
+}
+
+fn head(report: &Report, style: Style) -> String {
     let s = &report.summary;
-    writeln!(
-        out,
-        "## confdrift: {} critical, {} warning, {} info{}",
-        s.critical,
-        s.warning,
-        s.info,
-        if s.waived > 0 {
-            format!(", {} waived", s.waived)
-        } else {
-            String::new()
-        }
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Environments {} compared against baseline **{}**.{}",
-        report
-            .envs
-            .iter()
-            .map(|e| format!("`{}`", escape(e)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        escape(&report.baseline),
-        if report.complete() {
-            String::new()
-        } else {
-            " **Some environments could not be read completely: see below.**".to_string()
-        }
-    )?;
-    writeln!(out)?;
+    let mut counts = format!(
+        "{} critical, {} warning, {} info",
+        s.critical, s.warning, s.info
+    );
+    if s.waived > 0 {
+        counts.push_str(&format!(", {} waived", s.waived));
+    }
+    let envs: Vec<String> = report
+        .envs
+        .iter()
+        .map(|e| {
+            if *e == report.baseline {
+                format!("{} (baseline)", escape(e))
+            } else {
+                escape(e)
+            }
+        })
+        .collect();
+    let incomplete: Vec<&str> = report
+        .environments
+        .iter()
+        .filter(|e| !e.complete)
+        .map(|e| e.name.as_str())
+        .collect();
+    let gate = match exit_code(report, style.fail_on, style.allow_partial) {
+        exit::INCOMPLETE => format!(
+            "gate **failed**: {} not read completely",
+            escape(&incomplete.join(", "))
+        ),
+        exit::FINDINGS => format!("gate **failed** (`--fail-on {}`)", style.fail_on.as_str()),
+        _ => format!("gate passed (`--fail-on {}`)", style.fail_on.as_str()),
+    };
+    let mut out = format!("**confdrift: {counts}** — {} — {gate}\n", envs.join(" vs "));
+    if !incomplete.is_empty() {
+        out.push_str(&format!(
+            "\n**Not read completely:** {}. What was not seen is listed under Environments; \
+             missing values are unresolved, never equal.\n",
+            escape(&incomplete.join(", "))
+        ));
+    }
+    out
+}
 
-    let cross: Vec<_> = report.findings.iter().filter(|f| is_cross_env(f)).collect();
-    if cross.is_empty() {
-        writeln!(out, "No drift between environments.")?;
+fn critical(report: &Report) -> Critical {
+    let rows: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_none() && f.severity == Severity::Critical)
+        .map(finding_row)
+        .collect();
+    let intro = if rows.is_empty() {
+        "\nNo critical findings.\n".to_string()
     } else {
-        write!(out, "| Severity | Where | Key |")?;
+        "\n### Critical\n\n| Where | Key | Finding |\n|---|---|---|\n".to_string()
+    };
+    Critical { intro, rows }
+}
+
+fn finding_row(f: &Finding) -> String {
+    format!(
+        "| {} | {} | {} |\n",
+        escape(&place(f)),
+        code(&key_label(f)),
+        escape(&f.message)
+    )
+}
+
+/// `checkout/server`, `staging: frontend/web`, `policy`.
+fn place(f: &Finding) -> String {
+    if is_policy_note(f) {
+        return "policy".to_string();
+    }
+    match &f.environment {
+        Some(env) => format!("{env}: {}", location(f)),
+        None => location(f),
+    }
+}
+
+fn details(summary: &str, body: &str) -> String {
+    format!(
+        "\n<details><summary>{summary}</summary>\n\n{}\n\n</details>\n",
+        body.trim_end()
+    )
+}
+
+fn sections(report: &Report) -> Vec<Section> {
+    let mut out = Vec::new();
+    for (severity, label) in [(Severity::Warning, "warning"), (Severity::Info, "info")] {
+        let rows: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.waiver.is_none() && f.severity == severity)
+            .map(finding_row)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let body = format!(
+            "| Where | Key | Finding |\n|---|---|---|\n{}",
+            rows.concat()
+        );
+        out.push(Section {
+            cut: format!("{} {label}", rows.len()),
+            text: details(&format!("<b>{} {label}</b>", rows.len()), &body),
+        });
+    }
+
+    let waived: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .collect();
+    if !waived.is_empty() {
+        let mut body =
+            String::from("| Severity | Where | Key | Finding | Waiver |\n|---|---|---|---|---|\n");
+        for f in &waived {
+            body.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                f.severity,
+                escape(&place(f)),
+                code(&key_label(f)),
+                escape(&f.message),
+                escape(f.waiver.as_deref().unwrap_or(""))
+            ));
+        }
+        out.push(Section {
+            cut: format!("{} waived", waived.len()),
+            text: details(&format!("{} waived", waived.len()), &body),
+        });
+    }
+
+    let cross: Vec<&Finding> = report.findings.iter().filter(|f| is_cross_env(f)).collect();
+    if !cross.is_empty() {
+        let mut body = String::from("| Severity | Where | Key |");
         for e in &report.envs {
-            write!(out, " {} |", escape(e))?;
+            body.push_str(&format!(" {} |", escape(e)));
         }
-        writeln!(out, " Rule |")?;
-        write!(out, "|---|---|---|")?;
+        body.push_str(" Rule |\n|---|---|---|");
         for _ in &report.envs {
-            write!(out, "---|")?;
+            body.push_str("---|");
         }
-        writeln!(out, "---|")?;
+        body.push_str("---|\n");
         for f in &cross {
             let severity = match &f.waiver {
                 Some(_) => format!("waived ({})", f.severity),
                 None => f.severity.to_string(),
             };
-            write!(
-                out,
+            body.push_str(&format!(
                 "| {} | {} | {} |",
                 severity,
                 escape(&location(f)),
                 code(&key_label(f))
-            )?;
+            ));
             for e in &report.envs {
                 match f.values.get(e).cloned().flatten() {
-                    None => write!(out, " — |")?,
-                    Some(v) => write!(out, " {} |", code(&super::table::cut(&v)))?,
+                    None => body.push_str(" — |"),
+                    Some(v) => body.push_str(&format!(" {} |", code(&super::table::cut(&v)))),
                 }
             }
-            writeln!(out, " {} |", escape(&f.rule))?;
+            body.push_str(&format!(" {} |\n", escape(&f.rule)));
         }
+        out.push(Section {
+            cut: "values by environment".to_string(),
+            text: details(
+                &format!("Values by environment ({} finding(s))", cross.len()),
+                &body,
+            ),
+        });
     }
 
-    let ruled: Vec<_> = cross.iter().filter(|f| f.rule != UNMATCHED).collect();
-    if !ruled.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "### Why")?;
-        writeln!(out)?;
-        for f in ruled {
-            match &f.waiver {
-                Some(w) => writeln!(
-                    out,
-                    "- ~~**{}**~~ waived: {}: {} — *waived: {}*",
-                    f.severity,
-                    escape(&location(f)),
-                    escape(&f.message),
-                    escape(w)
-                )?,
-                None => writeln!(
-                    out,
-                    "- **{}** {}: {}",
-                    f.severity,
-                    escape(&location(f)),
-                    escape(&f.message)
-                )?,
-            }
+    let mut shown = std::collections::BTreeSet::new();
+    let mut diffs = String::new();
+    for f in report.findings.iter().filter(|f| f.diff.is_some()) {
+        if !shown.insert((location(f), key_label(f))) {
+            continue; // several rules about one file: one diff
         }
+        diffs.push_str(&format!(
+            "**{}** {}\n\n```diff\n{}```\n\n",
+            escape(&location(f)),
+            code(&key_label(f)),
+            f.diff
+                .as_deref()
+                .unwrap_or("")
+                .replace("```", "`\u{200b}``")
+        ));
+    }
+    if !shown.is_empty() {
+        out.push(Section {
+            cut: "line differences".to_string(),
+            text: details(&format!("Line differences ({})", shown.len()), &diffs),
+        });
     }
 
-    let single: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| !is_cross_env(f) && !is_policy_note(f))
-        .collect();
-    if !single.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "### In one environment")?;
-        writeln!(out)?;
-        for f in single {
-            writeln!(
-                out,
-                "- **{}** `{}`: {}{}",
-                f.severity,
-                f.code,
-                escape(&f.message),
-                f.waiver
-                    .as_ref()
-                    .map(|w| format!(" — *waived: {}*", escape(w)))
-                    .unwrap_or_default()
-            )?;
-        }
-    }
-
-    let diffs: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.diff.is_some())
-        .collect();
-    if !diffs.is_empty() {
-        writeln!(out)?;
-        let mut shown = std::collections::BTreeSet::new();
-        for f in diffs {
-            if !shown.insert((location(f), key_label(f))) {
-                continue; // several rules about one file: one diff
-            }
-            writeln!(
-                out,
-                "<details><summary>{} {}</summary>\n\n```diff\n{}```\n\n</details>",
-                escape(&location(f)),
-                escape(&key_label(f)),
-                f.diff
-                    .as_deref()
-                    .unwrap_or("")
-                    .replace("```", "`\u{200b}``")
-            )?;
-        }
-    }
-
-    writeln!(out)?;
-    writeln!(out, "### Environments")?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "| Environment | Complete | Workloads | Containers | Keys | Unresolved | Source |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    let mut body = String::from(
+        "| Environment | Complete | Workloads | Containers | Keys | Unresolved | Source |\n|---|---|---|---|---|---|---|\n",
+    );
     for e in &report.environments {
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+        body.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             escape(&e.name),
             if e.complete { "yes" } else { "**no**" },
             e.workloads,
@@ -172,51 +254,109 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             e.keys,
             e.unresolved,
             code(&e.source)
-        )?;
+        ));
     }
-    let problems: Vec<_> = report
+    let problems: Vec<String> = report
         .environments
         .iter()
-        .flat_map(|e| e.problems.iter().map(move |p| (e, p)))
+        .flat_map(|e| {
+            e.problems.iter().map(move |p| {
+                format!(
+                    "- {} **{}** {}: {}\n",
+                    escape(&e.name),
+                    p.severity,
+                    code(&p.location),
+                    escape(&p.message)
+                )
+            })
+        })
         .collect();
     if !problems.is_empty() {
-        writeln!(out)?;
-        for (e, p) in problems {
-            writeln!(
-                out,
-                "- {} **{}** {}: {}",
-                escape(&e.name),
-                p.severity,
-                code(&p.location),
-                escape(&p.message)
-            )?;
-        }
+        body.push('\n');
+        body.push_str(&problems.concat());
     }
+    let complete = report.environments.iter().filter(|e| e.complete).count();
+    out.push(Section {
+        cut: "environments".to_string(),
+        text: details(
+            &format!(
+                "Environments ({complete} of {} read completely)",
+                report.environments.len()
+            ),
+            &body,
+        ),
+    });
 
-    writeln!(out)?;
-    writeln!(out, "### Policy")?;
-    writeln!(out)?;
-    writeln!(out, "Applied: {}", escape(&policy_line(report)))?;
-    writeln!(out)?;
-    writeln!(out, "Suppressed: {}", escape(&suppressed_line(report)))?;
-    let notes: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| is_policy_note(f))
+    let body = format!(
+        "Applied: {}\n\nSuppressed: {}\n",
+        escape(&policy_line(report)),
+        escape(&suppressed_line(report))
+    );
+    out.push(Section {
+        cut: "policy".to_string(),
+        text: details("Policy and what it suppressed", &body),
+    });
+    out
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn notice(max: usize, cut: &[String]) -> String {
+    format!(
+        "\n---\n*Cut to fit {max} characters: {} not shown. Everything is in this run's JSON or \
+         SARIF report if it wrote one (`--report json=FILE`), or run `confdrift audit --format \
+         markdown` without `--max-length`.*\n",
+        cut.join(", ")
+    )
+}
+
+/// The comment, cut to `max` characters: whole sections from the end, then
+/// critical rows, then (when even the summary is too long) the text itself.
+fn fit(head: &str, critical: &Critical, sections: &[Section], max: Option<usize>) -> String {
+    let all_rows = critical.rows.len();
+    let full: String = std::iter::once(head.to_string())
+        .chain(std::iter::once(critical.text(all_rows)))
+        .chain(sections.iter().map(|s| s.text.clone()))
         .collect();
-    if !notes.is_empty() {
-        writeln!(out)?;
-        for f in notes {
-            writeln!(
-                out,
-                "- **{}** `{}`: {}",
-                f.severity,
-                f.code,
-                escape(&f.message)
-            )?;
+    let Some(max) = max else {
+        return full;
+    };
+    if chars(&full) <= max {
+        return full;
+    }
+    let critical_full = critical.text(all_rows);
+    for keep in (0..sections.len()).rev() {
+        let cut: Vec<String> = sections[keep..].iter().map(|s| s.cut.clone()).collect();
+        let mut out = format!("{head}{critical_full}");
+        for s in &sections[..keep] {
+            out.push_str(&s.text);
+        }
+        out.push_str(&notice(max, &cut));
+        if chars(&out) <= max {
+            return out;
         }
     }
-    Ok(())
+    for rows in (0..all_rows).rev() {
+        let mut cut = vec![format!(
+            "{} of {all_rows} critical finding(s)",
+            all_rows - rows
+        )];
+        cut.extend(sections.iter().map(|s| s.cut.clone()));
+        let out = format!("{head}{}{}", critical.text(rows), notice(max, &cut));
+        if chars(&out) <= max {
+            return out;
+        }
+    }
+    // Not even the summary fits: cut the text itself.
+    let tail = "\n*(cut)*\n";
+    let room = max.saturating_sub(chars(tail));
+    let mut out: String = full.chars().take(room).collect();
+    if chars(tail) <= max {
+        out.push_str(tail);
+    }
+    out
 }
 
 /// Escapes what would break a table cell or start markup.
@@ -238,5 +378,43 @@ fn code(s: &str) -> String {
         format!("`` {s} ``")
     } else {
         format!("`{s}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(name: &str, len: usize) -> Section {
+        Section {
+            cut: name.to_string(),
+            text: format!("\n{}\n", "x".repeat(len)),
+        }
+    }
+
+    #[test]
+    fn fits_by_cutting_whole_sections_from_the_end_and_says_so() {
+        let critical = Critical {
+            intro: "\n### Critical\n".into(),
+            rows: vec!["| a |\n".into(), "| b |\n".into()],
+        };
+        let sections = [section("warnings", 100), section("info", 5000)];
+        let full = fit("**summary**\n", &critical, &sections, None);
+        assert!(full.contains(&"x".repeat(5000)));
+        for max in [5000, 1000, 400, 300] {
+            let out = fit("**summary**\n", &critical, &sections, Some(max));
+            assert!(chars(&out) <= max, "{max}: {} chars", chars(&out));
+            assert!(out.starts_with("**summary**"), "{out}");
+            assert!(out.contains("Cut to fit"), "{out}");
+            assert!(out.contains("info"), "{out}");
+        }
+        let out = fit("**summary**\n", &critical, &sections, Some(1000));
+        assert!(
+            out.contains("| b |") && out.contains(&"x".repeat(100)),
+            "{out}"
+        );
+        // Smaller than anything sensible: still within the limit.
+        let out = fit("**summary**\n", &critical, &sections, Some(20));
+        assert!(chars(&out) <= 20, "{out}");
     }
 }

@@ -2,28 +2,36 @@
 //! exit code.
 //!
 //! [`Report`] is the one display model every format is drawn from; values in
-//! it are already redacted. Renderers write to `impl Write`.
+//! it are already redacted. Renderers write to `impl Write`; [`render`] is
+//! the one entry point for the formats of `audit`.
 
 pub mod diff;
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod nightly;
 pub mod prometheus;
+pub mod sarif;
 pub mod table;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::evaluate::{PolicyUse, Summary, Suppressed, summarize};
-use crate::model::{Finding, Inventory, Problem, Severity};
+use crate::evaluate::{CODES, PolicyUse, Summary, Suppressed, UNMATCHED, summarize};
+use crate::model::{Finding, Inventory, Problem, Scope, Severity};
 
 /// Output formats of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
+    /// A pull-request comment: summary line, critical findings, the rest folded.
     Markdown,
+    /// SARIF 2.1.0, for code-scanning views (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// JUnit XML, for the test views of CI systems.
+    Junit,
 }
 
 /// What every format shows.
@@ -58,6 +66,9 @@ pub struct EnvironmentReport {
     pub renamed: BTreeMap<String, String>,
     /// The workloads seen, by the name they are compared under.
     pub workload_names: Vec<String>,
+    /// The namespace of each workload, and of each ConfigMap, seen here.
+    pub workload_namespaces: BTreeMap<String, String>,
+    pub configmap_namespaces: BTreeMap<String, String>,
 }
 
 impl Report {
@@ -77,6 +88,19 @@ impl Report {
                 problems: i.problems.clone(),
                 renamed: i.renamed.clone(),
                 workload_names: i.workloads.keys().cloned().collect(),
+                workload_namespaces: i
+                    .workloads
+                    .iter()
+                    .map(|(name, w)| (name.clone(), w.namespace.clone()))
+                    .collect(),
+                configmap_namespaces: i
+                    .entries
+                    .iter()
+                    .filter_map(|(s, e)| match &s.scope {
+                        Scope::ConfigMap { name } => Some((name.clone(), e.namespace.clone())),
+                        Scope::Container { .. } => None,
+                    })
+                    .collect(),
             })
             .collect();
         Report {
@@ -126,7 +150,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Critical => Some(Severity::Critical),
             FailOn::Warning => Some(Severity::Warning),
@@ -165,12 +189,20 @@ pub fn exit_code(report: &Report, fail_on: FailOn, allow_partial: bool) -> i32 {
     }
 }
 
-/// Options that change how a report looks, never what it says.
+/// Options for rendering: how a report looks, how long it may be, and the
+/// gate it is shown against. Never what was found.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub color: bool,
     /// Table width; `None` asks the terminal.
     pub width: Option<u16>,
+    /// The gate (`--fail-on`, `--allow-partial`): JUnit fails the test cases
+    /// at or above it, Markdown says whether the run passes it.
+    pub fail_on: FailOn,
+    pub allow_partial: bool,
+    /// Markdown: at most this many characters (a PR comment's limit). Whole
+    /// sections are cut from the end and the cut is said.
+    pub max_length: Option<usize>,
 }
 
 impl Default for Style {
@@ -178,6 +210,9 @@ impl Default for Style {
         Style {
             color: false,
             width: Some(100),
+            fail_on: FailOn::Critical,
+            allow_partial: false,
+            max_length: None,
         }
     }
 }
@@ -191,8 +226,93 @@ pub fn render(
     match format {
         Format::Table => table::render(report, style, out),
         Format::Json => json::render(report, out),
-        Format::Markdown => markdown::render(report, out),
+        Format::Markdown => markdown::render(report, style, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, style, out),
     }
+}
+
+/// A rule as the gate formats list it (SARIF `rules`, a JUnit suite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleEntry {
+    pub id: String,
+    pub description: String,
+    /// The rule's severity; `unmatched` takes the policy's and has none.
+    pub severity: Option<Severity>,
+    /// Where a policy rule is written (file, line); `None` for built-ins.
+    pub defined_at: Option<(String, usize)>,
+}
+
+/// The rules confdrift applies whatever the policy says; an empty
+/// description means the finding code of the same name says it.
+const BUILTIN_RULES: &[(&str, &str, Option<Severity>)] = &[
+    (
+        UNMATCHED,
+        "drift that no policy rule speaks to: a value differs, or a key, workload, container or ConfigMap is missing somewhere, or a value is unresolved",
+        None,
+    ),
+    ("dangling-reference", "", Some(Severity::Critical)),
+    ("pod-skew", "", Some(Severity::Warning)),
+    ("stale-pod", "", Some(Severity::Warning)),
+];
+
+/// Every rule of the run: the policy's in policy order, then the built-in
+/// ones, then any other rule a finding names.
+pub fn rules_checked(report: &Report) -> Vec<RuleEntry> {
+    let mut out: Vec<RuleEntry> = report
+        .policy
+        .rule_list
+        .iter()
+        .map(|r| RuleEntry {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            severity: Some(r.severity),
+            defined_at: Some((r.file.clone(), r.line)),
+        })
+        .collect();
+    for (id, description, severity) in BUILTIN_RULES {
+        let description = match description {
+            &"" => code_description(id).unwrap_or_default(),
+            d => d,
+        };
+        out.push(RuleEntry {
+            id: id.to_string(),
+            description: description.to_string(),
+            severity: *severity,
+            defined_at: None,
+        });
+    }
+    for f in &report.findings {
+        if !out.iter().any(|r| r.id == f.rule) {
+            out.push(RuleEntry {
+                id: f.rule.clone(),
+                description: code_description(&f.code).unwrap_or_default().to_string(),
+                severity: None,
+                defined_at: None,
+            });
+        }
+    }
+    out
+}
+
+/// What a finding code means (`evaluate::CODES`).
+pub fn code_description(code: &str) -> Option<&'static str> {
+    CODES.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
+}
+
+/// What a finding is about, without its values: rule, environment (for
+/// findings about one), workload, container, ConfigMap, kind and key. It
+/// stays the same when the values change.
+pub fn subject_key(f: &Finding) -> [&str; 7] {
+    [
+        f.rule.as_str(),
+        f.environment.as_deref().unwrap_or(""),
+        f.workload.as_deref().unwrap_or(""),
+        f.container.as_deref().unwrap_or(""),
+        f.configmap.as_deref().unwrap_or(""),
+        f.kind.map(|k| k.as_str()).unwrap_or(""),
+        f.key.as_deref().unwrap_or(""),
+    ]
 }
 
 /// Where a finding is, for people: `checkout/server`, `configmap/shop-config`.
