@@ -432,3 +432,89 @@ fn one_run_writes_several_reports_and_one_history_entry() {
         bad.stderr
     );
 }
+
+/// Every nightly format on a fixed clock and a two-run history.
+#[test]
+fn nightly_formats_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
+    for format in ["markdown", "json", "html", "prometheus"] {
+        // Each run adds to the history; copy it so every format sees the
+        // same one previous run.
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), copy.path());
+        let r = report(copy.path(), "2026-11-23T02:00:00Z", NO_STAGING, format);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        insta::assert_snapshot!(format!("nightly_{format}"), portable(&r.stdout));
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A run killed at any moment leaves the history readable and complete up
+/// to the previous run (files are renamed into place, the index last).
+#[test]
+fn a_run_killed_at_random_points_never_damages_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json").code,
+        0
+    );
+    let bin = assert_cmd::cargo::cargo_bin("confdrift");
+    for (i, delay_ms) in [0u64, 1, 2, 4, 7, 12, 20, 35, 60, 100].iter().enumerate() {
+        let now = format!("2026-11-{:02}T02:00:00Z", 21 + i);
+        let mut child = std::process::Command::new(&bin)
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .env("CONFDRIFT_FINGERPRINT_KEY", KEY)
+            .env("CONFDRIFT_NOW", &now)
+            .current_dir(root())
+            .args([
+                "report",
+                "--fail-on",
+                "never",
+                "--format",
+                "json",
+                "--history",
+            ])
+            .arg(dir.path())
+            .args(
+                ALL.iter()
+                    .flat_map(|(n, p)| ["--env".to_string(), format!("{n}={}", data(p))]),
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(*delay_ms));
+        let _ = child.kill(); // SIGKILL: no destructor runs, the lock stays
+        let _ = child.wait();
+        // The index is always whole JSON naming only run files that exist
+        // and are whole.
+        let index: serde_json::Value =
+            serde_json::from_str(&read(&dir.path().join("index.json"))).expect("index is whole");
+        for run in index["runs"].as_array().unwrap() {
+            let file = dir.path().join(run["file"].as_str().unwrap());
+            let _: serde_json::Value =
+                serde_json::from_str(&read(&file)).expect("every indexed run file is whole");
+        }
+    }
+    // The next run takes over the dead run's lock and carries on from the
+    // last complete run.
+    let r = report(dir.path(), "2026-12-01T02:00:00Z", ALL, "json");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
+    assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
+}
