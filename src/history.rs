@@ -98,16 +98,7 @@ pub fn identity(f: &serde_json::Value) -> String {
 }
 
 fn label(f: &serde_json::Value) -> String {
-    let place = match (
-        f["workload"].as_str(),
-        f["container"].as_str(),
-        f["configmap"].as_str(),
-    ) {
-        (Some(w), Some(c), _) => format!("{w}/{c}"),
-        (Some(w), None, _) => w.to_string(),
-        (None, _, Some(cm)) => format!("configmap/{cm}"),
-        _ => String::new(),
-    };
+    let place = crate::report::json::place(f);
     let env = f["environment"]
         .as_str()
         .map(|e| format!(" in {e}"))

@@ -71,15 +71,11 @@ fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 fn location(f: &Value) -> String {
-    match (
-        f["workload"].as_str(),
-        f["container"].as_str(),
-        f["configmap"].as_str(),
-    ) {
-        (Some(w), Some(c), _) => format!("{w}/{c}"),
-        (Some(w), None, _) => w.to_string(),
-        (None, _, Some(cm)) => format!("configmap/{cm}"),
-        _ => "(policy)".to_string(),
+    let place = super::json::place(f);
+    if place.is_empty() {
+        "(policy)".to_string()
+    } else {
+        place
     }
 }
 

@@ -192,3 +192,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &to_wire(report))?;
     writeln!(out)
 }
+
+/// Where a finding of a JSON report is, for people: `checkout/server`,
+/// `configmap/shop-config`, or `""` for findings about the policy itself.
+pub fn place(f: &serde_json::Value) -> String {
+    match (
+        f["workload"].as_str(),
+        f["container"].as_str(),
+        f["configmap"].as_str(),
+    ) {
+        (Some(w), Some(c), _) => format!("{w}/{c}"),
+        (Some(w), None, _) => w.to_string(),
+        (None, _, Some(cm)) => format!("configmap/{cm}"),
+        _ => String::new(),
+    }
+}
