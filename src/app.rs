@@ -108,7 +108,11 @@ pub fn normalize_all(
             };
             Ok(normalize::normalize(name, c, &opts))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(|mut invs| {
+            normalize::align_runtime(&mut invs);
+            invs
+        })
 }
 
 /// `confdrift audit`.

@@ -46,6 +46,11 @@ struct EnvArgs {
     /// replaces the config file's environments.
     #[arg(long = "env", value_name = "NAME=SOURCE")]
     envs: Vec<String>,
+    /// Live environments: also read each workload's running process
+    /// environment (`env` through the exec API; needs `create` on
+    /// `pods/exec`) to catch variables baked into images or injected by webhooks
+    #[arg(long)]
+    runtime_env: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +264,13 @@ impl EnvArgs {
                 && !settings.envs.iter().any(|(n, _)| n == b)
             {
                 settings.baseline = None;
+            }
+        }
+        if self.runtime_env {
+            for (_, source) in &mut settings.envs {
+                if let crate::collect::Source::Kube(target) = source {
+                    target.runtime_env = true;
+                }
             }
         }
         if settings.policies.is_empty() {

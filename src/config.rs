@@ -47,6 +47,9 @@ struct EnvConfig {
     /// `[{match: "^(.*)-stg$", replace: "$1"}]`.
     #[serde(default)]
     rename: Vec<RenameRule>,
+    /// Also read the containers' process environments (exec `env`).
+    #[serde(default)]
+    runtime_env: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,7 +132,7 @@ impl Settings {
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg).to_string();
             Error::Usage(format!(
-                "{}{loc}: {msg} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size; and rename)",
+                "{}{loc}: {msg} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
                 path.display()
             ))
         })?;
@@ -145,9 +148,10 @@ impl Settings {
                         || env.selector.is_some()
                         || env.timeout.is_some()
                         || env.page_size.is_some()
+                        || env.runtime_env.is_some()
                     {
                         return Err(Error::Usage(format!(
-                            "{}: environment {name}: namespaces, selector, timeout and page_size apply to live sources (context), not to files",
+                            "{}: environment {name}: namespaces, selector, timeout, page_size and runtime_env apply to live sources (context), not to files",
                             path.display()
                         )));
                     }
@@ -158,6 +162,7 @@ impl Settings {
                         context: (!context.is_empty() && context != "current").then_some(context),
                         namespaces: env.namespaces.unwrap_or_default(),
                         selector: env.selector,
+                        runtime_env: env.runtime_env.unwrap_or(false),
                         ..KubeTarget::default()
                     };
                     if let Some(t) = &env.timeout {

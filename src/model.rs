@@ -37,6 +37,22 @@ pub struct Collected {
     /// all namespaces). A reference into them is unresolved, not dangling.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    /// The process environments read from running containers
+    /// (`--runtime-env`), every value fingerprinted when it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_env: Vec<RuntimeEnv>,
+}
+
+/// What `env` printed in one container of one pod, values fingerprinted
+/// the moment they were read (a webhook may inject credentials). Variables
+/// the kubelet sets per pod or per cluster (`HOSTNAME`, Service links) are
+/// already left out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RuntimeEnv {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub vars: BTreeMap<String, Fingerprint>,
 }
 
 /// A kind that could not be read in a namespace.
@@ -451,6 +467,12 @@ pub enum Provenance {
         configmap: String,
         key: String,
     },
+    /// Read from the running container's process environment
+    /// (`--runtime-env`) and declared nowhere in the pod spec: baked into
+    /// the image or injected by a webhook. Compared by fingerprint only.
+    Runtime {
+        pod: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -491,6 +513,7 @@ impl fmt::Display for Provenance {
                 write!(f, "mounted {} {name}/{key}", source.as_str())
             }
             Provenance::Flagd { configmap, key } => write!(f, "flagd ConfigMap {configmap}/{key}"),
+            Provenance::Runtime { pod } => write!(f, "runtime (env in pod {pod})"),
         }
     }
 }
@@ -531,6 +554,10 @@ pub struct Inventory {
     pub files: usize,
     /// Names rewritten by the environment's `rename` rules: new → original.
     pub renamed: BTreeMap<String, String>,
+    /// `(workload, container)` whose process environment was read
+    /// (`--runtime-env`); runtime variables are compared only between
+    /// environments that read them.
+    pub runtime_read: BTreeSet<(String, String)>,
 }
 
 impl Inventory {

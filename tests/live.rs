@@ -495,3 +495,311 @@ fn one_environment_of_three_down_the_other_two_are_audited() {
             .any(|f| f["key"] == "DB_POOL_SIZE")
     );
 }
+
+// ---------------------------------------------------------------------------
+// --runtime-env: the containers' real process environment, through exec
+// ---------------------------------------------------------------------------
+
+fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// `env` output: what the stand-in prints by default plus `extra` lines.
+fn env_with(extra: &str) -> String {
+    format!("{}{extra}", apiserver::BASE_ENV)
+}
+
+#[test]
+fn a_variable_baked_into_the_image_is_compared_with_provenance_runtime() {
+    let l = live();
+    l.staging.exec_env(
+        "server",
+        &env_with("JAVA_OPTS=-Xmx512m\nIMAGE_BUILD=2026-11-01\n"),
+    );
+    l.prod.exec_env(
+        "server",
+        &env_with("JAVA_OPTS=-Xmx2g\nIMAGE_BUILD=2026-11-01\n"),
+    );
+    // Per environment in confdrift.yaml.
+    let r = l.audit(
+        &l.config(", runtime_env: true"),
+        &["--format", "json", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    let java: Vec<_> = findings(&v)
+        .into_iter()
+        .filter(|f| f["key"] == "JAVA_OPTS")
+        .collect();
+    let workloads: Vec<&str> = java.iter().filter_map(|f| f["workload"].as_str()).collect();
+    assert!(workloads.contains(&"checkout"), "{java:?}");
+    for f in &java {
+        assert_eq!(f["container"], "server", "{f}");
+        for env in ["staging", "prod"] {
+            let source = f["sources"][env].as_str().unwrap_or("");
+            assert!(source.starts_with("runtime"), "{f}");
+            // Compared by fingerprint, shown redacted.
+            let shown = f["values"][env].as_str().unwrap_or("");
+            assert!(shown.starts_with("<redacted"), "{f}");
+        }
+    }
+    // Equal everywhere: nothing to report. Kubelet-set variables (HOSTNAME
+    // is the pod's name, Service links hold cluster IPs) are not compared.
+    for f in findings(&v) {
+        let key = f["key"].as_str().unwrap_or("");
+        assert!(
+            key != "IMAGE_BUILD" && key != "HOSTNAME" && !key.starts_with("KUBERNETES_"),
+            "{f}"
+        );
+    }
+    // One pod per workload: checkout, payments and cart run in both, the
+    // staging frontend is Pending; every exec ran `env` in a named container.
+    for (server, pods) in [(&l.staging, 3), (&l.prod, 4)] {
+        let execs = server.exec_requests();
+        assert_eq!(execs.len(), pods, "{execs:?}");
+        for e in &execs {
+            assert_eq!(e.method, "GET", "{e:?}");
+            assert!(e.uri.contains("command=env"), "{e:?}");
+            assert!(e.uri.contains("container="), "{e:?}");
+            assert!(e.uri.contains("stdout=true"), "{e:?}");
+            assert!(!e.uri.contains("stdin=true"), "{e:?}");
+            assert!(!e.uri.contains("tty=true"), "{e:?}");
+        }
+    }
+    // The first running pod in name order.
+    assert!(
+        l.prod
+            .exec_requests()
+            .iter()
+            .any(|e| e.uri.contains("/pods/checkout-5f4b8d9c7b-lhvwd/exec")),
+        "{:?}",
+        l.prod.exec_requests()
+    );
+}
+
+#[test]
+fn declared_variables_are_compared_from_the_spec_not_duplicated() {
+    let l = live();
+    // Real `env` output also holds what the spec declares, with values the
+    // two environments disagree on here; a runtime copy would be a second,
+    // conflicting account of LOG_LEVEL or FEATURE_EXPRESS_CHECKOUT.
+    l.staging.exec_env(
+        "checkout/server",
+        &env_with("LOG_LEVEL=runtime-staging\nFEATURE_EXPRESS_CHECKOUT=maybe\n"),
+    );
+    l.prod.exec_env(
+        "checkout/server",
+        &env_with("LOG_LEVEL=runtime-prod\nFEATURE_EXPRESS_CHECKOUT=nope\n"),
+    );
+    let r = l.audit(
+        &l.config(""),
+        &["--format", "json", "--fail-on", "never", "--runtime-env"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    // Only undeclared, equal variables (PATH, HOME) came from the runtime:
+    // the findings are exactly those of the spec alone.
+    assert_eq!(v["findings"], offline()["findings"]);
+    assert!(!r.stdout.contains("runtime ("), "{}", r.stdout);
+}
+
+#[test]
+fn a_container_without_env_is_a_problem_and_the_run_goes_on() {
+    let l = live();
+    l.staging.exec_missing_env("server");
+    l.staging
+        .exec_env("cart", &env_with("CART_CACHE=redis\nBAKED_SERVER=a\n"));
+    l.prod
+        .exec_env("cart", &env_with("CART_CACHE=memcached\nBAKED_SERVER=a\n"));
+    l.prod.exec_env("server", &env_with("JAVA_OPTS=-Xmx2g\n"));
+    let r = l.audit(
+        &l.config(""),
+        &["--format", "json", "--fail-on", "never", "--runtime-env"],
+    );
+    // Not incomplete: the spec-derived view is whole.
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    let staging = &v["environments"][0];
+    assert_eq!(staging["complete"], true, "{staging}");
+    let problems = staging["problems"].to_string();
+    assert!(problems.contains("runtime-env-unreadable"), "{problems}");
+    assert!(problems.contains("executable file not found"), "{problems}");
+    assert!(problems.contains("container server"), "{problems}");
+    // The other containers were still read and compared…
+    assert!(
+        findings(&v)
+            .iter()
+            .any(|f| f["key"] == "CART_CACHE" && f["workload"] == "cart"),
+        "{}",
+        r.stdout
+    );
+    // …and the unreadable one's variables are not "missing in staging".
+    assert!(
+        !findings(&v).iter().any(|f| f["key"] == "JAVA_OPTS"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn exec_forbidden_is_reported_with_the_missing_rbac() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/exec".into(),
+        status: Some(403),
+        ..Fault::default()
+    });
+    l.staging.exec_env("cart", &env_with("CART_CACHE=redis\n"));
+    let r = l.audit(&l.config(""), &["--format", "json", "--runtime-env"]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    let prod = &v["environments"][1];
+    assert_eq!(prod["complete"], false);
+    let msg = prod["problems"].to_string();
+    assert!(msg.contains("`create` on `pods/exec`"), "{msg}");
+    assert!(msg.contains("ctx-prod"), "{msg}");
+    assert!(msg.contains("deploy/rbac"), "{msg}");
+    // Reported once for the environment, not once per container.
+    assert_eq!(msg.matches("runtime-env-forbidden").count(), 1, "{msg}");
+    // What staging read is not reported as missing in prod.
+    assert!(!findings(&v).iter().any(|f| f["key"] == "CART_CACHE"));
+    // Spec-derived findings are unchanged.
+    assert_eq!(v["findings"], offline()["findings"]);
+    let r = l.audit(
+        &l.config(""),
+        &[
+            "--format",
+            "json",
+            "--runtime-env",
+            "--allow-partial",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_runtime_value_never_appears_in_any_output() {
+    const CANARY: &str = "canary-runtime-9f3kq2";
+    let l = live();
+    // A webhook-injected credential, different in each environment.
+    l.staging.exec_env(
+        "server",
+        &env_with(&format!(
+            "VAULT_TOKEN={CANARY}-staging\nCERT=-----BEGIN\n{CANARY}-pem\n-----END\n"
+        )),
+    );
+    l.prod
+        .exec_env("server", &env_with(&format!("VAULT_TOKEN={CANARY}-prod\n")));
+    let out = l.dir.path();
+    let reports = [
+        ("json", out.join("r.json")),
+        ("markdown", out.join("r.md")),
+        ("sarif", out.join("r.sarif")),
+        ("junit", out.join("r.xml")),
+    ];
+    let mut args: Vec<String> = vec![
+        "--runtime-env".into(),
+        "--fail-on".into(),
+        "never".into(),
+        "--report".into(),
+        "table".into(),
+    ];
+    for (format, path) in &reports {
+        args.push("--report".into());
+        args.push(format!("{format}={}", path.display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = l.audit(&l.config(""), &args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("VAULT_TOKEN"), "{}", r.stdout);
+    assert!(!r.stdout.contains(CANARY) && !r.stderr.contains(CANARY));
+    for (format, path) in &reports {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains("VAULT_TOKEN"), "{format}: {text}");
+        assert!(!text.contains(CANARY), "{format} leaks the runtime value");
+    }
+    // diff, and a snapshot (which keeps fingerprints only).
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args([
+            "diff",
+            "staging",
+            "prod",
+            "--all",
+            "--runtime-env",
+            "--config",
+        ])
+        .arg(l.config("")));
+    assert!(r.stdout.contains("VAULT_TOKEN"), "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains(CANARY) && !r.stderr.contains(CANARY));
+    let snap = out.join("staging.json");
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args([
+            "snapshot",
+            "--runtime-env",
+            "--env",
+            "staging=kube:ctx-staging/shop",
+            "--output",
+        ])
+        .arg(&snap));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(text.contains("VAULT_TOKEN"), "{text}");
+    assert!(!text.contains(CANARY) && !r.stderr.contains(CANARY));
+    // The snapshot's runtime fingerprints compare like the live ones.
+    let r = run(confdrift()
+        .env("KUBECONFIG", &l.kubeconfig)
+        .args(["audit", "--runtime-env", "--env"])
+        .arg(format!("staging={}", snap.display()))
+        .args(["--env", "prod=kube:ctx-prod/shop"])
+        .args(["--format", "json", "--fail-on", "never"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let vault: Vec<_> = findings(&json(&r))
+        .into_iter()
+        .filter(|f| f["key"] == "VAULT_TOKEN")
+        .collect();
+    assert!(!vault.is_empty(), "{}", r.stdout);
+    assert!(!r.stdout.contains(CANARY));
+}
+
+#[test]
+fn without_runtime_env_no_exec_request_is_sent() {
+    let l = live();
+    let r = l.audit(&l.config(""), &["--format", "json", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for server in [&l.staging, &l.prod] {
+        assert!(!server.requests().is_empty());
+        assert!(server.exec_requests().is_empty());
+    }
+}
+
+#[test]
+fn a_hanging_exec_costs_its_container_not_the_environment() {
+    let l = live();
+    l.prod.fault(Fault {
+        path: "/exec".into(),
+        hang: true,
+        ..Fault::default()
+    });
+    let started = std::time::Instant::now();
+    let r = l.audit(
+        &l.config(", timeout: 3s"),
+        &["--format", "json", "--fail-on", "never", "--runtime-env"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let v = json(&r);
+    let prod = &v["environments"][1];
+    // The lists read before the execs are kept: prod is compared whole.
+    assert_eq!(prod["complete"], true, "{prod}");
+    assert!(
+        prod["problems"]
+            .to_string()
+            .contains("runtime-env-unreadable"),
+        "{prod}"
+    );
+    assert_eq!(v["findings"], offline()["findings"]);
+}

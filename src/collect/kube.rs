@@ -36,6 +36,9 @@ pub struct KubeTarget {
     pub timeout: Duration,
     /// Page size of list requests.
     pub page_size: u32,
+    /// Also read each workload's running process environment through the
+    /// exec API (`--runtime-env`; needs `create` on `pods/exec`).
+    pub runtime_env: bool,
 }
 
 impl Default for KubeTarget {
@@ -46,6 +49,7 @@ impl Default for KubeTarget {
             selector: None,
             timeout: Duration::from_secs(60),
             page_size: 500,
+            runtime_env: false,
         }
     }
 }
@@ -176,9 +180,11 @@ pub async fn collect(
             return collected;
         }
     };
+    // Execs (--runtime-env) stop at 90% of the budget: the lists are kept.
+    let exec_deadline = tokio::time::Instant::now() + target.timeout.mul_f32(0.9);
     let outcome = tokio::time::timeout(
         target.timeout,
-        collect_with(&client, target, key, progress.clone()),
+        collect_with(&client, target, key, progress.clone(), exec_deadline),
     )
     .await;
     if let Some(pb) = &progress {
@@ -190,6 +196,7 @@ pub async fn collect(
             collected.problems.append(&mut parts.problems);
             collected.unreadable.append(&mut parts.unreadable);
             collected.skipped_kinds.append(&mut parts.skipped_kinds);
+            collected.runtime_env.append(&mut parts.runtime_env);
             if parts.finished_pods > 0 {
                 collected.problems.push(Problem {
                     code: "finished-pods".into(),
@@ -257,6 +264,7 @@ struct Parts {
     unreadable: Vec<Unreadable>,
     skipped_kinds: std::collections::BTreeMap<String, usize>,
     finished_pods: usize,
+    runtime_env: Vec<crate::model::RuntimeEnv>,
 }
 
 async fn collect_with(
@@ -264,6 +272,7 @@ async fn collect_with(
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
     progress: Option<indicatif::ProgressBar>,
+    exec_deadline: tokio::time::Instant,
 ) -> Parts {
     let mut parts = Parts::default();
     // Namespaces that do not exist are reported; a list in a missing
@@ -357,6 +366,13 @@ async fn collect_with(
         }
     }
     parts.unreadable.sort();
+    // Only when asked: exec is a `create` on `pods/exec`, not a read.
+    if target.runtime_env {
+        let (envs, mut problems) =
+            super::runtime::read_all(client, target, &parts.objects, key, exec_deadline).await;
+        parts.runtime_env = envs;
+        parts.problems.append(&mut problems);
+    }
     parts
 }
 

@@ -7,6 +7,7 @@
 pub mod files;
 pub mod kube;
 pub mod manifest;
+pub mod runtime;
 pub mod snapshot;
 
 use std::path::PathBuf;

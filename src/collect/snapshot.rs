@@ -56,7 +56,8 @@ impl Snapshot {
             .collected
             .objects
             .iter()
-            .any(|o| matches!(o, Object::Secret { .. }));
+            .any(|o| matches!(o, Object::Secret { .. }))
+            || !self.collected.runtime_env.is_empty();
         if has_secrets && self.collected.fingerprint_key_id != key.id() {
             collected.problems.push(Problem {
                 code: "fingerprint-key-mismatch".into(),
@@ -74,6 +75,7 @@ impl Snapshot {
         }
         collected.objects.extend(self.collected.objects);
         collected.problems.extend(self.collected.problems);
+        collected.runtime_env.extend(self.collected.runtime_env);
         for (k, n) in self.collected.skipped_kinds {
             *collected.skipped_kinds.entry(k).or_default() += n;
         }

@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
-    Object, PodSpec, PodStatus, Provenance, RefKind, Scope, Subject, Value, Volume, WorkloadInfo,
+    Object, PodSpec, PodStatus, Provenance, RefKind, RuntimeEnv, Scope, Subject, Value, Volume,
+    WorkloadInfo,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -280,6 +281,8 @@ struct Refs<'a> {
     collected: &'a Collected,
     /// When each ConfigMap's / Secret's data last changed.
     updated: HashMap<(RefKind, &'a str, &'a str), &'a str>,
+    /// Process environments read with `--runtime-env`, by namespace and pod.
+    runtime: HashMap<(&'a str, &'a str), Vec<&'a RuntimeEnv>>,
 }
 
 impl<'a> Refs<'a> {
@@ -323,12 +326,20 @@ impl<'a> Refs<'a> {
                 _ => {}
             }
         }
+        let mut runtime: HashMap<(&str, &str), Vec<&RuntimeEnv>> = HashMap::new();
+        for r in &collected.runtime_env {
+            runtime
+                .entry((r.namespace.as_str(), r.pod.as_str()))
+                .or_default()
+                .push(r);
+        }
         Refs {
             configmaps,
             secrets,
             key_id,
             collected,
             updated,
+            runtime,
         }
     }
 
@@ -407,6 +418,105 @@ fn resolve_group(
     }
     inv.workloads.insert(id.to_string(), info);
     merge_variants(inv, resolved);
+    add_runtime(inv, id, ns, group, refs, opts);
+}
+
+/// Adds the variables of the process environment (`--runtime-env`) that the
+/// pod spec does not declare: those baked into the image or injected by a
+/// webhook. Declared ones are already compared from the spec, with their
+/// real provenance. Values are fingerprints only.
+fn add_runtime(
+    inv: &mut Inventory,
+    id: &str,
+    ns: &str,
+    group: &Group<'_>,
+    refs: &Refs<'_>,
+    opts: &Options,
+) {
+    for (meta, _) in &group.pods {
+        let Some(envs) = refs.runtime.get(&(ns, meta.name.as_str())) else {
+            continue;
+        };
+        for r in envs {
+            if !inv
+                .runtime_read
+                .insert((id.to_string(), r.container.clone()))
+            {
+                continue; // One pod per container is enough.
+            }
+            let scope = Scope::Container {
+                workload: id.to_string(),
+                container: r.container.clone(),
+            };
+            for (name, f) in &r.vars {
+                let kind = if opts.is_flag(name) {
+                    ConfigKind::Flag
+                } else {
+                    ConfigKind::Env
+                };
+                let subject = Subject {
+                    scope: scope.clone(),
+                    kind,
+                    key: name.clone(),
+                };
+                // Spec-derived entries use the same kind for the same name.
+                if inv.entries.contains_key(&subject) {
+                    continue;
+                }
+                inv.entries.insert(
+                    subject,
+                    Entry {
+                        value: refs.secret_value(f),
+                        provenance: Provenance::Runtime {
+                            pod: meta.name.clone(),
+                        },
+                        namespace: ns.to_string(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Runtime variables are compared only between environments that read
+/// them: a container whose environment could not be read (no `env` in the
+/// image, RBAC, a file source) would otherwise make every variable of the
+/// others look missing. Those gaps are reported as problems instead.
+pub fn align_runtime(invs: &mut [Inventory]) {
+    let mut drop: BTreeSet<Subject> = BTreeSet::new();
+    for inv in invs.iter() {
+        for (subject, entry) in &inv.entries {
+            if !matches!(entry.provenance, Provenance::Runtime { .. }) {
+                continue;
+            }
+            let Scope::Container {
+                workload,
+                container,
+            } = &subject.scope
+            else {
+                continue;
+            };
+            let pair = (workload.clone(), container.clone());
+            let unread_somewhere = invs.iter().any(|other| {
+                other
+                    .workloads
+                    .get(workload)
+                    .is_some_and(|w| w.containers.contains(container))
+                    && !other.runtime_read.contains(&pair)
+            });
+            if unread_somewhere {
+                drop.insert(subject.clone());
+            }
+        }
+    }
+    if drop.is_empty() {
+        return;
+    }
+    for inv in invs.iter_mut() {
+        inv.entries.retain(|s, e| {
+            !(matches!(e.provenance, Provenance::Runtime { .. }) && drop.contains(s))
+        });
+    }
 }
 
 /// Parses a Kubernetes timestamp (RFC 3339).

@@ -5,6 +5,13 @@
 //! 500), can be slow or never answer, and records every request so a test
 //! can prove that only reads were sent.
 //!
+//! It also answers the exec API (`GET …/pods/{name}/exec?…` with a
+//! WebSocket upgrade, as `kube` sends it) with the Kubernetes channel
+//! protocol (`v5.channel.k8s.io` / `v4.channel.k8s.io`: binary messages whose
+//! first byte is the channel, 1 stdout, 2 stderr, 3 a `Status` JSON), running
+//! a pretend `env` whose output can be set per container, or failing the way
+//! a container without an `env` binary fails.
+//!
 //! It is started by the test itself and stops when dropped.
 
 #![allow(dead_code)]
@@ -66,7 +73,26 @@ struct State {
     faults: Vec<(Fault, usize)>,
     requests: Vec<Request>,
     resource_version: u64,
+    /// Container name, or `POD_PREFIX/CONTAINER`, → what `env` prints there
+    /// (default: [`BASE_ENV`]).
+    exec_env: BTreeMap<String, String>,
+    /// Containers whose image has no `env` binary.
+    exec_missing: Vec<String>,
 }
+
+/// What `env` prints in a container nobody configured: what the image and
+/// the kubelet set, with `{pod}` replaced by the pod's name.
+pub const BASE_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n\
+HOSTNAME={pod}\n\
+KUBERNETES_SERVICE_HOST=10.96.0.1\n\
+KUBERNETES_SERVICE_PORT=443\n\
+KUBERNETES_SERVICE_PORT_HTTPS=443\n\
+KUBERNETES_PORT=tcp://10.96.0.1:443\n\
+KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443\n\
+KUBERNETES_PORT_443_TCP_PROTO=tcp\n\
+KUBERNETES_PORT_443_TCP_PORT=443\n\
+KUBERNETES_PORT_443_TCP_ADDR=10.96.0.1\n\
+HOME=/root\n";
 
 pub struct ApiServer {
     pub addr: SocketAddr,
@@ -148,6 +174,35 @@ impl ApiServer {
 
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Sets what `env` prints in every container of this name, or with
+    /// `POD_PREFIX/CONTAINER` in that container of pods whose name starts
+    /// with the prefix (replacing [`BASE_ENV`]).
+    pub fn exec_env(&self, container: &str, output: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .exec_env
+            .insert(container.to_string(), output.to_string());
+    }
+
+    /// Containers of this name have no `env` binary: exec fails with the
+    /// container runtime's error on the status channel.
+    pub fn exec_missing_env(&self, container: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .exec_missing
+            .push(container.to_string());
+    }
+
+    /// The exec requests received (path and query).
+    pub fn exec_requests(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.uri.split('?').next().unwrap_or("").ends_with("/exec"))
+            .collect()
     }
 
     /// Adds a namespace that exists but holds nothing.
@@ -241,6 +296,9 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         let method = parts.next().unwrap_or("").to_string();
         let uri = parts.next().unwrap_or("").to_string();
         let (status, mut body, retry_after, delay, mode) = respond(&state, &method, &uri);
+        if let Mode::Exec(outcome) = &mode {
+            return serve_exec(stream, &head, outcome).await;
+        }
         if mode == Mode::Hang {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return Ok(());
@@ -302,12 +360,99 @@ fn status_body(code: u16, reason: &str, message: &str) -> String {
 }
 
 /// How to misbehave while answering.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum Mode {
     Normal,
     Hang,
     CutConnection,
     TruncateBody,
+    /// Upgrade to the exec WebSocket and run the pretend command.
+    Exec(ExecOutcome),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum ExecOutcome {
+    /// What `env` prints.
+    Output(String),
+    /// The container has no `env` binary.
+    NotFound { container: String },
+}
+
+/// Answers an exec request that asked for a WebSocket: the handshake by
+/// hand (the head is already read), then the channel protocol.
+async fn serve_exec(stream: TcpStream, head: &str, outcome: &ExecOutcome) -> std::io::Result<()> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::{Message, handshake::derive_accept_key, protocol::Role};
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_string())
+        })
+    };
+    let mut stream = stream;
+    let (Some(key), Some(upgrade)) = (header("sec-websocket-key"), header("upgrade")) else {
+        let body = status_body(400, "BadRequest", "exec needs a WebSocket upgrade");
+        let resp = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        return stream.write_all(resp.as_bytes()).await;
+    };
+    assert!(upgrade.eq_ignore_ascii_case("websocket"), "{head}");
+    // The first protocol offered that the API server speaks.
+    let offered = header("sec-websocket-protocol").unwrap_or_default();
+    let protocol = offered
+        .split(',')
+        .map(str::trim)
+        .find(|p| *p == "v5.channel.k8s.io" || *p == "v4.channel.k8s.io")
+        .unwrap_or("v4.channel.k8s.io")
+        .to_string();
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    stream.write_all(resp.as_bytes()).await?;
+    let mut ws =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
+    let frame = |channel: u8, data: &[u8]| {
+        let mut v = vec![channel];
+        v.extend_from_slice(data);
+        Message::binary(v)
+    };
+    let send = async {
+        // The API server opens every channel with an empty message.
+        for ch in [1u8, 2, 3] {
+            ws.send(frame(ch, &[])).await?;
+        }
+        match outcome {
+            ExecOutcome::Output(text) => {
+                // In two pieces, cut mid-line, as a pipe delivers it.
+                let bytes = text.as_bytes();
+                let mid = bytes.len() / 2;
+                ws.send(frame(1, &bytes[..mid])).await?;
+                ws.send(frame(1, &bytes[mid..])).await?;
+                ws.send(frame(3, br#"{"metadata":{},"status":"Success"}"#))
+                    .await?;
+            }
+            ExecOutcome::NotFound { container } => {
+                let message = format!(
+                    "Internal error occurred: error executing command in container: failed to exec in container: \
+                     failed to start exec \"{container}\": OCI runtime exec failed: exec failed: unable to start \
+                     container process: exec: \"env\": executable file not found in $PATH: unknown"
+                );
+                let status = serde_json::json!({"metadata": {}, "status": "Failure",
+                    "message": message, "reason": "InternalError", "code": 500,
+                    "details": {"causes": [{"message": message}]}});
+                ws.send(frame(3, status.to_string().as_bytes())).await?;
+            }
+        }
+        ws.close(None).await
+    };
+    // The client may hang up as soon as it has the status.
+    let _ = send.await;
+    Ok(())
 }
 
 type Answer = (u16, String, Option<u64>, Option<Duration>, Mode);
@@ -359,6 +504,13 @@ fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
         if let Some(code) = fault.status {
             let (reason, message) = match code {
                 401 => ("Unauthorized", "Unauthorized".to_string()),
+                403 if path.ends_with("/exec") => (
+                    "Forbidden",
+                    format!(
+                        "pods \"{}\" is forbidden: User \"system:serviceaccount:ci:confdrift\" cannot create resource \"pods/exec\" in API group \"\" in the namespace",
+                        path.rsplit('/').nth(1).unwrap_or("")
+                    ),
+                ),
                 403 => (
                     "Forbidden",
                     format!(
@@ -418,6 +570,42 @@ fn decode(v: &str) -> String {
 
 fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String>) -> Answer {
     let s = state.lock().unwrap();
+    // GET /api/v1/namespaces/{ns}/pods/{name}/exec?container=…&command=env
+    if let Some(rest) = path.strip_prefix("/api/v1/namespaces/")
+        && let Some(rest) = rest.strip_suffix("/exec")
+        && let Some((ns, pod)) = rest.split_once("/pods/")
+    {
+        let exists = s
+            .objects
+            .get(&("pods".to_string(), ns.to_string()))
+            .is_some_and(|pods| pods.iter().any(|p| name_of(p) == pod));
+        if !exists {
+            return (
+                404,
+                status_body(404, "NotFound", &format!("pods \"{pod}\" not found")),
+                None,
+                None,
+                Mode::Normal,
+            );
+        }
+        let container = params.get("container").cloned().unwrap_or_default();
+        assert_eq!(params.get("command").map(String::as_str), Some("env"));
+        let outcome = if s.exec_missing.contains(&container) {
+            ExecOutcome::NotFound { container }
+        } else {
+            let for_pod = s.exec_env.iter().find_map(|(k, v)| {
+                let (prefix, c) = k.split_once('/')?;
+                (pod.starts_with(prefix) && c == container).then(|| v.clone())
+            });
+            ExecOutcome::Output(
+                for_pod
+                    .or_else(|| s.exec_env.get(&container).cloned())
+                    .unwrap_or_else(|| BASE_ENV.to_string())
+                    .replace("{pod}", pod),
+            )
+        };
+        return (101, String::new(), None, None, Mode::Exec(outcome));
+    }
     // GET /api/v1/namespaces/{ns}
     if let Some(ns) = path.strip_prefix("/api/v1/namespaces/")
         && !ns.contains('/')
