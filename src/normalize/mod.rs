@@ -1045,59 +1045,22 @@ impl Resolver<'_, '_> {
         optional: Option<bool>,
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
-        let Some((data, binary)) = self.refs.configmaps.get(&(self.ns, name)).copied() else {
-            if let Some(v) = self.refs.unreadable(self.ns, RefKind::ConfigMap) {
-                let prov = Provenance::Mounted {
-                    source: RefKind::ConfigMap,
-                    name: name.to_string(),
-                    key: "*".into(),
-                };
-                files.push((format!("<ConfigMap {name}>"), v, prov));
-                return;
-            }
-            if optional != Some(true) {
-                self.dangling(
-                    container,
-                    format!("ConfigMap {name}"),
-                    format!("volume {volume}"),
-                    None,
-                );
-            }
-            return;
-        };
-        let value_of = |k: &str| -> Option<Value> {
-            data.get(k)
-                .map(|v| Value::Text(v.clone()))
-                .or_else(|| binary.get(k).map(|h| Value::Binary(h.clone())))
-        };
-        let prov = |k: &str| Provenance::Mounted {
-            source: RefKind::ConfigMap,
-            name: name.to_string(),
-            key: k.to_string(),
-        };
-        match items {
-            Some(items) => {
-                for it in items {
-                    match value_of(&it.key) {
-                        Some(v) => files.push((it.path.clone(), v, prov(&it.key))),
-                        None if optional == Some(true) => {}
-                        None => self.dangling(
-                            container,
-                            format!("ConfigMap {name}"),
-                            format!("volume {volume}"),
-                            Some(it.key.clone()),
-                        ),
-                    }
-                }
-            }
-            None => {
-                for k in data.keys().chain(binary.keys()) {
-                    if let Some(v) = value_of(k) {
-                        files.push((k.clone(), v, prov(k)));
-                    }
-                }
-            }
-        }
+        let values = self
+            .refs
+            .configmaps
+            .get(&(self.ns, name))
+            .map(|(data, binary)| {
+                data.iter()
+                    .map(|(k, v)| (k.clone(), Value::Text(v.clone())))
+                    .chain(
+                        binary
+                            .iter()
+                            .map(|(k, h)| (k.clone(), Value::Binary(h.clone()))),
+                    )
+                    .collect()
+            });
+        let source = (RefKind::ConfigMap, name, items, optional);
+        self.project(container, volume, source, values, files);
     }
 
     fn project_secret(
@@ -1109,42 +1072,53 @@ impl Resolver<'_, '_> {
         optional: Option<bool>,
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
-        let Some(fps) = self.refs.secrets.get(&(self.ns, name)).copied() else {
-            if let Some(v) = self.refs.unreadable(self.ns, RefKind::Secret) {
-                let prov = Provenance::Mounted {
-                    source: RefKind::Secret,
-                    name: name.to_string(),
-                    key: "*".into(),
-                };
-                files.push((format!("<Secret {name}>"), v, prov));
-                return;
-            }
-            if optional != Some(true) {
+        let values = self.refs.secrets.get(&(self.ns, name)).map(|fps| {
+            fps.iter()
+                .map(|(k, f)| (k.clone(), self.refs.secret_value(f)))
+                .collect()
+        });
+        let source = (RefKind::Secret, name, items, optional);
+        self.project(container, volume, source, values, files);
+    }
+
+    /// The files a ConfigMap or Secret volume source puts at its paths, as
+    /// the kubelet projects them: every key, or only `items` (a missing item
+    /// key fails the mount unless the source is optional).
+    fn project(
+        &mut self,
+        container: &str,
+        volume: &str,
+        (kind, name, items, optional): (RefKind, &str, Option<&[KeyToPath]>, Option<bool>),
+        values: Option<BTreeMap<String, Value>>,
+        files: &mut Vec<(String, Value, Provenance)>,
+    ) {
+        let prov = |k: &str| Provenance::Mounted {
+            source: kind,
+            name: name.to_string(),
+            key: k.to_string(),
+        };
+        let Some(values) = values else {
+            if let Some(v) = self.refs.unreadable(self.ns, kind) {
+                files.push((format!("<{} {name}>", kind.as_str()), v, prov("*")));
+            } else if optional != Some(true) {
                 self.dangling(
                     container,
-                    format!("Secret {name}"),
+                    format!("{} {name}", kind.as_str()),
                     format!("volume {volume}"),
                     None,
                 );
             }
             return;
         };
-        let prov = |k: &str| Provenance::Mounted {
-            source: RefKind::Secret,
-            name: name.to_string(),
-            key: k.to_string(),
-        };
         match items {
             Some(items) => {
                 for it in items {
-                    match fps.get(&it.key) {
-                        Some(f) => {
-                            files.push((it.path.clone(), self.refs.secret_value(f), prov(&it.key)))
-                        }
+                    match values.get(&it.key) {
+                        Some(v) => files.push((it.path.clone(), v.clone(), prov(&it.key))),
                         None if optional == Some(true) => {}
                         None => self.dangling(
                             container,
-                            format!("Secret {name}"),
+                            format!("{} {name}", kind.as_str()),
                             format!("volume {volume}"),
                             Some(it.key.clone()),
                         ),
@@ -1152,8 +1126,8 @@ impl Resolver<'_, '_> {
                 }
             }
             None => {
-                for (k, f) in fps {
-                    files.push((k.clone(), self.refs.secret_value(f), prov(k)));
+                for (k, v) in values {
+                    files.push((k.clone(), v, prov(&k)));
                 }
             }
         }
