@@ -11,6 +11,55 @@ use crate::model::{Collected, Object, Problem, Severity};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// The largest file confdrift reads: 256 MiB. A `kubectl get -o json` dump
+/// of some 50,000 pods fits; anything larger is refused before it is read,
+/// so a wrong path (a disk image, `/dev/zero`) cannot exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a whole file of at most [`MAX_FILE_BYTES`]. The size is checked
+/// before reading, and again while reading for files whose size is not
+/// known up front (pipes, `/dev/stdin`, devices).
+pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_large = |size: String| {
+        Error::input(
+            path.display().to_string(),
+            format!(
+                "is {size}, larger than the {} confdrift reads from one file; \
+                 split it (one namespace or kind per file) or read the cluster live \
+                 (kube:CONTEXT/NAMESPACE)",
+                mebibytes(MAX_FILE_BYTES)
+            ),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(mebibytes(size)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(format!(
+            "more than {}",
+            mebibytes(MAX_FILE_BYTES)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// `256 MiB`, `300.5 MiB`.
+pub(crate) fn mebibytes(bytes: u64) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    if mib.fract() == 0.0 {
+        format!("{mib:.0} MiB")
+    } else {
+        format!("{mib:.1} MiB")
+    }
+}
+
 /// Reads every file below `paths` into one environment's [`Collected`].
 pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collected> {
     let mut collected = Collected {
@@ -137,7 +186,15 @@ fn read_file(
     finished_pods: &mut usize,
 ) -> Result<()> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_limited(path)?;
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(Error::input(
+            format!("{shown}:1"),
+            "is UTF-16 text (it starts with a UTF-16 byte order mark, as PowerShell's `>` \
+             writes); confdrift reads UTF-8: convert it, e.g. `iconv -f UTF-16 -t UTF-8`, \
+             or write it with `| Out-File -Encoding utf8`",
+        ));
+    }
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         Error::input(
             format!(
@@ -161,8 +218,11 @@ fn read_file(
         manifest::parse_document(doc, i, &shown, key, &mut parsed)?;
         if let Some((index, format)) = parsed.snapshot_doc.take() {
             let doc = &docs[index];
-            let snapshot = Snapshot::parse(doc.text, format == Format::Json)
-                .map_err(|e| Error::input(format!("{shown}:{}", doc.line), e))?;
+            let snapshot = Snapshot::parse(doc.text, format == Format::Json).map_err(|e| {
+                // Never quote a value: a file that claims to be a
+                // snapshot may hold anything.
+                Error::input(format!("{shown}:{}", doc.line), manifest::sanitize(&e))
+            })?;
             snapshot.merge_into(collected, key, &shown);
             had_snapshot = true;
         }

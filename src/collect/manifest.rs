@@ -22,9 +22,29 @@ use crate::model::{Container, Meta, Object, OwnerRef, PodSpec, PodStatus, Worklo
 /// The kind a confdrift snapshot file carries.
 pub const SNAPSHOT_KIND: &str = "Snapshot";
 
+/// The largest value read (a ConfigMap or Secret key, an env value): 1 MiB,
+/// what Kubernetes allows a whole ConfigMap or Secret, so no real object
+/// has a larger one; it also bounds the line diffs of config files.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of YAML flow collections (`[…]`, `{…}`) read: 128,
+/// the recursion limit serde_yaml and serde_json apply anyway. It is checked
+/// before parsing because libyaml's scanner spends time proportional to this
+/// depth on every token: 100,000 `[` would take minutes.
+pub const MAX_NESTING: usize = 128;
+
+/// The most nodes one YAML document may hold, aliases counted as what they
+/// expand to: 10 million, about 100 MB of `kubectl get -o yaml`. serde_yaml
+/// keeps all of a document's events in memory (up to some 250 bytes a
+/// node), and replays an anchored node at every alias, so this bounds both
+/// memory and "billion laughs" alias bombs. JSON is read item by item.
+pub const MAX_YAML_NODES: usize = 10_000_000;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RawObject {
+    #[serde(default)]
+    api_version: Option<String>,
     #[serde(default)]
     kind: Option<String>,
     #[serde(default)]
@@ -33,11 +53,11 @@ pub(crate) struct RawObject {
     spec: Option<RawSpec>,
     #[serde(default)]
     status: Option<RawStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     data: Option<BTreeMap<String, Option<String>>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     string_data: Option<BTreeMap<String, Option<String>>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     binary_data: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     items: Option<Vec<RawObject>>,
@@ -52,7 +72,7 @@ struct RawMeta {
     generate_name: Option<String>,
     #[serde(default)]
     namespace: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     labels: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     owner_references: Option<Vec<RawOwnerRef>>,
@@ -168,6 +188,80 @@ pub fn is_known_kind(kind: &str) -> bool {
 
 fn is_list_kind(kind: &str) -> bool {
     kind == "List" || kind.ends_with("List")
+}
+
+/// Whether `apiVersion` names the API group Kubernetes serves `kind` from
+/// (any version of it). A `Deployment` of another group is a custom
+/// resource of the same name and is skipped, not read as a Deployment.
+/// Objects without an `apiVersion` (items of the API server's typed lists)
+/// are taken by their kind.
+fn is_kubernetes_group(kind: &str, api_version: Option<&str>) -> bool {
+    let Some(version) = api_version.filter(|v| !v.is_empty()) else {
+        return true;
+    };
+    let group = version.rsplit_once('/').map_or("", |(g, _)| g);
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            matches!(group, "apps" | "extensions")
+        }
+        "Job" | "CronJob" => group == "batch",
+        _ => group.is_empty(),
+    }
+}
+
+/// Reads a `map[string]string` whose keys must be unique. YAML forbids a key
+/// twice in one mapping; serde would silently keep the last value, and
+/// `kubectl apply` (strict field validation, its default since 1.27)
+/// rejects it. The error sends the document to [`fallback`], which names
+/// the key and its position.
+fn unique_keys<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<BTreeMap<String, Option<String>>>, D::Error> {
+    struct Unique;
+    impl<'de> Visitor<'de> for Unique {
+        type Value = Option<BTreeMap<String, Option<String>>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of strings")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(k) = map.next_key::<String>()? {
+                let v = map.next_value::<Option<String>>()?;
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate key `{k}`"
+                    )));
+                }
+                out.insert(k, v);
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_option(Unique)
+}
+
+/// [`unique_keys`] as a type, for visitors that read fields by hand.
+struct UniqueKeys(Option<BTreeMap<String, Option<String>>>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        unique_keys(d).map(UniqueKeys)
+    }
 }
 
 /// The format of one document.
@@ -294,6 +388,9 @@ pub fn parse_document(
     key: &FingerprintKey,
     out: &mut Parsed,
 ) -> Result<()> {
+    if doc.format == Format::Yaml {
+        yaml_limits::check(doc, path)?;
+    }
     let ctx = Ctx {
         path,
         line: doc.line,
@@ -369,15 +466,37 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
         let mut streamed = false;
         // Items without a kind that came before the list's own `kind`.
         let mut pending = Vec::new();
+        // A field given twice: serde would keep the last; YAML forbids it.
+        const FIELDS: [&str; 9] = [
+            "apiVersion",
+            "kind",
+            "metadata",
+            "spec",
+            "status",
+            "data",
+            "stringData",
+            "binaryData",
+            "items",
+        ];
+        let mut seen = [false; FIELDS.len()];
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if let Some(i) = FIELDS.iter().position(|f| *f == k.as_ref())
+                && std::mem::replace(&mut seen[i], true)
+            {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate field `{}`",
+                    FIELDS[i]
+                )));
+            }
             match k.as_ref() {
+                "apiVersion" => raw.api_version = map.next_value()?,
                 "kind" => raw.kind = map.next_value()?,
                 "metadata" => raw.metadata = map.next_value()?,
                 "spec" => raw.spec = map.next_value()?,
                 "status" => raw.status = map.next_value()?,
-                "data" => raw.data = map.next_value()?,
-                "stringData" => raw.string_data = map.next_value()?,
-                "binaryData" => raw.binary_data = map.next_value()?,
+                "data" => raw.data = map.next_value::<UniqueKeys>()?.0,
+                "stringData" => raw.string_data = map.next_value::<UniqueKeys>()?.0,
+                "binaryData" => raw.binary_data = map.next_value::<UniqueKeys>()?.0,
                 "items" => {
                     streamed = true;
                     map.next_value_seed(ItemsSeed {
@@ -497,6 +616,23 @@ impl DocError {
             message: sanitize(&strip_location(&e.to_string(), e.line(), e.column())),
         }
     }
+    /// Adds what to do to messages that need it.
+    fn explained(mut self) -> Self {
+        if self.message.contains("recursion limit exceeded") {
+            self.message.push_str(&format!(
+                "; the document is nested deeper than {MAX_NESTING} levels, and no Kubernetes \
+                 object is"
+            ));
+        }
+        if self.message.contains("duplicate entry") || self.message.contains("duplicate field") {
+            self.message.push_str(
+                "; a key may appear only once in a mapping (`kubectl apply` rejects this too, \
+                 and without validation the last value silently wins)",
+            );
+        }
+        self
+    }
+
     fn into_error(self, doc: &Document<'_>, path: &str, what: &str) -> Error {
         // Lines are counted from the document's first line; the user needs
         // them counted from the file's.
@@ -560,11 +696,26 @@ fn fallback(
     out: &mut Parsed,
     first: DocError,
 ) -> Result<()> {
+    if doc.format == Format::Json && yaml_limits::json_values_exceed(doc.text, MAX_YAML_NODES) {
+        // Too large to hold as a generic tree just to word the error.
+        return Err(first.into_error(
+            doc,
+            path,
+            "cannot read this JSON document (and it holds too many values to look \
+             closer at which object is broken): ",
+        ));
+    }
     let generic: serde_yaml::Value = match doc.format {
-        Format::Yaml => serde_yaml::from_str(doc.text)
-            .map_err(|e| DocError::yaml(&e).into_error(doc, path, "invalid YAML: "))?,
-        Format::Json => serde_json::from_str(doc.text)
-            .map_err(|e| DocError::json(&e).into_error(doc, path, "invalid JSON: "))?,
+        Format::Yaml => serde_yaml::from_str(doc.text).map_err(|e| {
+            DocError::yaml(&e)
+                .explained()
+                .into_error(doc, path, "invalid YAML: ")
+        })?,
+        Format::Json => serde_json::from_str(doc.text).map_err(|e| {
+            DocError::json(&e)
+                .explained()
+                .into_error(doc, path, "invalid JSON: ")
+        })?,
     };
     let kind = generic
         .get("kind")
@@ -581,9 +732,16 @@ fn fallback(
             };
             for (i, item) in items.iter().enumerate() {
                 let item_kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                let item_version = item.get("apiVersion").and_then(|v| v.as_str());
                 if !is_known_kind(item_kind) {
                     *out.skipped_kinds
                         .entry(display_kind(item_kind))
+                        .or_default() += 1;
+                    continue;
+                }
+                if !is_kubernetes_group(item_kind, item_version) {
+                    *out.skipped_kinds
+                        .entry(foreign_kind(item_kind, item_version))
                         .or_default() += 1;
                     continue;
                 }
@@ -606,6 +764,16 @@ fn fallback(
                     }
                 }
             }
+            Ok(())
+        }
+        Some(k)
+            if is_known_kind(k)
+                && !is_kubernetes_group(k, generic.get("apiVersion").and_then(|v| v.as_str())) =>
+        {
+            let version = generic.get("apiVersion").and_then(|v| v.as_str());
+            *out.skipped_kinds
+                .entry(foreign_kind(k, version))
+                .or_default() += 1;
             Ok(())
         }
         Some(k) if is_known_kind(k) => {
@@ -634,6 +802,11 @@ fn fallback(
             }
         }
     }
+}
+
+/// `Deployment (apps.kruise.io/v1alpha1)`: a kind we read, of another group.
+fn foreign_kind(kind: &str, api_version: Option<&str>) -> String {
+    format!("{kind} ({})", api_version.unwrap_or(""))
 }
 
 fn display_kind(kind: &str) -> String {
@@ -760,6 +933,12 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         *out.skipped_kinds.entry(kind).or_default() += 1;
         return Ok(());
     }
+    if !is_kubernetes_group(&kind, raw.api_version.as_deref()) {
+        *out.skipped_kinds
+            .entry(foreign_kind(&kind, raw.api_version.as_deref()))
+            .or_default() += 1;
+        return Ok(());
+    }
     let raw_meta = raw.metadata.unwrap_or_default();
     let name = raw_meta
         .name
@@ -812,17 +991,18 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             }
         }
         "ConfigMap" => {
-            let data = raw
-                .data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.unwrap_or_default()))
-                .collect();
+            let mut data = BTreeMap::new();
+            for (k, v) in raw.data.unwrap_or_default() {
+                let v = v.unwrap_or_default();
+                check_size(ctx, &what, || format!("data key {k}"), v.len())?;
+                data.insert(k, v);
+            }
             let mut binary_data = BTreeMap::new();
             for (k, v) in raw.binary_data.unwrap_or_default() {
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
                     ctx.error(&what, format!("binaryData key {k} is not valid base64"))
                 })?;
+                check_size(ctx, &what, || format!("binaryData key {k}"), bytes.len())?;
                 binary_data.insert(k, sha256_hex(&bytes));
             }
             Object::ConfigMap {
@@ -843,11 +1023,14 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                         ),
                     )
                 })?;
+                check_size(ctx, &what, || format!("data key {k}"), bytes.len())?;
                 fingerprints.insert(k, key.fingerprint(&bytes));
             }
             // The API server merges stringData over data on write.
             for (k, v) in raw.string_data.unwrap_or_default() {
-                fingerprints.insert(k, key.fingerprint(v.unwrap_or_default().as_bytes()));
+                let v = v.unwrap_or_default();
+                check_size(ctx, &what, || format!("stringData key {k}"), v.len())?;
+                fingerprints.insert(k, key.fingerprint(v.as_bytes()));
             }
             Object::Secret {
                 metadata: meta,
@@ -886,10 +1069,93 @@ fn decode_base64(s: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
 }
 
+/// Refuses a value larger than [`MAX_VALUE_BYTES`]; never quotes it.
+fn check_size(ctx: &Ctx<'_>, what: &str, field: impl Fn() -> String, len: usize) -> Result<()> {
+    if len <= MAX_VALUE_BYTES {
+        return Ok(());
+    }
+    Err(ctx.error(
+        what,
+        format!(
+            "{} is {} bytes, more than {} ({} bytes), the most Kubernetes allows a whole \
+             ConfigMap or Secret (confdrift reads values up to that size)",
+            field(),
+            yaml_limits::thousands(len),
+            crate::collect::files::mebibytes(MAX_VALUE_BYTES as u64),
+            yaml_limits::thousands(MAX_VALUE_BYTES),
+        ),
+    ))
+}
+
+/// What the API server checks of an env entry and confdrift relies on: a
+/// name of printable ASCII other than `=` (KEP-4369, the rule since
+/// Kubernetes 1.34; older versions allow fewer), references that name their
+/// object and key, a value of at most [`MAX_VALUE_BYTES`].
+fn check_env(
+    ctx: &Ctx<'_>,
+    what: &str,
+    container: &str,
+    index: usize,
+    e: &k8s_openapi::api::core::v1::EnvVar,
+) -> Result<()> {
+    let entry = || format!("container {container} env[{index}]");
+    if e.name.is_empty() {
+        return Err(ctx.error(what, format!("{} has no name", entry())));
+    }
+    if let Some(c) = e
+        .name
+        .chars()
+        .find(|c| !(' '..='~').contains(c) || *c == '=')
+    {
+        return Err(ctx.error(
+            what,
+            format!(
+                "{} name {:?} holds {c:?}; Kubernetes allows printable ASCII characters \
+                 other than `=` in environment variable names",
+                entry(),
+                e.name
+            ),
+        ));
+    }
+    if let Some(from) = &e.value_from {
+        let refs = [
+            (
+                "configMapKeyRef",
+                from.config_map_key_ref.as_ref().map(|r| (&r.name, &r.key)),
+            ),
+            (
+                "secretKeyRef",
+                from.secret_key_ref.as_ref().map(|r| (&r.name, &r.key)),
+            ),
+        ];
+        for (field, (name, key)) in refs.into_iter().filter_map(|(f, r)| Some((f, r?))) {
+            let missing = if name.is_empty() { "name" } else { "key" };
+            if name.is_empty() || key.is_empty() {
+                return Err(ctx.error(
+                    what,
+                    format!(
+                        "{} ({}) valueFrom.{field} has no {missing}",
+                        entry(),
+                        e.name
+                    ),
+                ));
+            }
+        }
+    }
+    let len = e.value.as_ref().map_or(0, String::len);
+    check_size(ctx, what, || format!("{} ({}) value", entry(), e.name), len)
+}
+
 fn pod_spec(spec: RawSpec, ctx: &Ctx<'_>, what: &str) -> Result<PodSpec> {
     let containers = spec.containers.unwrap_or_default();
     if containers.is_empty() {
         return Err(ctx.error(what, "pod spec has no containers"));
+    }
+    let init_containers = spec.init_containers.as_deref().unwrap_or_default();
+    for c in containers.iter().chain(init_containers) {
+        for (i, e) in c.env.iter().enumerate() {
+            check_env(ctx, what, &c.name, i, e)?;
+        }
     }
     Ok(PodSpec {
         containers,
@@ -1082,5 +1348,391 @@ mod tests {
             .to_string();
         assert!(err.starts_with("f.yaml:"), "{err}");
         assert!(err.contains("invalid YAML"), "{err}");
+    }
+}
+
+/// Cheap checks of a YAML document before libyaml sees it, so that a small
+/// hostile file can neither hang confdrift nor exhaust its memory:
+/// libyaml's scanner spends time proportional to the flow nesting depth on
+/// every token, and serde_yaml holds every event of a document and replays
+/// an anchored node at each alias. One pass over the bytes, knowing just
+/// enough YAML (quotes, comments, block scalars, flow brackets), measures
+/// the nesting and counts nodes; a document with aliases is then counted
+/// exactly, with what each alias expands to, from yaml-rust2's events.
+mod yaml_limits {
+    use std::collections::HashMap;
+
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+    use yaml_rust2::scanner::Marker;
+
+    use super::{Document, MAX_NESTING, MAX_YAML_NODES};
+    use crate::error::{Error, Result};
+
+    pub(super) fn check(doc: &Document<'_>, path: &str) -> Result<()> {
+        let scan = scan(doc.text, MAX_NESTING, MAX_YAML_NODES);
+        let at = |line: usize| format!("{path}:{}", doc.line + line - 1);
+        if let Some(line) = scan.too_deep_at {
+            return Err(Error::input(
+                at(line),
+                format!(
+                    "YAML nested deeper than {MAX_NESTING} levels of `[` and `{{`; \
+                     no Kubernetes object is, and parsing it would take minutes"
+                ),
+            ));
+        }
+        if let Some(line) = scan.too_many_at {
+            return Err(Error::input(
+                at(line),
+                format!(
+                    "this YAML document holds more than {} nodes, the most confdrift reads \
+                     in one document (about 100 MB of `kubectl get -o yaml`); split the file, \
+                     or dump it with `-o json`, which is read item by item",
+                    thousands(MAX_YAML_NODES)
+                ),
+            ));
+        }
+        if scan.aliases {
+            check_aliases(doc, &at)?;
+        }
+        Ok(())
+    }
+
+    /// `10,000,000`.
+    pub(super) fn thousands(n: usize) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[derive(Debug, Default, PartialEq)]
+    pub(super) struct Scan {
+        /// Line (in the document) where the nesting passed the limit.
+        pub too_deep_at: Option<usize>,
+        /// Line where the node count passed the limit.
+        pub too_many_at: Option<usize>,
+        /// Whether the document uses `*alias`.
+        pub aliases: bool,
+    }
+
+    /// Measures flow nesting and counts nodes (scalars, collections,
+    /// indicators: about one per libyaml event). Errs on the side of
+    /// counting less: a `[` inside a multi-line plain scalar is the only
+    /// thing it may take for structure.
+    pub(super) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Scan {
+        let mut out = Scan::default();
+        let mut depth = 0usize;
+        let mut nodes = 0usize;
+        // Inside a quoted scalar, which may span lines: its quote.
+        let mut quote: Option<u8> = None;
+        // Inside a block scalar: lines indented beyond this are its text.
+        let mut block: Option<isize> = None;
+        // Whether the next character may start a node.
+        let mut start = true;
+        for (idx, line) in text.split('\n').enumerate() {
+            let l = line.as_bytes();
+            let indent = l.iter().take_while(|&&c| c == b' ').count();
+            if let Some(parent) = block {
+                let blank = l[indent..]
+                    .iter()
+                    .all(|c| matches!(c, b' ' | b'\t' | b'\r'));
+                if blank || indent as isize > parent {
+                    continue;
+                }
+                block = None;
+            }
+            if quote.is_none() && depth == 0 {
+                start = true;
+            }
+            // The column a block scalar's text must be indented beyond: the
+            // key or `-` entry it belongs to.
+            let mut parent = indent as isize - 1;
+            let mut token_col = indent;
+            let mut after_space = true;
+            // Just after a quoted scalar or a flow collection, where a `:`
+            // in flow context is an indicator even without a space.
+            let mut json_like = false;
+            let mut j = 0;
+            while j < l.len() {
+                let c = l[j];
+                if let Some(q) = quote {
+                    if q == b'"' && c == b'\\' {
+                        j += 2;
+                        continue;
+                    }
+                    if c == q {
+                        if q == b'\'' && l.get(j + 1) == Some(&b'\'') {
+                            j += 2;
+                            continue;
+                        }
+                        quote = None;
+                        json_like = true;
+                        after_space = false;
+                    }
+                    j += 1;
+                    continue;
+                }
+                let next = l.get(j + 1).copied();
+                let next_blank = next.is_none_or(|n| matches!(n, b' ' | b'\t' | b'\r'));
+                match c {
+                    b' ' | b'\t' | b'\r' => {
+                        after_space = true;
+                        j += 1;
+                        continue;
+                    }
+                    b'#' if after_space => break,
+                    b'[' | b'{' if depth > 0 || start => {
+                        depth += 1;
+                        nodes += 2;
+                        start = true;
+                        json_like = false;
+                        if depth > max_depth {
+                            out.too_deep_at = Some(idx + 1);
+                            return out;
+                        }
+                    }
+                    b']' | b'}' if depth > 0 => {
+                        depth -= 1;
+                        start = false;
+                        json_like = true;
+                    }
+                    b',' if depth > 0 => {
+                        start = true;
+                        json_like = false;
+                    }
+                    b'"' | b'\'' if start => {
+                        quote = Some(c);
+                        nodes += 1;
+                        token_col = j;
+                        start = false;
+                    }
+                    b':' if next_blank
+                        || (depth > 0
+                            && (json_like || next.is_some_and(|n| b",[]{}".contains(&n)))) =>
+                    {
+                        nodes += 1;
+                        start = true;
+                        json_like = false;
+                        if depth == 0 {
+                            parent = token_col as isize;
+                        }
+                    }
+                    b'-' | b'?' if start && next_blank && depth == 0 => {
+                        nodes += 1;
+                        parent = j as isize;
+                    }
+                    b'|' | b'>' if start && depth == 0 => {
+                        block = Some(parent);
+                        break;
+                    }
+                    b'&' | b'!' if start => {
+                        // An anchor or tag: the node follows it.
+                        while j < l.len()
+                            && !matches!(l[j], b' ' | b'\t' | b'\r')
+                            && !(depth > 0 && b",[]{}".contains(&l[j]))
+                        {
+                            j += 1;
+                        }
+                        after_space = false;
+                        continue;
+                    }
+                    b'*' if start => {
+                        out.aliases = true;
+                        nodes += 1;
+                        token_col = j;
+                        start = false;
+                    }
+                    _ => {
+                        if start {
+                            nodes += 1;
+                            token_col = j;
+                        }
+                        start = false;
+                        json_like = false;
+                    }
+                }
+                after_space = false;
+                j += 1;
+                if nodes > max_nodes {
+                    out.too_many_at = Some(idx + 1);
+                    return out;
+                }
+            }
+        }
+        out
+    }
+
+    /// Counts the nodes of a document with every alias expanded.
+    struct Expansion {
+        nodes: usize,
+        /// Open collections: their anchor and the count when they opened.
+        open: Vec<(usize, usize)>,
+        /// The size of each anchored node.
+        sizes: HashMap<usize, usize>,
+        over_at: Option<usize>,
+    }
+
+    impl MarkedEventReceiver for Expansion {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            if self.over_at.is_some() {
+                return;
+            }
+            match ev {
+                Event::Scalar(_, _, anchor, _) => {
+                    self.nodes += 1;
+                    if anchor > 0 {
+                        self.sizes.insert(anchor, 1);
+                    }
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.open.push((anchor, self.nodes));
+                    self.nodes += 1;
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((anchor, opened)) = self.open.pop()
+                        && anchor > 0
+                    {
+                        self.sizes.insert(anchor, self.nodes - opened);
+                    }
+                }
+                Event::Alias(id) => {
+                    let size = self.sizes.get(&id).copied().unwrap_or(1);
+                    self.nodes = self.nodes.saturating_add(size);
+                }
+                _ => {}
+            }
+            if self.nodes > MAX_YAML_NODES {
+                self.over_at = Some(mark.line().max(1));
+            }
+        }
+    }
+
+    fn check_aliases(doc: &Document<'_>, at: &dyn Fn(usize) -> String) -> Result<()> {
+        let mut count = Expansion {
+            nodes: 0,
+            open: Vec::new(),
+            sizes: HashMap::new(),
+            over_at: None,
+        };
+        // Event by event: `Parser::load` recurses once per nesting level.
+        let mut parser = Parser::new_from_str(doc.text);
+        let parsed = loop {
+            match parser.next_token() {
+                Ok((ev, mark)) => {
+                    let end = ev == Event::StreamEnd;
+                    count.on_event(ev, mark);
+                    if end || count.over_at.is_some() {
+                        break Ok(());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        if let Some(line) = count.over_at {
+            return Err(Error::input(
+                at(line),
+                format!(
+                    "the aliases (*name) of this YAML document expand it to more than {} \
+                     nodes, the most confdrift reads in one document: an alias bomb \
+                     (\"billion laughs\")? Kubernetes manifests rarely need aliases",
+                    thousands(MAX_YAML_NODES)
+                ),
+            ));
+        }
+        if let Err(e) = parsed {
+            // serde_yaml would replay the aliases unchecked: refuse instead.
+            return Err(Error::input(
+                at(e.marker().line().max(1)),
+                format!(
+                    "invalid YAML: {} (read while checking what the document's aliases \
+                     expand to)",
+                    e.info()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a JSON document holds more than `limit` values (counted by
+    /// their separators, outside strings).
+    pub(super) fn json_values_exceed(text: &str, limit: usize) -> bool {
+        let mut n = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for &c in text.as_bytes() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match c {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' | b':' => {
+                    n += 1;
+                    if n > limit {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn depth_of(text: &str) -> Option<usize> {
+            (0..200).find(|d| scan(text, *d, usize::MAX).too_deep_at.is_none())
+        }
+
+        #[test]
+        fn flow_nesting_is_measured() {
+            assert_eq!(depth_of("a: [[1, {b: [2]}]]\n"), Some(4));
+            assert_eq!(depth_of("a:\n  - [\n    [1],\n    [2]\n  ]\n"), Some(2));
+            assert_eq!(depth_of("{\"a\":[\"b\"]}"), Some(2));
+        }
+
+        #[test]
+        fn brackets_in_scalars_comments_and_block_text_are_not_nesting() {
+            let text = "a: \"[[[[\"\nb: '{{{{ it''s [ '\nc: x[[[[ y\n# [[[[\nd: |\n  [[[[\n  {{{{\n\n  [[\ne: >-\n   [[[\nf: [x] # [[[\ng: \"multi\n  line [[[[ \\\" [[\"\n";
+            assert_eq!(depth_of(text), Some(1));
+            let text = "- key: |\n    [[[[\n  other: [1]\n- |\n  [[[[\n";
+            assert_eq!(depth_of(text), Some(1));
+        }
+
+        #[test]
+        fn a_block_scalar_ends_where_its_key_does() {
+            // `other` is not part of the text: its brackets count.
+            let text = "- key: |\n    text\n  other: [[[1]]]\n";
+            assert_eq!(depth_of(text), Some(3));
+        }
+
+        #[test]
+        fn nodes_are_counted_and_aliases_noticed() {
+            let s = scan("a: 1\nb: [x, y]\nc: *a\n", 128, usize::MAX);
+            assert!(s.aliases);
+            let s = scan("a: '*not an alias'\nb: x*y\n", 128, usize::MAX);
+            assert!(!s.aliases);
+            let s = scan(&"- a\n".repeat(100), 128, 150);
+            assert!(s.too_many_at.is_some());
+        }
+
+        #[test]
+        fn json_values_are_counted_outside_strings() {
+            assert!(!json_values_exceed(r#"{"a": "[,,,,]", "b": [1, 2]}"#, 6));
+            assert!(json_values_exceed(r#"{"a": "[,,,,]", "b": [1, 2, 3]}"#, 6));
+        }
     }
 }

@@ -19,6 +19,9 @@ pub fn expand<'a>(input: &'a str, defined: impl Fn(&str) -> bool) -> Vec<Piece<'
     let bytes = input.as_bytes();
     let mut checkpoint = 0;
     let mut cursor = 0;
+    // No reference can close after the last `)`: knowing where it is keeps
+    // a value of a million unclosed `$(` linear instead of quadratic.
+    let last_close = input.rfind(')');
     while cursor < bytes.len() {
         if bytes[cursor] == b'$' && cursor + 1 < bytes.len() {
             text.push_str(&input[checkpoint..cursor]);
@@ -29,7 +32,10 @@ pub fn expand<'a>(input: &'a str, defined: impl Fn(&str) -> bool) -> Vec<Piece<'
                     text.push('$');
                     cursor += 2;
                 }
-                b'(' => match rest.find(')') {
+                b'(' => match last_close
+                    .filter(|c| *c > cursor)
+                    .and_then(|_| rest.find(')'))
+                {
                     Some(close) => {
                         let name = &rest[1..close];
                         if defined(name) {
@@ -111,6 +117,15 @@ mod tests {
         assert_eq!(render("$(VAR_A", &[("VAR_A", "A")]), "$(VAR_A");
         assert_eq!(render("$(VAR_A)$", &[("VAR_A", "A")]), "A$");
         assert_eq!(render("€$é", &[]), "€$é");
+    }
+
+    #[test]
+    fn many_unclosed_references_take_linear_time() {
+        // Each `$(` used to search the rest of the value for a `)`.
+        let input = "$(".repeat(500_000);
+        assert_eq!(render(&input, &[("A", "x")]), input);
+        let input = format!("{}$(A)", "$(".repeat(500_000));
+        assert_eq!(render(&input, &[("A", "x")]), input);
     }
 
     #[test]

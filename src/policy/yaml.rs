@@ -12,6 +12,16 @@ use std::collections::BTreeMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+/// The most nodes a policy file may hold, aliases counted as what they
+/// expand to: a million, far beyond any real policy. Aliases are expanded
+/// into the tree, so without it a "billion laughs" file of a few hundred
+/// bytes would take gigabytes.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// The deepest nesting of a policy file: 128 levels (a policy needs 5).
+/// The tree is dropped and decoded recursively, so this bounds the stack.
+pub const MAX_DEPTH: usize = 128;
+
 /// A position in a file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
@@ -81,10 +91,25 @@ pub struct SyntaxError {
 pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, true).map_err(|e| SyntaxError {
-        pos: pos(*e.marker()),
-        message: e.info().to_string(),
-    })?;
+    // Event by event rather than `Parser::load`, which recurses once per
+    // nesting level and so overflows the stack on a deep enough file.
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| SyntaxError {
+            pos: pos(*e.marker()),
+            message: match e.info() {
+                // yaml-rust2 counts flow levels in a byte.
+                "recursion limit exceeded" => {
+                    "nested deeper than 255 levels of `[` and `{`; a policy needs 5".to_string()
+                }
+                info => info.to_string(),
+            },
+        })?;
+        let end = ev == Event::StreamEnd;
+        builder.on_event(ev, mark);
+        if end || builder.error.is_some() {
+            break;
+        }
+    }
     if let Some(message) = builder.error {
         return Err(SyntaxError {
             pos: builder.error_pos,
@@ -92,6 +117,26 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
         });
     }
     Ok(builder.documents)
+}
+
+/// The nodes in a tree, without recursion.
+fn count_nodes(node: &Node) -> usize {
+    let mut count = 0;
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        count += 1;
+        match &n.kind {
+            NodeKind::Scalar { .. } => {}
+            NodeKind::Seq(items) => todo.extend(items),
+            NodeKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    todo.push(k);
+                    todo.push(v);
+                }
+            }
+        }
+    }
+    count
 }
 
 fn pos(m: Marker) -> Pos {
@@ -113,6 +158,10 @@ struct Builder {
     stack: Vec<Open>,
     documents: Vec<Node>,
     anchors: BTreeMap<usize, Node>,
+    /// How many nodes each anchored node holds.
+    sizes: BTreeMap<usize, usize>,
+    /// Nodes built so far, aliases included.
+    nodes: usize,
     error: Option<String>,
     error_pos: Pos,
 }
@@ -120,6 +169,7 @@ struct Builder {
 impl Builder {
     fn finish(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
+            self.sizes.insert(anchor, count_nodes(&node));
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -135,6 +185,29 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let at = pos(mark);
+        let added = match &ev {
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) => 1,
+            Event::Alias(id) => self.sizes.get(id).copied().unwrap_or(0),
+            _ => 0,
+        };
+        self.nodes = self.nodes.saturating_add(added);
+        if self.nodes > MAX_NODES {
+            self.error = Some(format!(
+                "the file holds more than {MAX_NODES} YAML nodes once its aliases (*name) are \
+                 expanded; a policy needs a few hundred (an alias bomb?)"
+            ));
+            self.error_pos = at;
+            return;
+        }
+        if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.error = Some(format!(
+                "nested deeper than {MAX_DEPTH} levels; a policy needs 5"
+            ));
+            self.error_pos = at;
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
@@ -244,6 +317,25 @@ mod tests {
     fn syntax_errors_carry_a_position() {
         let e = parse("rules:\n  - id: x\n   bad: [\n").unwrap_err();
         assert!(e.pos.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error_not_gigabytes() {
+        let mut text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{e:?}");
+        assert!(e.pos.line >= 6, "{e:?}");
+    }
+
+    #[test]
+    fn deep_block_nesting_is_an_error_not_a_stack_overflow() {
+        let text = format!("rules:\n{}x\n", "- ".repeat(100_000));
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("nested deeper than 128"), "{e:?}");
     }
 
     #[test]
