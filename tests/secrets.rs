@@ -118,3 +118,38 @@ fn equal_secrets_share_a_redaction_label_and_different_ones_do_not() {
             .any(|f| f["key"].as_str().is_some_and(|k| k.contains("DB_PASSWORD")))
     );
 }
+
+#[test]
+fn canary_secret_appears_in_no_history_file_nor_nightly_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for (now, format) in [
+        ("2026-11-20T02:00:00Z", "markdown"),
+        ("2026-11-21T02:00:00Z", "json"),
+        ("2026-11-22T02:00:00Z", "html"),
+        ("2026-11-23T02:00:00Z", "prometheus"),
+    ] {
+        let r = run(confdrift()
+            .env("CONFDRIFT_NOW", now)
+            .args([
+                "report",
+                "--fail-on",
+                "never",
+                "--format",
+                format,
+                "--history",
+            ])
+            .arg(dir.path())
+            .args(envs()));
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        assert_clean(&format!("report --format {format}"), &r.stdout);
+        assert_clean("report stderr", &r.stderr);
+    }
+    let mut files = vec![dir.path().join("index.json")];
+    for e in std::fs::read_dir(dir.path().join("runs")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    assert_eq!(files.len(), 5);
+    for f in files {
+        assert_clean(&f.display().to_string(), &read(&f));
+    }
+}
