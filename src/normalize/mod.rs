@@ -826,93 +826,11 @@ impl Resolver<'_, '_> {
                             },
                         ))
                     } else if let Some(k) = &src.config_map_key_ref {
-                        let prov = Provenance::ConfigMapKey {
-                            name: k.name.clone(),
-                            key: k.key.clone(),
-                        };
-                        match self.refs.configmaps.get(&(self.ns, k.name.as_str())) {
-                            Some((data, _)) => match data.get(&k.key) {
-                                Some(v) => Some((Value::Text(v.clone()), prov)),
-                                None if k.optional == Some(true) => None,
-                                None => {
-                                    self.dangling(
-                                        &c.name,
-                                        format!("ConfigMap {}", k.name),
-                                        format!("env {}", ev.name),
-                                        Some(k.key.clone()),
-                                    );
-                                    Some((
-                                        Value::Unresolved(format!(
-                                            "key {} missing in ConfigMap {}",
-                                            k.key, k.name
-                                        )),
-                                        prov,
-                                    ))
-                                }
-                            },
-                            None if self.refs.unreadable(self.ns, RefKind::ConfigMap).is_some() => {
-                                self.refs
-                                    .unreadable(self.ns, RefKind::ConfigMap)
-                                    .map(|v| (v, prov))
-                            }
-                            None if k.optional == Some(true) => None,
-                            None => {
-                                self.dangling(
-                                    &c.name,
-                                    format!("ConfigMap {}", k.name),
-                                    format!("env {}", ev.name),
-                                    Some(k.key.clone()),
-                                );
-                                Some((
-                                    Value::Unresolved(format!("ConfigMap {} not found", k.name)),
-                                    prov,
-                                ))
-                            }
-                        }
+                        let reference = (RefKind::ConfigMap, k.name.as_str(), k.key.as_str());
+                        self.key_ref(&c.name, &ev.name, reference, k.optional)
                     } else if let Some(k) = &src.secret_key_ref {
-                        let prov = Provenance::SecretKey {
-                            name: k.name.clone(),
-                            key: k.key.clone(),
-                        };
-                        match self.refs.secrets.get(&(self.ns, k.name.as_str())) {
-                            Some(fps) => match fps.get(&k.key) {
-                                Some(f) => Some((self.refs.secret_value(f), prov)),
-                                None if k.optional == Some(true) => None,
-                                None => {
-                                    self.dangling(
-                                        &c.name,
-                                        format!("Secret {}", k.name),
-                                        format!("env {}", ev.name),
-                                        Some(k.key.clone()),
-                                    );
-                                    Some((
-                                        Value::Unresolved(format!(
-                                            "key {} missing in Secret {}",
-                                            k.key, k.name
-                                        )),
-                                        prov,
-                                    ))
-                                }
-                            },
-                            None if self.refs.unreadable(self.ns, RefKind::Secret).is_some() => {
-                                self.refs
-                                    .unreadable(self.ns, RefKind::Secret)
-                                    .map(|v| (v, prov))
-                            }
-                            None if k.optional == Some(true) => None,
-                            None => {
-                                self.dangling(
-                                    &c.name,
-                                    format!("Secret {}", k.name),
-                                    format!("env {}", ev.name),
-                                    Some(k.key.clone()),
-                                );
-                                Some((
-                                    Value::Unresolved(format!("Secret {} not found", k.name)),
-                                    prov,
-                                ))
-                            }
-                        }
+                        let reference = (RefKind::Secret, k.name.as_str(), k.key.as_str());
+                        self.key_ref(&c.name, &ev.name, reference, k.optional)
                     } else {
                         Some((
                             Value::Unresolved("valueFrom with no source confdrift reads".into()),
@@ -936,6 +854,61 @@ impl Resolver<'_, '_> {
         for m in &c.volume_mounts {
             self.mount(&c.name, m, &spec.volumes);
         }
+    }
+
+    /// `valueFrom.configMapKeyRef` / `secretKeyRef`, resolved in the pod's
+    /// namespace: a missing object or key gives no variable when optional,
+    /// else a dangling reference and an unresolved value; an object whose
+    /// kind could not be read is unresolved, never dangling.
+    fn key_ref(
+        &mut self,
+        container: &str,
+        env: &str,
+        (kind, name, key): (RefKind, &str, &str),
+        optional: Option<bool>,
+    ) -> Option<(Value, Provenance)> {
+        let prov = match kind {
+            RefKind::ConfigMap => Provenance::ConfigMapKey {
+                name: name.to_string(),
+                key: key.to_string(),
+            },
+            RefKind::Secret => Provenance::SecretKey {
+                name: name.to_string(),
+                key: key.to_string(),
+            },
+        };
+        let found: Option<Option<Value>> = match kind {
+            RefKind::ConfigMap => self
+                .refs
+                .configmaps
+                .get(&(self.ns, name))
+                .map(|(data, _)| data.get(key).map(|v| Value::Text(v.clone()))),
+            RefKind::Secret => self
+                .refs
+                .secrets
+                .get(&(self.ns, name))
+                .map(|fps| fps.get(key).map(|f| self.refs.secret_value(f))),
+        };
+        let missing = match found {
+            Some(Some(v)) => return Some((v, prov)),
+            Some(None) => format!("key {key} missing in {} {name}", kind.as_str()),
+            None => {
+                if let Some(v) = self.refs.unreadable(self.ns, kind) {
+                    return Some((v, prov));
+                }
+                format!("{} {name} not found", kind.as_str())
+            }
+        };
+        if optional == Some(true) {
+            return None;
+        }
+        self.dangling(
+            container,
+            format!("{} {name}", kind.as_str()),
+            format!("env {env}"),
+            Some(key.to_string()),
+        );
+        Some((Value::Unresolved(missing), prov))
     }
 
     fn insert(

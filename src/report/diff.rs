@@ -128,18 +128,7 @@ fn bold(s: &str, color: bool) -> String {
 }
 
 fn paint(line: &str, color: bool) -> String {
-    if !color {
-        return line.to_string();
-    }
-    if line.starts_with('+') && !line.starts_with("+++") {
-        format!("\x1b[32m{line}\x1b[0m")
-    } else if line.starts_with('-') && !line.starts_with("---") {
-        format!("\x1b[31m{line}\x1b[0m")
-    } else if line.starts_with("@@") {
-        format!("\x1b[36m{line}\x1b[0m")
-    } else {
-        line.to_string()
-    }
+    super::table::paint_diff_line(line, color)
 }
 
 /// `--workload` / `--key` globs of `confdrift diff`.

@@ -362,7 +362,9 @@ fn paint(text: String, sev: Severity, color: bool) -> String {
     format!("\x1b[{code}m{text:<8}\x1b[0m")
 }
 
-fn paint_diff_line(line: &str, color: bool) -> String {
+/// A line of a unified diff, coloured on a terminal: additions green,
+/// removals red, hunk headers cyan.
+pub(crate) fn paint_diff_line(line: &str, color: bool) -> String {
     if !color {
         return line.to_string();
     }
@@ -370,6 +372,8 @@ fn paint_diff_line(line: &str, color: bool) -> String {
         format!("\x1b[32m{line}\x1b[0m")
     } else if line.starts_with('-') && !line.starts_with("---") {
         format!("\x1b[31m{line}\x1b[0m")
+    } else if line.starts_with("@@") {
+        format!("\x1b[36m{line}\x1b[0m")
     } else {
         line.to_string()
     }
