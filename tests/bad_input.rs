@@ -519,3 +519,37 @@ fn fuzz_corpus_replays_through_the_fuzz_targets_checks() {
         }
     }
 }
+
+/// `B=$(A)$(A)`, `C=$(B)$(B)`, …: each reference may double the text, and 40
+/// short variables would expand to a terabyte. Expansion stops at 1 MiB and
+/// the value is unresolved (regression: the run aborted after 3.2 GB).
+#[test]
+fn doubling_var_references_stop_at_one_mebibyte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = String::from("      - {name: V0, value: xxxxxxxx}\n");
+    for i in 1..40 {
+        env.push_str(&format!(
+            "      - {{name: V{i}, value: \"$(V{p})$(V{p})\"}}\n",
+            p = i - 1
+        ));
+    }
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: bomb, namespace: x}}\nspec:\n  containers:\n  - name: c\n    env:\n{env}"
+    );
+    let file = dir.path().join("bomb.yaml");
+    std::fs::write(&file, pod).unwrap();
+    let r = run(confdrift()
+        .timeout(Duration::from_secs(60))
+        .arg("audit")
+        .arg("--env")
+        .arg(format!("a={}", file.display()))
+        .arg("--env")
+        .arg(format!("b={}", file.display()))
+        .args(["--format", "json", "--fail-on", "never"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("expands to more than 1 MiB"),
+        "{}",
+        &r.stdout[..r.stdout.len().min(2000)]
+    );
+}

@@ -1459,6 +1459,26 @@ mod yaml_limits {
             let mut json_like = false;
             let mut j = 0;
             while j < l.len() {
+                // Fast paths over the bulk of the text, plain words and quoted
+                // strings, where only a few bytes can change anything.
+                if let Some(q) = quote {
+                    let run = l[j..].iter().position(|&b| b == q || b == b'\\');
+                    j += run.unwrap_or(l.len() - j);
+                    if j == l.len() {
+                        break;
+                    }
+                } else if !start && depth == 0 {
+                    let run = l[j..]
+                        .iter()
+                        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'#' | b':'));
+                    let run = run.unwrap_or(l.len() - j);
+                    if run > 0 {
+                        j += run;
+                        after_space = false;
+                        json_like = false;
+                        continue;
+                    }
+                }
                 let c = l[j];
                 if let Some(q) = quote {
                     if q == b'"' && c == b'\\' {
