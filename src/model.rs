@@ -565,6 +565,20 @@ impl Inventory {
         !self.problems.iter().any(|p| p.incomplete)
     }
 
+    /// Whether the workload's container, or the ConfigMap, exists here.
+    pub fn has_scope(&self, scope: &Scope) -> bool {
+        match scope {
+            Scope::Container {
+                workload,
+                container,
+            } => self
+                .workloads
+                .get(workload)
+                .is_some_and(|w| w.containers.contains(container)),
+            Scope::ConfigMap { name } => self.configmaps.contains(name),
+        }
+    }
+
     pub fn unresolved(&self) -> usize {
         self.entries
             .values()

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use similar::TextDiff;
 
-use crate::model::{Absence, Absent, Comparison, Delta, Inventory, Scope, Subject, Value};
+use crate::model::{Absence, Absent, Comparison, Delta, Inventory, Subject, Value};
 use crate::normalize::canonical::same;
 
 #[cfg(test)]
@@ -71,10 +71,7 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
     let subjects: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
     let mut deltas = Vec::new();
     for subject in subjects {
-        let scope_absent: Vec<bool> = invs
-            .iter()
-            .map(|i| !scope_present(i, &subject.scope))
-            .collect();
+        let scope_absent: Vec<bool> = invs.iter().map(|i| !i.has_scope(&subject.scope)).collect();
         let values: Vec<Option<&crate::model::Entry>> =
             invs.iter().map(|i| i.entries.get(subject)).collect();
         let present: Vec<Option<&Value>> = values
@@ -128,19 +125,6 @@ fn absence(envs: &[String], present: &[bool], what: Absent) -> Option<Absence> {
         missing_in: pick(false),
         present_in: pick(true),
     })
-}
-
-fn scope_present(inv: &Inventory, scope: &Scope) -> bool {
-    match scope {
-        Scope::Container {
-            workload,
-            container,
-        } => inv
-            .workloads
-            .get(workload)
-            .is_some_and(|w| w.containers.contains(container)),
-        Scope::ConfigMap { name } => inv.configmaps.contains(name),
-    }
 }
 
 /// A unified diff of a multi-line text value, baseline against each other

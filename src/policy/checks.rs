@@ -143,19 +143,6 @@ pub fn apply(run: &Run) -> Outcome {
     out
 }
 
-pub fn scope_present(inv: &Inventory, scope: &Scope) -> bool {
-    match scope {
-        Scope::Container {
-            workload,
-            container,
-        } => inv
-            .workloads
-            .get(workload)
-            .is_some_and(|w| w.containers.contains(container)),
-        Scope::ConfigMap { name } => inv.configmaps.contains(name),
-    }
-}
-
 fn scope_matches(rule: &Rule, scope: &Scope) -> bool {
     let s = &rule.select;
     match scope {
@@ -354,7 +341,7 @@ fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
     let mut selected_any = false;
     for (subject, made_up) in candidates(run, rule) {
         let scope_envs: Vec<usize> = (0..n)
-            .filter(|&i| scope_present(&run.invs[i], &subject.scope))
+            .filter(|&i| run.invs[i].has_scope(&subject.scope))
             .collect();
         let mut sel: Vec<(usize, Option<&Entry>)> = Vec::new();
         for &ei in &scope_envs {
@@ -983,7 +970,7 @@ fn value_in(
     unit: Option<super::units::Unit>,
 ) -> Option<(String, f64)> {
     let inv = &run.invs[ei];
-    if !scope_present(inv, &subject.scope) || !when_holds(rule, inv, &subject.scope) {
+    if !inv.has_scope(&subject.scope) || !when_holds(rule, inv, &subject.scope) {
         return None;
     }
     match &inv.entries.get(subject)?.value {
