@@ -22,6 +22,46 @@ pub struct Audit {
 /// Collects every environment, all at once: a slow cluster costs its own
 /// timeout, not the sum of everyone's.
 pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(String, Collected)>> {
+    collect_each(settings, key, |_, c| Ok(c))
+}
+
+/// Collects and normalizes every environment, each normalized as soon as
+/// it is read and its raw objects dropped then: at no time are all
+/// environments held both raw and normalized (README, "Performance").
+pub fn collect_normalized(settings: &Settings, key: &FingerprintKey) -> Result<Vec<Inventory>> {
+    let opts = Options::new(&settings.flag_patterns, &settings.flag_configmaps, key.id())?;
+    let mut per_env = std::collections::BTreeMap::new();
+    for (name, _) in &settings.envs {
+        let opts = match settings.renames.get(name) {
+            Some(r) => opts.clone().with_renames(r)?,
+            None => opts.clone(),
+        };
+        per_env.insert(name.clone(), opts);
+    }
+    let mut invs: Vec<Inventory> = collect_each(settings, key, move |name, collected| {
+        let opts = per_env
+            .get(name)
+            .ok_or_else(|| Error::Usage(format!("environment {name} has no options")))?;
+        Ok(normalize::normalize(name, &collected, opts))
+    })?
+    .into_iter()
+    .map(|(_, inv)| inv)
+    .collect();
+    normalize::align_runtime(&mut invs);
+    Ok(invs)
+}
+
+/// Collects every environment concurrently and hands each [`Collected`] to
+/// `finish` on a blocking thread as soon as it is complete.
+fn collect_each<T, F>(
+    settings: &Settings,
+    key: &FingerprintKey,
+    finish: F,
+) -> Result<Vec<(String, T)>>
+where
+    T: Send + 'static,
+    F: Fn(&str, Collected) -> Result<T> + Send + Sync + 'static,
+{
     if settings.envs.is_empty() {
         return Err(Error::Usage(
             "no environments: give --env NAME=SOURCE (at least two) or a confdrift.yaml with `environments:`".into(),
@@ -39,6 +79,7 @@ pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(Str
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let key = std::sync::Arc::new(key.clone());
+    let finish = std::sync::Arc::new(finish);
     // Progress of live collections on a terminal; nothing when piped.
     let bars = {
         use std::io::IsTerminal;
@@ -64,9 +105,20 @@ pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(Str
                 }
                 _ => None,
             };
-            tasks.spawn(async move { (i, collect::collect(&source, key, progress).await) });
+            let finish = finish.clone();
+            let name = name.clone();
+            tasks.spawn(async move {
+                let collected = match collect::collect(&source, key, progress).await {
+                    Ok(c) => c,
+                    Err(e) => return (i, Err(e)),
+                };
+                let finished = tokio::task::spawn_blocking(move || finish(&name, collected))
+                    .await
+                    .unwrap_or_else(|e| Err(Error::Usage(format!("collecting failed: {e}"))));
+                (i, finished)
+            });
         }
-        let mut out: Vec<Option<Result<Collected>>> = settings.envs.iter().map(|_| None).collect();
+        let mut out: Vec<Option<Result<T>>> = settings.envs.iter().map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok((i, r)) => out[i] = Some(r),
@@ -122,8 +174,7 @@ pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<A
     let baseline = settings.baseline()?;
     // A broken policy stops the run before any environment is read.
     let policy = load_policies(&settings.policies, today)?;
-    let collected = collect_all(settings, key)?;
-    let inventories = normalize_all(settings, key, &collected)?;
+    let inventories = collect_normalized(settings, key)?;
     let comparison = compare::compare(&inventories, &baseline);
     let evaluation = evaluate::evaluate(&comparison, &inventories, &policy, today);
     let report = Report::from_evaluation(&baseline, &inventories, evaluation);

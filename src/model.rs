@@ -8,7 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar, VolumeMount};
+use k8s_openapi::api::core::v1::{
+    ConfigMapKeySelector, EnvFromSource, ObjectFieldSelector, ResourceFieldSelector,
+    SecretKeySelector, VolumeMount,
+};
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------
@@ -175,8 +178,10 @@ pub struct Meta {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub namespace: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    /// Only the labels confdrift reads ([`READ_LABELS`]); a pod's other
+    /// labels are dropped as it is parsed.
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    pub labels: Pairs,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerRef>,
     /// The newest `managedFields[].time` of a manager that owns `data`,
@@ -290,6 +295,99 @@ pub struct Container {
     pub volume_mounts: Vec<VolumeMount>,
 }
 
+/// One `env` entry of a container: k8s-openapi's `EnvVar` with `valueFrom`
+/// boxed. The inline `EnvVarSource` is some 300 bytes, and most entries
+/// have a plain `value`: boxing it makes the env lists of a fleet 3× smaller
+/// in memory (measured with massif on 3 × 3,000 pods × 40 vars). Unlike
+/// k8s-openapi's hand-written decoder, the derived one rejects a field given
+/// twice (`value:` twice in one entry), as `kubectl apply`'s strict field
+/// validation does; unknown fields are ignored, for manifests of newer
+/// Kubernetes versions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    /// Missing is empty, which the parser reports as "has no name".
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<Box<EnvVarSource>>,
+}
+
+/// k8s-openapi's `EnvVarSource` with each selector boxed: one is set, and
+/// four inline selectors take some 240 bytes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<Box<ConfigMapKeySelector>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<Box<SecretKeySelector>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<Box<ObjectFieldSelector>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_field_ref: Option<Box<ResourceFieldSelector>>,
+}
+
+/// The labels confdrift reads: workload identity (`app.kubernetes.io/name`,
+/// `app`, `pod-template-hash`) and the flag-store marker. Keeping only
+/// these makes a parsed pod some 600 bytes smaller (Helm charts set five
+/// to ten labels a pod). A new reader of labels adds its label here.
+pub const READ_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app",
+    "pod-template-hash",
+    crate::normalize::FLAG_STORE_LABEL,
+];
+
+/// A small string map kept as a sorted `Vec`: a `BTreeMap` allocates a
+/// node of eleven slots for the first entry, and pods carry tens of
+/// thousands of one- or two-entry maps (container start times, labels).
+/// (De)serialized as a map, like the `BTreeMap` it replaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+/// Sorted by key; of a key given twice, the last value is kept, as in a
+/// `BTreeMap` built the same way.
+impl FromIterator<(String, String)> for Pairs {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut v: Vec<(String, String)> = iter.into_iter().collect();
+        v.reverse();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.dedup_by(|later, earlier| later.0 == earlier.0);
+        v.shrink_to_fit();
+        Pairs(v)
+    }
+}
+
+impl Serialize for Pairs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, String>::deserialize(d).map(|m| m.into_iter().collect())
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
@@ -297,8 +395,8 @@ pub struct PodStatus {
     pub phase: Option<String>,
     /// When each running container started (`state.running.startedAt`): its
     /// environment was read then and never again.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub container_starts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    pub container_starts: Pairs,
 }
 
 /// A keyed fingerprint (HMAC-SHA-256) of a Secret value. Two fingerprints
@@ -727,4 +825,41 @@ pub struct Finding {
     /// The environments the finding is about: where a rule's check failed
     /// (for `equal`, every environment compared), or where drift was seen.
     pub environments: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_look_up_by_key_and_keep_the_last_value_of_a_key_given_twice() {
+        let p: Pairs = [("b", "2"), ("a", "1"), ("b", "3")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(p.get("a").unwrap(), "1");
+        assert_eq!(p.get("b").unwrap(), "3");
+        assert_eq!(p.get("c"), None);
+        assert_eq!(
+            p.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn pairs_are_written_and_read_as_a_map_like_the_btreemap_before_them() {
+        let p: Pairs = [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"app":"web"}"#);
+        assert_eq!(serde_json::from_str::<Pairs>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn the_identity_labels_are_among_the_labels_kept() {
+        for label in ["app.kubernetes.io/name", "app", "pod-template-hash"] {
+            assert!(READ_LABELS.contains(&label), "{label}");
+        }
+    }
 }

@@ -186,6 +186,92 @@ fn read_file(
     finished_pods: &mut usize,
 ) -> Result<()> {
     let shown = path.display().to_string();
+    let (parsed, had_snapshot, empty) = match read_json_streaming(path, &shown, key)? {
+        Some(parsed) => (parsed, false, false),
+        None => parse_text(path, &shown, key, collected)?,
+    };
+    if explicit && parsed.objects.is_empty() && !had_snapshot && !empty {
+        let found = if parsed.skipped_kinds.is_empty() {
+            "no objects".to_string()
+        } else {
+            parsed
+                .skipped_kinds
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        collected.problems.push(Problem {
+            code: "no-workloads".into(),
+            severity: Severity::Warning,
+            incomplete: false,
+            location: shown.clone(),
+            message: format!(
+                "holds no Pods, workloads, ConfigMaps or Secrets (found: {found}); \
+                 is this the right file?"
+            ),
+        });
+    }
+    if empty {
+        collected.problems.push(Problem {
+            code: "no-workloads".into(),
+            severity: Severity::Warning,
+            incomplete: false,
+            location: shown.clone(),
+            message: "is empty (no YAML or JSON documents); is this the right file?".into(),
+        });
+    }
+    *finished_pods += parsed.finished_pods;
+    for (k, n) in parsed.skipped_kinds {
+        *collected.skipped_kinds.entry(k).or_default() += n;
+    }
+    collected.objects.extend(parsed.objects);
+    Ok(())
+}
+
+/// Reads a regular file that starts with `{` (after whitespace) as one JSON
+/// document from a buffered reader, without holding its text (see
+/// [`manifest::parse_json_reader`]). `None`: read it whole instead.
+fn read_json_streaming(path: &Path, shown: &str, key: &FingerprintKey) -> Result<Option<Parsed>> {
+    use std::io::{BufRead as _, Read as _};
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= MAX_FILE_BYTES => {}
+        _ => return Ok(None),
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file.take(MAX_FILE_BYTES));
+    // Skip leading whitespace, counting lines, up to the first `{`.
+    let mut line = 1;
+    loop {
+        let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+        let Some(&first) = buf.first() else {
+            return Ok(None);
+        };
+        let blank = buf
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count();
+        line += buf[..blank].iter().filter(|b| **b == b'\n').count();
+        if blank == 0 {
+            if first != b'{' {
+                return Ok(None);
+            }
+            break;
+        }
+        reader.consume(blank);
+    }
+    Ok(manifest::parse_json_reader(reader, line, shown, key))
+}
+
+/// Reads a file whole and parses every document in it: YAML, JSON streams,
+/// and every file [`read_json_streaming`] turned down. Returns what was
+/// parsed, whether the file was a snapshot, and whether it was empty.
+fn parse_text(
+    path: &Path,
+    shown: &str,
+    key: &FingerprintKey,
+    collected: &mut Collected,
+) -> Result<(Parsed, bool, bool)> {
     let bytes = read_limited(path)?;
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(Error::input(
@@ -211,11 +297,11 @@ fn read_file(
         )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let docs = manifest::split_documents(text, &shown)?;
+    let docs = manifest::split_documents(text, shown)?;
     let mut parsed = Parsed::default();
     let mut had_snapshot = false;
     for (i, doc) in docs.iter().enumerate() {
-        manifest::parse_document(doc, i, &shown, key, &mut parsed)?;
+        manifest::parse_document(doc, i, shown, key, &mut parsed)?;
         if let Some((index, format)) = parsed.snapshot_doc.take() {
             let doc = &docs[index];
             let snapshot = Snapshot::parse(doc.text, format == Format::Json).map_err(|e| {
@@ -223,45 +309,9 @@ fn read_file(
                 // snapshot may hold anything.
                 Error::input(format!("{shown}:{}", doc.line), manifest::sanitize(&e))
             })?;
-            snapshot.merge_into(collected, key, &shown);
+            snapshot.merge_into(collected, key, shown);
             had_snapshot = true;
         }
     }
-    if explicit && parsed.objects.is_empty() && !had_snapshot && !docs.is_empty() {
-        let found = if parsed.skipped_kinds.is_empty() {
-            "no objects".to_string()
-        } else {
-            parsed
-                .skipped_kinds
-                .iter()
-                .map(|(k, n)| format!("{k} ×{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        collected.problems.push(Problem {
-            code: "no-workloads".into(),
-            severity: Severity::Warning,
-            incomplete: false,
-            location: shown.clone(),
-            message: format!(
-                "holds no Pods, workloads, ConfigMaps or Secrets (found: {found}); \
-                 is this the right file?"
-            ),
-        });
-    }
-    if docs.is_empty() {
-        collected.problems.push(Problem {
-            code: "no-workloads".into(),
-            severity: Severity::Warning,
-            incomplete: false,
-            location: shown.clone(),
-            message: "is empty (no YAML or JSON documents); is this the right file?".into(),
-        });
-    }
-    *finished_pods += parsed.finished_pods;
-    for (k, n) in parsed.skipped_kinds {
-        *collected.skipped_kinds.entry(k).or_default() += n;
-    }
-    collected.objects.extend(parsed.objects);
-    Ok(())
+    Ok((parsed, had_snapshot, docs.is_empty()))
 }

@@ -437,6 +437,39 @@ pub fn parse_document(
     }
 }
 
+/// Parses a file that holds exactly one JSON object (what `kubectl get -o
+/// json` writes) straight from `reader`, converting `List` items as they
+/// arrive, so the file's text is never held in memory: three 35 MB pod
+/// lists read at once no longer cost 105 MB of text. `line` is the line
+/// the object starts on.
+///
+/// Returns `None` whenever the text path could say more: a syntax or
+/// conversion error (the text path words it with the exact position), a
+/// stream of several documents, invalid UTF-8, or a confdrift snapshot.
+/// The caller then reads the file whole; on success both paths give the
+/// same [`Parsed`].
+pub fn parse_json_reader<R: std::io::Read>(
+    reader: R,
+    line: usize,
+    path: &str,
+    key: &FingerprintKey,
+) -> Option<Parsed> {
+    let ctx = Ctx { path, line };
+    let mut out = Parsed::default();
+    let mut converted: Result<()> = Ok(());
+    let mut snapshot = false;
+    let seed = DocSeed {
+        ctx: &ctx,
+        key,
+        out: &mut out,
+        converted: &mut converted,
+        snapshot: &mut snapshot,
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = seed.deserialize(&mut de).and_then(|()| de.end());
+    (parsed.is_ok() && converted.is_ok() && !snapshot).then_some(out)
+}
+
 /// Deserializes one document and converts it as it goes: the items of a
 /// `List` are converted one by one, so a 100 MB `kubectl get pods -o json`
 /// never exists in memory as a whole.
@@ -976,7 +1009,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             let spec = match &out.last_spec {
                 Some(prev) if **prev == spec => prev.clone(),
                 _ => {
-                    let spec = std::sync::Arc::new(spec);
+                    let spec = std::sync::Arc::new(compact(spec));
                     out.last_spec = Some(spec.clone());
                     spec
                 }
@@ -1055,7 +1088,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             Object::Workload {
                 workload_kind,
                 metadata: meta,
-                template: pod_spec(template, ctx, &what)?,
+                template: compact(pod_spec(template, ctx, &what)?),
             }
         }
     };
@@ -1096,7 +1129,7 @@ fn check_env(
     what: &str,
     container: &str,
     index: usize,
-    e: &k8s_openapi::api::core::v1::EnvVar,
+    e: &crate::model::EnvVar,
 ) -> Result<()> {
     let entry = || format!("container {container} env[{index}]");
     if e.name.is_empty() {
@@ -1164,6 +1197,21 @@ fn pod_spec(spec: RawSpec, ctx: &Ctx<'_>, what: &str) -> Result<PodSpec> {
     })
 }
 
+/// Gives a spec that is kept back the room its lists grew into while
+/// parsing (a list of 40 env entries has room for 64): a fleet keeps
+/// thousands of specs until it is normalized.
+fn compact(mut spec: PodSpec) -> PodSpec {
+    for c in spec.containers.iter_mut().chain(&mut spec.init_containers) {
+        c.env.shrink_to_fit();
+        c.env_from.shrink_to_fit();
+        c.volume_mounts.shrink_to_fit();
+    }
+    spec.containers.shrink_to_fit();
+    spec.init_containers.shrink_to_fit();
+    spec.volumes.shrink_to_fit();
+    spec
+}
+
 fn convert_meta(raw: RawMeta, name: String) -> Meta {
     let last_update = raw
         .managed_fields
@@ -1179,6 +1227,7 @@ fn convert_meta(raw: RawMeta, name: String) -> Meta {
             .labels
             .unwrap_or_default()
             .into_iter()
+            .filter(|(k, _)| crate::model::READ_LABELS.contains(&k.as_str()))
             .map(|(k, v)| (k, v.unwrap_or_default()))
             .collect(),
         owner_references: raw
@@ -1206,6 +1255,74 @@ mod tests {
             parse_document(doc, i, "f.yaml", &key, &mut out)?;
         }
         Ok(out)
+    }
+
+    fn parse_streamed(text: &str) -> Option<Parsed> {
+        let key = FingerprintKey::new(b"test", true);
+        parse_json_reader(text.as_bytes(), 1, "f.json", &key)
+    }
+
+    const POD_LIST: &str = r#"{"apiVersion": "v1", "kind": "List", "items": [
+      {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "web-7c9d5b8f4d-x1", "namespace": "shop",
+         "labels": {"app.kubernetes.io/name": "web", "pod-template-hash": "7c9d5b8f4d",
+                    "helm.sh/chart": "web-1.2.3", "app.kubernetes.io/managed-by": "Helm"},
+         "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7c9d5b8f4d", "controller": true}]},
+       "spec": {"containers": [{"name": "app", "env": [
+         {"name": "A", "value": "1"},
+         {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "b"}}},
+         {"name": "C", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]}]},
+       "status": {"phase": "Running", "containerStatuses": [
+         {"name": "app", "state": {"running": {"startedAt": "2026-11-01T10:00:00Z"}}}]}},
+      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "shop"},
+       "data": {"b": "two"}},
+      {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}}
+    ]}"#;
+
+    #[test]
+    fn streamed_json_gives_what_the_text_path_gives() {
+        let streamed = parse_streamed(POD_LIST).expect("one JSON object streams");
+        let text = parse(POD_LIST).unwrap();
+        assert_eq!(streamed.objects, text.objects);
+        assert_eq!(streamed.skipped_kinds, text.skipped_kinds);
+        assert_eq!(streamed.objects.len(), 2);
+    }
+
+    #[test]
+    fn streamed_json_leaves_to_the_text_path_what_it_cannot_word() {
+        // Two documents, a syntax error, a broken object, a snapshot:
+        // the text path reads these and words the error with its position.
+        assert!(parse_streamed(&format!("{POD_LIST}\n{POD_LIST}")).is_none());
+        assert!(parse_streamed(&POD_LIST[..POD_LIST.len() - 3]).is_none());
+        assert!(
+            parse_streamed(r#"{"kind": "Pod", "metadata": {"name": "p"}, "spec": {}}"#).is_none()
+        );
+        let snapshot = format!(r#"{{"kind": "{SNAPSHOT_KIND}", "environment": "x"}}"#);
+        assert!(parse_streamed(&snapshot).is_none());
+    }
+
+    #[test]
+    fn only_the_labels_confdrift_reads_are_kept() {
+        let parsed = parse(POD_LIST).unwrap();
+        let meta = parsed.objects[0].meta();
+        assert_eq!(meta.labels.get("app.kubernetes.io/name").unwrap(), "web");
+        assert_eq!(meta.labels.get("pod-template-hash").unwrap(), "7c9d5b8f4d");
+        assert_eq!(meta.labels.get("helm.sh/chart"), None);
+        assert_eq!(meta.labels.iter().count(), 2);
+    }
+
+    #[test]
+    fn an_env_field_given_twice_is_an_error_as_in_strict_decoding() {
+        // `kubectl apply` (strict field validation) rejects it; reading it
+        // would silently take one of the two values.
+        let err = parse(
+            "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    env:\n    \
+             - name: A\n      value: '1'\n      value: '2'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("f.yaml:"), "{err}");
+        assert!(err.contains("duplicate") && err.contains("value"), "{err}");
     }
 
     #[test]

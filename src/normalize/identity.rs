@@ -88,7 +88,7 @@ pub fn pod_workload(meta: &Meta, owners: &Owners<'_>) -> (String, String) {
         }
     }
     for label in NAME_LABELS {
-        if let Some(v) = meta.labels.get(*label)
+        if let Some(v) = meta.labels.get(label)
             && !v.is_empty()
         {
             return ("Pod".into(), v.clone());
