@@ -6,11 +6,49 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::collect::files::mebibytes;
 use crate::collect::{KubeTarget, Source};
 use crate::error::{Error, Result};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
+use crate::report::visible;
 
 pub const DEFAULT_CONFIG: &str = "confdrift.yaml";
+
+/// The largest config file read: 1 MiB. One names its environments, rename
+/// rules and flag globs in a few kilobytes; anything near the limit is the
+/// wrong file (`--config dump.yaml`, `/dev/zero`), refused before it fills
+/// memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The deepest nesting of a config file: 32 levels of mappings and lists
+/// (one needs 5). Checked before serde_yaml parses it, because its scanner
+/// (libyaml) spends time proportional to the depth of `[`/`{` on every
+/// token: half a million `[` took minutes.
+pub const MAX_CONFIG_DEPTH: usize = 32;
+
+/// Reads a whole file of at most `max` bytes: the size is checked before
+/// reading, and again while reading for files whose size is not known up
+/// front (pipes, `/dev/stdin`, devices). A larger file is an error of kind
+/// [`std::io::ErrorKind::FileTooLarge`] saying how large it is (`is 300
+/// MiB`, `is more than 1 MiB`); callers add what to do about it.
+///
+/// The mechanism of [`crate::collect::files::read_limited`], for the files
+/// that are not input manifests and have smaller limits.
+pub(crate) fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_large = |size: String| std::io::Error::new(std::io::ErrorKind::FileTooLarge, size);
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max {
+        return Err(too_large(format!("is {}", mebibytes(size))));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(format!("is more than {}", mebibytes(max))));
+    }
+    Ok(bytes)
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,18 +160,21 @@ impl Default for Settings {
 
 impl Settings {
     /// Reads a config file; relative paths in it are relative to the file.
+    /// Names from the file are quoted in errors through
+    /// [`crate::report::visible`].
     pub fn load(path: &Path) -> Result<Settings> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = read_config(path)?;
         let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| {
             let loc = e
                 .location()
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
             let msg = e.to_string();
-            let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg).to_string();
+            let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg);
             Error::Usage(format!(
-                "{}{loc}: {msg} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
-                path.display()
+                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
+                path.display(),
+                visible(msg)
             ))
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -142,6 +183,7 @@ impl Settings {
             ..Settings::default()
         };
         for (name, env) in file.environments {
+            let shown = visible(&name);
             let source = match (env.files, env.context) {
                 (Some(files), None) => {
                     if env.namespaces.is_some()
@@ -151,7 +193,7 @@ impl Settings {
                         || env.runtime_env.is_some()
                     {
                         return Err(Error::Usage(format!(
-                            "{}: environment {name}: namespaces, selector, timeout, page_size and runtime_env apply to live sources (context), not to files",
+                            "{}: environment {shown}: namespaces, selector, timeout, page_size and runtime_env apply to live sources (context), not to files",
                             path.display()
                         )));
                     }
@@ -168,7 +210,7 @@ impl Settings {
                     if let Some(t) = &env.timeout {
                         target.timeout = parse_timeout(t).ok_or_else(|| {
                             Error::Usage(format!(
-                                "{}: environment {name}: timeout must be seconds or like 30s, 2m, 1h",
+                                "{}: environment {shown}: timeout must be seconds or like 30s, 2m, 1h",
                                 path.display()
                             ))
                         })?;
@@ -180,13 +222,13 @@ impl Settings {
                 }
                 (Some(_), Some(_)) => {
                     return Err(Error::Usage(format!(
-                        "{}: environment {name} has both files and context; give one",
+                        "{}: environment {shown} has both files and context; give one",
                         path.display()
                     )));
                 }
                 (None, None) => {
                     return Err(Error::Usage(format!(
-                        "{}: environment {name} needs `files: [...]` or `context: NAME`",
+                        "{}: environment {shown} needs `files: [...]` or `context: NAME`",
                         path.display()
                     )));
                 }
@@ -221,8 +263,9 @@ impl Settings {
         match &self.baseline {
             Some(b) if self.envs.iter().any(|(n, _)| n == b) => Ok(b.clone()),
             Some(b) => Err(Error::Usage(format!(
-                "baseline {b} is not one of the environments ({})",
-                self.env_names().join(", ")
+                "baseline {} is not one of the environments ({})",
+                visible(b),
+                visible(&self.env_names().join(", "))
             ))),
             None => self
                 .envs
@@ -234,6 +277,66 @@ impl Settings {
 
     pub fn env_names(&self) -> Vec<String> {
         self.envs.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// The text of a config file, within [`MAX_CONFIG_BYTES`] and
+/// [`MAX_CONFIG_DEPTH`].
+fn read_config(path: &Path) -> Result<String> {
+    let shown = path.display();
+    let bytes = read_at_most(path, MAX_CONFIG_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Error::Usage(format!(
+                "{shown}: {e}, larger than the {} confdrift reads from a config file; a \
+                 confdrift.yaml names environments, renames and flags in a few kilobytes: \
+                 is this the right file? (give it with --config FILE)",
+                mebibytes(MAX_CONFIG_BYTES)
+            ))
+        } else {
+            Error::io(path, e)
+        }
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        Error::Usage(format!(
+            "{shown}:{}: not valid UTF-8 (byte {}); a config file is UTF-8 text",
+            1 + valid.iter().filter(|b| **b == b'\n').count(),
+            valid.len()
+        ))
+    })?;
+    check_depth(&text).map_err(|(line, column)| {
+        Error::Usage(format!(
+            "{shown}:{line}:{column}: YAML nested deeper than {MAX_CONFIG_DEPTH} levels; a config \
+             file needs 5 at most"
+        ))
+    })?;
+    Ok(text)
+}
+
+/// Where `text` first nests deeper than [`MAX_CONFIG_DEPTH`], found with
+/// yaml-rust2's event parser, which is linear in the depth and stops at 255
+/// levels of `[`/`{` itself. Other syntax errors are left to serde_yaml,
+/// which words them.
+fn check_depth(text: &str) -> std::result::Result<(), (usize, usize)> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => return Ok(()),
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_CONFIG_DEPTH {
+                    return Err((mark.line(), mark.col() + 1));
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            Err(e) if e.info() == "recursion limit exceeded" => {
+                return Err((e.marker().line(), e.marker().col() + 1));
+            }
+            Err(_) => return Ok(()),
+        }
     }
 }
 

@@ -33,6 +33,14 @@ fn audit(staging: &Path) -> Run {
         .args(["--fail-on", "never"]))
 }
 
+/// `audit` with a config file and nothing else.
+fn audit_config(config: &Path) -> Run {
+    run(confdrift()
+        .timeout(HANG_GUARD)
+        .args(["audit", "--config"])
+        .arg(config))
+}
+
 fn policy_lint(file: &Path) -> Run {
     run(confdrift()
         .timeout(HANG_GUARD)
@@ -116,6 +124,10 @@ const MANIFESTS: &[(&str, i32, &str)] = &[
     ("recursive-vars.yaml", 0, "staging    complete   1 workloads, 1 containers, 6 keys"),
     // A file that says it is a snapshot but is not one.
     ("snapshot-broken.json", 2, "snapshot-broken.json:1: invalid confdrift snapshot: invalid type: integer, expected a sequence"),
+    // Escape sequences and bidi overrides in values, keys and names: read,
+    // and shown written out (tests/terminal.rs has the details).
+    ("terminal-escapes.yaml", 0, "worker\\u{202e}rekrow"),
+    ("terminal-escapes-baseline.yaml", 0, "staging    complete   1 workloads"),
 ];
 
 /// (file in testdata/bad/policies, exit code of `policy lint`, text)
@@ -552,4 +564,199 @@ fn doubling_var_references_stop_at_one_mebibyte() {
         "{}",
         &r.stdout[..r.stdout.len().min(2000)]
     );
+}
+
+// confdrift.yaml and policy files: read with a limit, like manifests.
+
+/// A sparse file: its size, no disk and no memory.
+fn sparse(dir: &tempfile::TempDir, name: &str, bytes: u64) -> PathBuf {
+    let path = dir.path().join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_config_file_over_one_mebibyte_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sparse(&dir, "confdrift.yaml", 300 * 1024 * 1024);
+    check(
+        "huge config",
+        &audit_config(&path),
+        2,
+        "confdrift.yaml: is 300 MiB, larger than the 1 MiB confdrift reads from a config file; \
+         a confdrift.yaml names environments, renames and flags in a few kilobytes: is this the \
+         right file? (give it with --config FILE)",
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_config_file_is_cut_off_at_the_limit() {
+    check(
+        "/dev/zero config",
+        &audit_config(Path::new("/dev/zero")),
+        2,
+        "/dev/zero: is more than 1 MiB, larger than the 1 MiB confdrift reads from a config file",
+    );
+}
+
+#[test]
+fn deep_nesting_in_a_config_file_no_longer_hangs_the_yaml_scanner() {
+    // Half a million `[` fit in 1 MiB, and took serde_yaml minutes.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 500_000;
+    let text = format!("environments: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let path = write(&dir, "confdrift.yaml", &text);
+    check(
+        "deep config",
+        &audit_config(&path),
+        2,
+        "YAML nested deeper than 32 levels; a config file needs 5 at most",
+    );
+    let text = format!("environments:\n{}x\n", "- ".repeat(100_000));
+    let path = write(&dir, "block.yaml", &text);
+    check(
+        "deep block config",
+        &audit_config(&path),
+        2,
+        "block.yaml:2:63: YAML nested deeper than 32 levels",
+    );
+}
+
+#[test]
+fn names_in_config_errors_are_shown_written_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "confdrift.yaml",
+        "environments:\n  \"prod\\e[2J\\u202E\": {}\n",
+    );
+    check(
+        "escape in an environment name",
+        &audit_config(&path),
+        2,
+        "environment prod\\x1b[2J\\u{202e} needs `files: [...]` or `context: NAME`",
+    );
+    let path = write(
+        &dir,
+        "unknown.yaml",
+        "environments:\n  prod: {files: [x], \"nam\\e[8me\": 1}\n",
+    );
+    check(
+        "escape in an unknown field",
+        &audit_config(&path),
+        2,
+        "unknown.yaml:2:22: environments.prod: unknown field `nam\\x1b[8me`",
+    );
+}
+
+#[test]
+fn a_policy_file_over_16_mib_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sparse(&dir, "policy.yaml", 300 * 1024 * 1024);
+    let message = "policy.yaml: error[io]: the file is 300 MiB, larger than the 16 MiB confdrift \
+                   reads from a policy file\n  help: a policy takes a few hundred kilobytes: is \
+                   this the right file?";
+    check("huge policy", &policy_lint(&path), 2, message);
+    // And `audit` stops before reading any environment.
+    let r = run(confdrift()
+        .timeout(HANG_GUARD)
+        .arg("audit")
+        .arg("--policy")
+        .arg(&path)
+        .arg("--env")
+        .arg(format!("prod={}", data("canary/prod.yaml"))));
+    check("huge policy in audit", &r, 2, message);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_policy_file_is_cut_off_at_the_limit() {
+    check(
+        "/dev/zero policy",
+        &policy_lint(Path::new("/dev/zero")),
+        2,
+        "/dev/zero: error[io]: the file is more than 16 MiB, larger than the 16 MiB confdrift \
+         reads from a policy file",
+    );
+}
+
+// Line diffs of huge values.
+
+/// A ConfigMap with one file of `lines` lines, as `kubectl get -o json`
+/// writes it.
+fn configmap_file(lines: impl Iterator<Item = String>) -> String {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "big", "namespace": "shop"},
+        "data": {"hosts.txt": text},
+    })
+    .to_string()
+}
+
+#[test]
+fn huge_values_get_a_size_note_instead_of_a_line_diff() {
+    // 500,000 lines of one digit: 1,000,000 bytes, within the 1 MiB a value
+    // may hold; nearly every line differs. The line diff took 52 s in a
+    // debug build; now it is not drawn, whatever the machine.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 500_000;
+    let a = write(
+        &dir,
+        "a.json",
+        &configmap_file((0..n).map(|i| (i % 10).to_string())),
+    );
+    let b = write(
+        &dir,
+        "b.json",
+        &configmap_file((0..n).map(|i| (i * 7 % 10).to_string())),
+    );
+    let r = run(confdrift()
+        .timeout(HANG_GUARD)
+        .args(["diff", "a", "b"])
+        .arg("--env")
+        .arg(format!("a={}", a.display()))
+        .arg("--env")
+        .arg(format!("b={}", b.display())));
+    check(
+        "huge diff",
+        &r,
+        0,
+        "    # line diff skipped, too large to compare line by line: a has 500,000 lines \
+         (1,000,000 bytes), b has 500,000 lines (1,000,000 bytes); the limit is 10,000 lines or \
+         256 KiB per side\n",
+    );
+    assert!(
+        !r.stdout.contains("@@"),
+        "{}",
+        &r.stdout[..r.stdout.len().min(2000)]
+    );
+
+    // At the limit, the diff is drawn.
+    let a = write(
+        &dir,
+        "a.json",
+        &configmap_file((0..10_000).map(|i| (i % 10).to_string())),
+    );
+    let b = write(
+        &dir,
+        "b.json",
+        &configmap_file((0..10_000).map(|i| (i * 7 % 10).to_string())),
+    );
+    let r = run(confdrift()
+        .timeout(HANG_GUARD)
+        .args(["diff", "a", "b"])
+        .arg("--env")
+        .arg(format!("a={}", a.display()))
+        .arg("--env")
+        .arg(format!("b={}", b.display())));
+    check("diff at the limit", &r, 0, "@@ -1,");
+    assert!(!r.stdout.contains("line diff skipped"));
 }

@@ -15,6 +15,18 @@ use crate::normalize::canonical::same;
 #[cfg(test)]
 mod tests;
 
+/// No line diff is drawn when either side has more lines than this, or more
+/// bytes than [`MAX_DIFF_BYTES`]: the diff's time grows with the product of
+/// the sides' lengths (two 1 MiB values of 500,000 lines took seconds, and
+/// values may be that large), and a diff that long is not read. A size cut
+/// rather than a timeout, so the same input always gives the same report;
+/// a one-line note says what was skipped and why. Two sides of 10,000
+/// lines each, all different, take a few tenths of a second.
+pub const MAX_DIFF_LINES: usize = 10_000;
+
+/// See [`MAX_DIFF_LINES`]: 256 KiB per side.
+pub const MAX_DIFF_BYTES: usize = 256 * 1024;
+
 /// Compares environments; `baseline` must be one of them.
 pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
     let envs: Vec<String> = invs.iter().map(|i| i.env.clone()).collect();
@@ -167,16 +179,74 @@ fn line_diff(
             continue;
         }
         seen.insert(new.clone(), envs[i].clone());
+        if [&old, &new].iter().any(|t| too_long_to_diff(t)) {
+            out.push_str(&format!(
+                "# line diff skipped, too large to compare line by line: {} has {}, {} has \
+                 {}; the limit is {} lines or {} KiB per side\n",
+                envs[base],
+                extent(&old),
+                envs[i],
+                extent(&new),
+                thousands(MAX_DIFF_LINES),
+                MAX_DIFF_BYTES / 1024
+            ));
+            continue;
+        }
         let diff = TextDiff::from_lines(old.as_str(), new.as_str());
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(2)
-                .header(&envs[base], &envs[i])
-                .to_string(),
-        );
+        let unified = diff
+            .unified_diff()
+            .context_radius(2)
+            .header(&envs[base], &envs[i])
+            .to_string();
+        out.push_str(&end_lines_at_lone_cr(&unified));
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// similar ends a line at a lone `\r` too (old Mac line endings) and
+/// prints such a line without a `\n`, so that a `\r` in a value would run
+/// two lines of the diff into one. Every line of the diff ends in `\n`
+/// after this; a renderer shows the `\r` at the end of its line.
+fn end_lines_at_lone_cr(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    let mut chars = diff.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn too_long_to_diff(text: &str) -> bool {
+    text.len() > MAX_DIFF_BYTES || lines(text) > MAX_DIFF_LINES
+}
+
+/// Lines as similar counts them (a lone `\r` ends one too), or more.
+fn lines(text: &str) -> usize {
+    text.bytes().filter(|b| matches!(b, b'\n' | b'\r')).count()
+}
+
+/// `500,000 lines (1,000,000 bytes)`.
+fn extent(text: &str) -> String {
+    format!(
+        "{} lines ({} bytes)",
+        thousands(lines(text)),
+        thousands(text.len())
+    )
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn normalize_newlines(s: &str) -> String {

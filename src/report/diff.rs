@@ -2,11 +2,16 @@
 //! workload and container, both values with where they come from, and
 //! unified line diffs of config files. Under each key, what the policy's
 //! rules say about it; what the policy suppressed is counted at the end.
+//!
+//! Every piece of text taken from input is printed through [`visible`]: a
+//! value must never act on the terminal.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::{Report, Style, is_cross_env, is_policy_note, key_label, location, suppressed_line};
+use super::{
+    Report, Style, is_cross_env, is_policy_note, key_label, location, suppressed_line, visible,
+};
 use crate::evaluate::UNMATCHED;
 use crate::model::Finding;
 
@@ -25,9 +30,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         .collect();
     let distinct: std::collections::BTreeSet<(String, String)> =
         cross.iter().map(|f| (location(f), key_label(f))).collect();
+    let (a_shown, b_shown) = (visible(a), visible(b));
     writeln!(
         out,
-        "confdrift diff {a} {b}: {} difference(s)",
+        "confdrift diff {a_shown} {b_shown}: {} difference(s)",
         distinct.len()
     )?;
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
@@ -37,47 +43,56 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     let width = report
         .envs
         .iter()
-        .map(|e| e.chars().count())
+        .map(|e| visible(e).chars().count())
         .max()
         .unwrap_or(0);
     for (loc, findings) in groups {
         writeln!(out)?;
-        writeln!(out, "{}", bold(&loc, style.color))?;
+        writeln!(out, "{}", bold(&visible(&loc), style.color))?;
         let mut shown = std::collections::BTreeSet::new();
         for f in &findings {
             if f.key.is_none() {
-                writeln!(out, "  {}", f.message)?;
+                writeln!(out, "  {}", visible(&f.message))?;
                 continue;
             }
             if !shown.insert(key_label(f)) {
                 continue; // values shown once; each rule's word is below them
             }
-            writeln!(out, "  {}", key_label(f))?;
+            writeln!(out, "  {}", visible(&key_label(f)))?;
             match &f.diff {
                 Some(diff) => {
                     for env in [a, b] {
                         if let Some(src) = f.sources.get(env) {
+                            let (env, src) = (visible(env), visible(src));
                             writeln!(out, "    {env:<width$}  from {src}")?;
                         }
                     }
-                    for line in diff.lines() {
+                    for line in diff.split_terminator('\n') {
                         writeln!(out, "    {}", paint(line, style.color))?;
                     }
                 }
                 None => {
+                    let shown = |env: &str| {
+                        f.values
+                            .get(env)
+                            .cloned()
+                            .flatten()
+                            .map(|v| visible(&v).into_owned())
+                    };
                     let vw = [a, b]
                         .iter()
-                        .filter_map(|e| f.values.get(*e).cloned().flatten())
+                        .filter_map(|e| shown(e))
                         .map(|v| v.chars().count())
                         .max()
                         .unwrap_or(0);
                     for env in [a, b] {
-                        match f.values.get(env).cloned().flatten() {
+                        let env_shown = visible(env);
+                        match shown(env) {
                             Some(v) => {
-                                let src = f.sources.get(env).map(String::as_str).unwrap_or("");
-                                writeln!(out, "    {env:<width$}  {v:<vw$}  ({src})")?;
+                                let src = visible(f.sources.get(env).map_or("", String::as_str));
+                                writeln!(out, "    {env_shown:<width$}  {v:<vw$}  ({src})")?;
                             }
-                            None => writeln!(out, "    {env:<width$}  (not set)")?,
+                            None => writeln!(out, "    {env_shown:<width$}  (not set)")?,
                         }
                     }
                 }
@@ -87,7 +102,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 .filter(|r| r.rule != UNMATCHED && key_label(r) == key_label(f))
             {
                 let waived = if r.waiver.is_some() { " (waived)" } else { "" };
-                writeln!(out, "    {}{waived}: {}", r.severity, r.message)?;
+                writeln!(out, "    {}{waived}: {}", r.severity, visible(&r.message))?;
             }
         }
     }
@@ -100,7 +115,13 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         writeln!(out)?;
         writeln!(out, "{}", bold("In one environment", style.color))?;
         for f in single {
-            writeln!(out, "  {} {}: {}", f.severity, f.code, f.message)?;
+            writeln!(
+                out,
+                "  {} {}: {}",
+                f.severity,
+                visible(&f.code),
+                visible(&f.message)
+            )?;
         }
     }
     for e in &report.environments {
@@ -108,13 +129,20 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             writeln!(
                 out,
                 "{}: {} {}: {}",
-                e.name, p.severity, p.location, p.message
+                visible(&e.name),
+                p.severity,
+                visible(&p.location),
+                visible(&p.message)
             )?;
         }
     }
     if !report.suppressed.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Suppressed by the policy: {}", suppressed_line(report))?;
+        writeln!(
+            out,
+            "Suppressed by the policy: {}",
+            visible(&suppressed_line(report))
+        )?;
     }
     Ok(())
 }
@@ -217,7 +245,8 @@ pub fn equal_entries(invs: &[crate::model::Inventory], filter: &Filter) -> Vec<E
     out
 }
 
-/// The "equal in both" section of `diff --all`.
+/// The "equal in both" section of `diff --all`; its text is from input and
+/// shown through [`visible`].
 pub fn render_equal(equal: &[Equal], style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
@@ -228,10 +257,16 @@ pub fn render_equal(equal: &[Equal], style: Style, out: &mut dyn Write) -> std::
     let mut last = "";
     for e in equal {
         if e.location != last {
-            writeln!(out, "{}", e.location)?;
+            writeln!(out, "{}", visible(&e.location))?;
             last = &e.location;
         }
-        writeln!(out, "  = {}  {}  ({})", e.key, e.value, e.source)?;
+        writeln!(
+            out,
+            "  = {}  {}  ({})",
+            visible(&e.key),
+            visible(&e.value),
+            visible(&e.source)
+        )?;
     }
     Ok(())
 }

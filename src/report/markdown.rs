@@ -7,12 +7,17 @@
 //! With `max_length` (a comment's size limit, in characters) whole sections
 //! are cut from the end until it fits, and a last line says what was cut and
 //! where to see everything; the output never exceeds the limit.
+//!
+//! Text from input goes through `escape` or `code`, which show it with
+//! [`visible`]: a comment is also printed into CI logs, where a control
+//! character acts on the terminal, and rendered on a web page, where a bidi
+//! override reorders what is shown.
 
 use std::io::Write;
 
 use super::{
     Report, Style, exit, exit_code, is_cross_env, is_policy_note, key_label, location, policy_line,
-    suppressed_line,
+    suppressed_line, visible, visible_lines,
 };
 use crate::model::{Finding, Severity};
 
@@ -204,7 +209,10 @@ fn sections(report: &Report) -> Vec<Section> {
             for e in &report.envs {
                 match f.values.get(e).cloned().flatten() {
                     None => body.push_str(" — |"),
-                    Some(v) => body.push_str(&format!(" {} |", code(&super::table::cut(&v)))),
+                    Some(v) => body.push_str(&format!(
+                        " {} |",
+                        code(&super::table::cut(&visible_lines(&v)))
+                    )),
                 }
             }
             body.push_str(&format!(" {} |\n", escape(&f.rule)));
@@ -228,10 +236,7 @@ fn sections(report: &Report) -> Vec<Section> {
             "**{}** {}\n\n```diff\n{}```\n\n",
             escape(&location(f)),
             code(&key_label(f)),
-            f.diff
-                .as_deref()
-                .unwrap_or("")
-                .replace("```", "`\u{200b}``")
+            visible_lines(f.diff.as_deref().unwrap_or("")).replace("```", "`\u{200b}``")
         ));
     }
     if !shown.is_empty() {
@@ -359,21 +364,23 @@ fn fit(head: &str, critical: &Critical, sections: &[Section], max: Option<usize>
     out
 }
 
-/// Escapes what would break a table cell or start markup.
+/// Escapes what would break a table cell or start markup, and shows what
+/// would act on a terminal ([`visible`]).
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    visible(s)
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('\n', " ")
 }
 
-/// Inline code that survives backticks and pipes in the value.
+/// Inline code that survives backticks and pipes in the value; what would
+/// act on a terminal is shown ([`visible`]).
 fn code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let s = s.replace('|', "\\|").replace('\n', " ");
+    let s = visible(s).replace('|', "\\|");
     if s.contains('`') {
         format!("`` {s} ``")
     } else {

@@ -15,11 +15,95 @@ pub mod prometheus;
 pub mod sarif;
 pub mod table;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::evaluate::{CODES, PolicyUse, Summary, Suppressed, UNMATCHED, summarize};
 use crate::model::{Finding, Inventory, Problem, Scope, Severity};
+
+/// `text` as a terminal, a CI log or a rendered comment may show it: every
+/// character that would act instead of print is written out, so a value
+/// from a ConfigMap can neither rewrite the operator's screen (`ESC [2J`,
+/// `CR` overwriting a line, an OSC 8 link) nor reorder or hide what is shown
+/// next to it ("Trojan Source" bidi overrides, zero-width characters).
+///
+/// Written out: control characters (C0, DEL and C1) as `\x1b`, `\x07`,
+/// `\u{9b}`, with `\n`, `\r` and `\t` for newline, carriage return and tab
+/// (a tab too, so that a tab and spaces never look alike in a diff); format
+/// characters (Unicode category Cf: bidi embeddings, overrides, isolates and
+/// marks, zero-width spaces and joiners, the BOM, tag characters) and the
+/// line and paragraph separators as `\u{202e}`. Everything else, other
+/// scripts and emoji included, is shown as it is. A backslash stays one, so
+/// `\x1b` may also be those four characters: the JSON report holds every
+/// value exactly.
+///
+/// For text shown on one line (names, keys, values, messages); every text
+/// renderer (table, diff, Markdown) passes what it took from input through
+/// this or [`visible_lines`].
+pub fn visible(text: &str) -> Cow<'_, str> {
+    written_out(text, false)
+}
+
+/// [`visible`] for text shown as lines: newlines stay newlines.
+pub fn visible_lines(text: &str) -> Cow<'_, str> {
+    written_out(text, true)
+}
+
+fn written_out(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let acts = |c: char| acts_on_display(c) && !(keep_newlines && c == '\n');
+    if !text.chars().any(acts) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if !acts(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether a terminal or a text renderer would act on `c` rather than
+/// print it: controls (Cc), format characters (Cf, Unicode 15.1) and the
+/// line and paragraph separators (Zl, Zp).
+fn acts_on_display(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+        )
+}
 
 /// Output formats of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,5 +454,198 @@ pub fn suppressed_line(report: &Report) -> String {
         "nothing".to_string()
     } else {
         phrases.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_writes_out_what_a_terminal_would_act_on() {
+        for (raw, shown) in [
+            ("\u{1b}[2J\u{1b}[H", "\\x1b[2J\\x1b[H"),
+            ("\u{1b}]8;;http://evil\u{7}x", "\\x1b]8;;http://evil\\x07x"),
+            ("safe\rEVIL", "safe\\rEVIL"),
+            ("prod\u{8}\u{8}", "prod\\x08\\x08"),
+            ("a\tb\0c\u{7f}", "a\\tb\\x00c\\x7f"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+            ("user\u{202e}nimda", "user\\u{202e}nimda"),
+            ("\u{2066}x\u{2069}\u{200f}", "\\u{2066}x\\u{2069}\\u{200f}"),
+            ("zero\u{200b}width\u{feff}", "zero\\u{200b}width\\u{feff}"),
+            ("tag\u{e0041}", "tag\\u{e0041}"),
+            ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("two\nlines", "two\\nlines"),
+        ] {
+            assert_eq!(visible(raw), shown, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn visible_keeps_legitimate_text_as_it_is() {
+        for text in [
+            "postgres://app@db:5432/app",
+            "C:\\temp\\x1b is text",
+            "grüße, 日本語, emoji 🚀, Ελληνικά, עברית",
+            "",
+        ] {
+            assert!(matches!(visible(text), Cow::Borrowed(_)), "{text}");
+        }
+    }
+
+    /// Every character class [`visible`] writes out, as raw input.
+    const HOSTILE: &str = "\u{1b}[2J\u{1b}]8;;http://evil\u{7}\r\u{8}\u{9b}1A\u{202e}\u{2066}\t";
+
+    fn hostile(what: &str) -> String {
+        format!("{what}{HOSTILE}")
+    }
+
+    /// A report with input-derived text in every field a renderer shows.
+    fn hostile_report() -> Report {
+        use crate::evaluate::{IgnoredKeys, RuleInfo};
+        use crate::model::{ConfigKind, Finding, Problem};
+        let (a, b) = (hostile("a"), hostile("b"));
+        let finding = |rule: &str, env: Option<&str>, key: Option<&str>| Finding {
+            rule: rule.into(),
+            environment: env.map(String::from),
+            code: hostile("code"),
+            severity: Severity::Critical,
+            workload: key.map(|_| hostile("web")),
+            container: key.map(|_| hostile("app")),
+            configmap: None,
+            kind: key.map(|_| ConfigKind::File),
+            key: key.map(String::from),
+            values: BTreeMap::from([
+                (a.clone(), Some(hostile("one"))),
+                (b.clone(), Some(format!("{}\nline two", hostile("two")))),
+            ]),
+            sources: BTreeMap::from([(a.clone(), hostile("cm")), (b.clone(), hostile("cm2"))]),
+            message: hostile("message"),
+            diff: Some(format!(
+                "--- {b}\n+++ {a}\n@@ -1 +1 @@\n-{}\n+x\n",
+                hostile("old")
+            )),
+            waiver: Some(hostile("waiver")),
+            environments: vec![a.clone()],
+        };
+        let findings = vec![
+            finding(&hostile("rule"), None, Some(&hostile("key"))),
+            finding(&hostile("rule"), Some(&a), Some(&hostile("key"))),
+            finding(&hostile("stale"), None, None),
+        ];
+        let env = |name: &str| EnvironmentReport {
+            name: name.to_string(),
+            source: hostile("file.yaml"),
+            complete: false,
+            workloads: 1,
+            containers: 1,
+            keys: 1,
+            unresolved: 0,
+            configmaps: 0,
+            skipped_kinds: BTreeMap::from([(hostile("Kind"), 1)]),
+            problems: vec![Problem {
+                code: "no-workloads".into(),
+                severity: Severity::Warning,
+                incomplete: true,
+                location: hostile("where"),
+                message: hostile("problem"),
+            }],
+            renamed: BTreeMap::from([(hostile("new"), hostile("old"))]),
+            workload_names: vec![hostile("web")],
+            workload_namespaces: BTreeMap::new(),
+            configmap_namespaces: BTreeMap::new(),
+        };
+        Report {
+            baseline: b.clone(),
+            envs: vec![a.clone(), b.clone()],
+            environments: vec![env(&a), env(&b)],
+            summary: crate::evaluate::summarize(&findings),
+            findings,
+            suppressed: Suppressed {
+                ignored: vec![IgnoredKeys {
+                    pattern: hostile("pattern"),
+                    keys: 1,
+                    drifting: 1,
+                }],
+                waived: BTreeMap::from([(hostile("rule"), 1)]),
+                allowed: BTreeMap::from([(hostile("rule"), 1)]),
+                unmatched: 1,
+                stale_ignored: vec![hostile("stale")],
+            },
+            policy: PolicyUse {
+                files: vec![hostile("policy.yaml")],
+                rules: 1,
+                waivers: 1,
+                rule_list: vec![RuleInfo {
+                    id: hostile("rule"),
+                    description: hostile("description"),
+                    file: hostile("policy.yaml"),
+                    line: 1,
+                    severity: Severity::Critical,
+                }],
+            },
+        }
+    }
+
+    /// No character of [`HOSTILE`] left raw; an escape character only as
+    /// the start of a colour (SGR) sequence the renderer wrote itself.
+    fn assert_nothing_acts(what: &str, out: &str) {
+        for c in [
+            '\r', '\u{7}', '\u{8}', '\t', '\u{9b}', '\u{202e}', '\u{2066}',
+        ] {
+            assert!(!out.contains(c), "{what}: raw {c:?} in\n{out}");
+        }
+        for (i, _) in out.match_indices('\u{1b}') {
+            let sgr = out[i + 1..]
+                .strip_prefix('[')
+                .map(|rest| rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';'))
+                .is_some_and(|rest| rest.starts_with('m'));
+            assert!(sgr, "{what}: raw escape sequence at {i} in\n{out}");
+        }
+        assert!(
+            out.contains("\\x1b[2J"),
+            "{what}: escaped form missing in\n{out}"
+        );
+    }
+
+    #[test]
+    fn no_text_renderer_lets_input_act_on_the_terminal() {
+        let report = hostile_report();
+        for color in [false, true] {
+            let style = Style {
+                color,
+                ..Style::default()
+            };
+            for (name, render) in [
+                (
+                    "table",
+                    table::render as fn(&Report, Style, &mut dyn Write) -> _,
+                ),
+                ("markdown", markdown::render),
+                ("diff", diff::render),
+            ] {
+                let mut out = Vec::new();
+                render(&report, style, &mut out).unwrap();
+                let out = String::from_utf8(out).unwrap();
+                assert_nothing_acts(&format!("{name}, colour {color}"), &out);
+            }
+            let equal = [diff::Equal {
+                location: hostile("web"),
+                key: hostile("key"),
+                value: hostile("value"),
+                source: hostile("cm"),
+            }];
+            let mut out = Vec::new();
+            diff::render_equal(&equal, style, &mut out).unwrap();
+            assert_nothing_acts("diff --all", &String::from_utf8(out).unwrap());
+        }
+    }
+
+    #[test]
+    fn visible_lines_keeps_newlines_and_nothing_else() {
+        assert_eq!(
+            visible_lines("listen 80\nname \u{1b}[31mred\r\n"),
+            "listen 80\nname \\x1b[31mred\\r\n"
+        );
     }
 }

@@ -2,6 +2,9 @@
 //! with where it comes from; then why each rule reported it, line diffs,
 //! single-environment findings, coverage, the policy applied, what it
 //! suppressed, and the summary. Fits a 100-column terminal.
+//!
+//! Every piece of text taken from input goes through [`visible`] before it
+//! is measured or printed: a value must never act on the terminal.
 
 use std::io::Write;
 
@@ -9,6 +12,7 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
     Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
+    visible, visible_lines,
 };
 use crate::evaluate::UNMATCHED;
 use crate::model::Severity;
@@ -21,8 +25,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         out,
         "confdrift audit: {} environment(s) ({}), baseline {}",
         report.envs.len(),
-        report.envs.join(", "),
-        report.baseline
+        visible(&report.envs.join(", ")),
+        visible(&report.baseline)
     )?;
     writeln!(out)?;
 
@@ -33,9 +37,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         let mut header = vec!["SEV".to_string(), "KEY".to_string()];
         header.extend(report.envs.iter().map(|e| {
             if *e == report.baseline {
-                format!("{e}*")
+                format!("{}*", visible(e))
             } else {
-                e.clone()
+                visible(e).into_owned()
             }
         }));
         header.push("FROM".to_string());
@@ -44,7 +48,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         let mut last_location = String::new();
         let mut last_row = None;
         for f in &cross {
-            let loc = location(f);
+            let loc = visible(&location(f)).into_owned();
             // One row per key and severity: several rules' findings about it
             // are each explained below the table.
             let row_id = (f.severity, f.waiver.is_some(), loc.clone(), key_label(f));
@@ -65,13 +69,13 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 } else {
                     severity_label(f.severity).to_string()
                 },
-                format!("  {}", key_label(f)),
+                format!("  {}", visible(&key_label(f))),
             ];
             let mut changed = Vec::new();
             for env in &report.envs {
                 cells.push(match f.values.get(env).cloned().flatten() {
                     None => "—".to_string(),
-                    Some(v) => cut(&v),
+                    Some(v) => cut(&visible_lines(&v)),
                 });
                 changed.push(
                     env != &report.baseline && differs_from_baseline(f, env, &report.baseline),
@@ -135,7 +139,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     (s.clone(), paint(s, f.severity, style.color))
                 }
             };
-            let text = format!("{}: {}", location(f), f.message);
+            let text = visible(&format!("{}: {}", location(f), f.message)).into_owned();
             for (i, line) in wrap(&text, width.saturating_sub(11)).iter().enumerate() {
                 if i == 0 {
                     // Pad by the plain label's width: colour codes take none.
@@ -146,7 +150,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 }
             }
             if let Some(w) = &f.waiver {
-                for line in wrap(&format!("waived: {w}"), width.saturating_sub(11)) {
+                for line in wrap(&format!("waived: {}", visible(w)), width.saturating_sub(11)) {
                     writeln!(out, "  {:<8} {line}", "")?;
                 }
             }
@@ -163,7 +167,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         writeln!(out, "Line differences:")?;
         let mut printed: Vec<(&str, String)> = Vec::new();
         for f in diffs {
-            let label = format!("{} {}", location(f), key_label(f));
+            let label = visible(&format!("{} {}", location(f), key_label(f))).into_owned();
             let diff = f.diff.as_deref().unwrap_or("");
             if printed.iter().any(|(_, l)| *l == label) {
                 continue; // several rules about one file: one diff
@@ -174,7 +178,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             }
             writeln!(out, "  {label}")?;
             printed.push((diff, label));
-            for line in diff.lines() {
+            for line in diff.split_terminator('\n') {
                 writeln!(out, "    {}", paint_diff_line(line, style.color))?;
             }
         }
@@ -193,11 +197,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 out,
                 "  {:<8} {:<18} {}",
                 paint(f.severity.as_str().to_uppercase(), f.severity, style.color),
-                f.code,
-                f.message
+                visible(&f.code),
+                visible(&f.message)
             )?;
             if let Some(w) = &f.waiver {
-                writeln!(out, "  {:<8} {:<18} waived: {w}", "", "")?;
+                writeln!(out, "  {:<8} {:<18} waived: {}", "", "", visible(w))?;
             }
         }
     }
@@ -209,13 +213,19 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         writeln!(
             out,
             "  {:<10} {:<10} {} workloads, {} containers, {} keys, {} unresolved  ({})",
-            e.name, state, e.workloads, e.containers, e.keys, e.unresolved, e.source
+            visible(&e.name),
+            state,
+            e.workloads,
+            e.containers,
+            e.keys,
+            e.unresolved,
+            visible(&e.source)
         )?;
         if !e.skipped_kinds.is_empty() {
             let kinds: Vec<String> = e
                 .skipped_kinds
                 .iter()
-                .map(|(k, n)| format!("{k} ×{n}"))
+                .map(|(k, n)| format!("{} ×{n}", visible(k)))
                 .collect();
             writeln!(
                 out,
@@ -228,7 +238,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             let names: Vec<String> = e
                 .renamed
                 .iter()
-                .map(|(new, old)| format!("{old} as {new}"))
+                .map(|(new, old)| format!("{} as {}", visible(old), visible(new)))
                 .collect();
             writeln!(
                 out,
@@ -243,23 +253,23 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 "  {:<10} {}: {}: {}",
                 "",
                 p.severity.as_str(),
-                p.location,
-                p.message
+                visible(&p.location),
+                visible(&p.message)
             )?;
         }
     }
     writeln!(out)?;
-    writeln!(out, "Policy: {}", policy_line(report))?;
+    writeln!(out, "Policy: {}", visible(&policy_line(report)))?;
     for f in report.findings.iter().filter(|f| is_policy_note(f)) {
         writeln!(
             out,
             "  {:<8} {:<18} {}",
             paint(f.severity.as_str().to_uppercase(), f.severity, style.color),
-            f.code,
-            f.message
+            visible(&f.code),
+            visible(&f.message)
         )?;
     }
-    writeln!(out, "Suppressed: {}", suppressed_line(report))?;
+    writeln!(out, "Suppressed: {}", visible(&suppressed_line(report)))?;
     writeln!(out)?;
     let s = &report.summary;
     writeln!(
@@ -362,11 +372,13 @@ fn paint(text: String, sev: Severity, color: bool) -> String {
     format!("\x1b[{code}m{text:<8}\x1b[0m")
 }
 
-/// A line of a unified diff, coloured on a terminal: additions green,
-/// removals red, hunk headers cyan.
+/// A line of a unified diff, shown with [`visible`] (it quotes the values)
+/// and coloured on a terminal: additions green, removals red, hunk headers
+/// cyan.
 pub(crate) fn paint_diff_line(line: &str, color: bool) -> String {
+    let line = visible(line);
     if !color {
-        return line.to_string();
+        return line.into_owned();
     }
     if line.starts_with('+') && !line.starts_with("+++") {
         format!("\x1b[32m{line}\x1b[0m")
@@ -438,7 +450,7 @@ fn sources(f: &crate::model::Finding, envs: &[String]) -> String {
         .filter_map(|e| {
             f.sources
                 .get(e)
-                .map(|s| format!("{e}: {}", short_source(s, key)))
+                .map(|s| format!("{}: {}", visible(e), short_source(s, key)))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -447,7 +459,7 @@ fn sources(f: &crate::model::Finding, envs: &[String]) -> String {
 /// Provenance in few characters: `cm shop-config`, `secret api`, `literal`.
 fn short_source(src: &str, key: &str) -> String {
     let src = src.strip_suffix(&format!("/{key}")).unwrap_or(src);
-    let s = src
+    let s = visible(src)
         .replace("envFrom ConfigMap ", "envFrom cm ")
         .replace("envFrom Secret ", "envFrom secret ")
         .replace("mounted ConfigMap ", "cm ")
