@@ -1,6 +1,10 @@
 //! Wires the stages together for the commands. The CLI calls these with
 //! plain [`Settings`]; so do the tests.
 
+use std::time::Instant;
+
+use tracing::Instrument as _;
+
 use crate::collect::{self, snapshot::Snapshot};
 use crate::compare;
 use crate::config::Settings;
@@ -80,13 +84,14 @@ where
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let key = std::sync::Arc::new(key.clone());
     let finish = std::sync::Arc::new(finish);
-    // Progress of live collections on a terminal; nothing when piped.
+    // Progress of live collections on a terminal; nothing when piped, nor
+    // when log lines go there (they would tear the bars apart).
     let bars = {
         use std::io::IsTerminal;
-        std::io::stderr()
-            .is_terminal()
+        (std::io::stderr().is_terminal() && !tracing::dispatcher::has_been_set())
             .then(indicatif::MultiProgress::new)
     };
+    let started = Instant::now();
     let results = runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, (name, source)) in settings.envs.iter().enumerate() {
@@ -105,18 +110,23 @@ where
                 }
                 _ => None,
             };
+            // Every event of this environment's collection names it.
+            let span = tracing::info_span!("env", name = %name);
             let finish = finish.clone();
             let name = name.clone();
-            tasks.spawn(async move {
-                let collected = match collect::collect(&source, key, progress).await {
-                    Ok(c) => c,
-                    Err(e) => return (i, Err(e)),
-                };
-                let finished = tokio::task::spawn_blocking(move || finish(&name, collected))
-                    .await
-                    .unwrap_or_else(|e| Err(Error::Usage(format!("collecting failed: {e}"))));
-                (i, finished)
-            });
+            tasks.spawn(
+                async move {
+                    let collected = match collect::collect(&source, key, progress).await {
+                        Ok(c) => c,
+                        Err(e) => return (i, Err(e)),
+                    };
+                    let finished = tokio::task::spawn_blocking(move || finish(&name, collected))
+                        .await
+                        .unwrap_or_else(|e| Err(Error::Usage(format!("collecting failed: {e}"))));
+                    (i, finished)
+                }
+                .instrument(span),
+            );
         }
         let mut out: Vec<Option<Result<T>>> = settings.envs.iter().map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {
@@ -127,6 +137,11 @@ where
         }
         Ok(out)
     })?;
+    tracing::info!(
+        environments = settings.envs.len(),
+        elapsed = ?started.elapsed(),
+        "all environments collected"
+    );
     settings
         .envs
         .iter()
@@ -174,10 +189,34 @@ pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<A
     let baseline = settings.baseline()?;
     // A broken policy stops the run before any environment is read.
     let policy = load_policies(&settings.policies, today)?;
+    let started = Instant::now();
     let inventories = collect_normalized(settings, key)?;
+    tracing::info!(
+        environments = inventories.len(),
+        workloads = inventories.iter().map(|i| i.workloads.len()).sum::<usize>(),
+        entries = inventories.iter().map(|i| i.entries.len()).sum::<usize>(),
+        elapsed = ?started.elapsed(),
+        "collected and normalized"
+    );
+    let started = Instant::now();
     let comparison = compare::compare(&inventories, &baseline);
+    tracing::info!(
+        deltas = comparison.deltas.len(),
+        absences = comparison.absences.len(),
+        elapsed = ?started.elapsed(),
+        "compared"
+    );
+    let started = Instant::now();
     let evaluation = evaluate::evaluate(&comparison, &inventories, &policy, today);
     let report = Report::from_evaluation(&baseline, &inventories, evaluation);
+    tracing::info!(
+        findings = report.findings.len(),
+        critical = report.summary.critical,
+        warning = report.summary.warning,
+        info = report.summary.info,
+        elapsed = ?started.elapsed(),
+        "evaluated"
+    );
     Ok(Audit {
         inventories,
         comparison,
@@ -188,7 +227,18 @@ pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<A
 /// Reads and merges the policy files; any error stops the run (exit 2) with
 /// every problem listed, each with file:line:column.
 pub fn load_policies(paths: &[std::path::PathBuf], today: Date) -> Result<PolicySet> {
+    let started = Instant::now();
     let loaded = policy::load(paths, today);
+    tracing::info!(
+        paths = paths.len(),
+        files = loaded.set.files.len(),
+        rules = loaded.set.rules.len(),
+        waivers = loaded.set.waivers.len(),
+        errors = loaded.errors(),
+        warnings = loaded.diagnostics.len() - loaded.errors(),
+        elapsed = ?started.elapsed(),
+        "policies loaded"
+    );
     if loaded.errors() > 0 {
         return Err(Error::Usage(format!(
             "invalid policy ({} error(s)); run `confdrift policy lint` for details:\n{}",
@@ -212,13 +262,30 @@ pub fn snapshot(name: &str, source: &collect::Source, key: &FingerprintKey) -> R
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// directory, then a rename, so a reader never sees half a report.
+///
+/// A file that exists keeps its permissions; a new one gets those of
+/// `File::create` (or the shell's `>`): 0666 less the umask, 0644 usually.
+/// Not the temporary file's own 0600, which a CI step or web server
+/// running as another user could not read.
 pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    if let Some(permissions) = existing {
+        tmp.as_file()
+            .set_permissions(permissions)
+            .map_err(|e| Error::io(path, e))?;
+    }
     tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
@@ -253,6 +320,13 @@ pub fn nightly(
     let (index, problems) = history.load();
     let file = crate::history::run_file(now);
     let (next, mut changes) = crate::history::advance(&index, &json, now, &file);
+    tracing::info!(
+        new = changes.new,
+        persisting = changes.persisting,
+        resolved = changes.resolved.len(),
+        runs = next.runs.len(),
+        "compared with the previous run"
+    );
     changes.problems = problems;
     history.store(&json, &next, &file)?;
     crate::history::annotate(&mut json, &next, &changes, now);

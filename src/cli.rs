@@ -13,6 +13,8 @@ use crate::fingerprint::FingerprintKey;
 use crate::policy::{self, Date};
 use crate::report::{self, FailOn, Format, Style, exit};
 
+mod logging;
+
 /// The one clock: `CONFDRIFT_NOW` (RFC 3339, or a date meaning its
 /// midnight UTC) when set — tests, replays —, else the system time. Waiver
 /// expiry uses its date (`CONFDRIFT_TODAY=YYYY-MM-DD` overrides just that);
@@ -32,6 +34,12 @@ pub const TODAY_ENV: &str = "CONFDRIFT_TODAY";
                   config, policy or input error, 3 an environment could not be read completely."
 )]
 pub struct Cli {
+    /// Diagnostics on standard error: -v what was read and how long each stage
+    /// took, -vv every API request and exec, -vvv every page and attempt.
+    /// RUST_LOG (e.g. confdrift=debug), when set, wins. Never a value: names,
+    /// counts, statuses and durations only
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -247,10 +255,23 @@ impl From<FormatArg> for Format {
 
 impl EnvArgs {
     fn settings(&self) -> Result<Settings> {
-        let mut settings = match &self.config {
-            Some(path) => Settings::load(path)?,
+        let config = match &self.config {
+            Some(path) => Some(path.as_path()),
             None if Path::new(DEFAULT_CONFIG).exists() && self.envs.is_empty() => {
-                Settings::load(Path::new(DEFAULT_CONFIG))?
+                Some(Path::new(DEFAULT_CONFIG))
+            }
+            None => None,
+        };
+        let mut settings = match config {
+            Some(path) => {
+                let settings = Settings::load(path)?;
+                tracing::info!(
+                    path = %path.display(),
+                    environments = settings.envs.len(),
+                    policies = settings.policies.len(),
+                    "config file loaded"
+                );
+                settings
             }
             None => Settings::default(),
         };
@@ -265,6 +286,10 @@ impl EnvArgs {
             {
                 settings.baseline = None;
             }
+            tracing::debug!(
+                environments = settings.envs.len(),
+                "environments from --env"
+            );
         }
         if self.runtime_env {
             for (_, source) in &mut settings.envs {
@@ -282,6 +307,7 @@ impl EnvArgs {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    logging::init(cli.verbose);
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -131,6 +131,7 @@ pub struct History {
 impl History {
     pub fn open(dir: &Path) -> Result<History> {
         std::fs::create_dir_all(dir.join("runs")).map_err(|e| Error::io(dir, e))?;
+        tracing::debug!(dir = %dir.display(), "history opened");
         Ok(History {
             dir: dir.to_path_buf(),
         })
@@ -149,12 +150,14 @@ impl History {
                 Ok(mut f) => {
                     use std::io::Write;
                     let _ = writeln!(f, "{}", std::process::id());
+                    tracing::debug!(path = %path.display(), "history locked");
                     return Ok(Lock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = std::fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
                     let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    tracing::debug!(path = %path.display(), pid, alive, "history lock is held");
                     if alive || !Path::new("/proc/self").exists() {
                         return Err(Error::Usage(format!(
                             "{}: another confdrift report (pid {pid}) is writing this history; \
@@ -163,6 +166,7 @@ impl History {
                         )));
                     }
                     // The process that held it is gone: a crashed run.
+                    tracing::info!(path = %path.display(), pid, "taking over the lock of a run that is gone");
                     let _ = std::fs::remove_file(&path);
                 }
                 Err(e) => return Err(Error::io(&path, e)),
@@ -181,7 +185,15 @@ impl History {
         let path = self.dir.join(INDEX);
         match std::fs::read_to_string(&path) {
             Ok(text) => match serde_json::from_str::<Index>(&text) {
-                Ok(index) if index.schema == SCHEMA => return (index, problems),
+                Ok(index) if index.schema == SCHEMA => {
+                    tracing::debug!(
+                        runs = index.runs.len(),
+                        open = index.open.len(),
+                        bytes = text.len(),
+                        "history index read"
+                    );
+                    return (index, problems);
+                }
                 Ok(index) => problems.push(format!(
                     "{}: schema {} is not {SCHEMA}; rebuilt from the run files",
                     path.display(),
@@ -199,6 +211,11 @@ impl History {
             )),
         }
         let (index, mut more) = self.rebuild();
+        tracing::debug!(
+            runs = index.runs.len(),
+            skipped = more.len(),
+            "history index built from the run files"
+        );
         problems.append(&mut more);
         (index, problems)
     }
@@ -263,7 +280,15 @@ impl History {
         let text = serde_json::to_string_pretty(report).map_err(|e| Error::Usage(e.to_string()))?;
         crate::app::write_atomic(&self.dir.join(file), format!("{text}\n").as_bytes())?;
         let idx = serde_json::to_string_pretty(index).map_err(|e| Error::Usage(e.to_string()))?;
-        crate::app::write_atomic(&self.dir.join(INDEX), format!("{idx}\n").as_bytes())
+        crate::app::write_atomic(&self.dir.join(INDEX), format!("{idx}\n").as_bytes())?;
+        tracing::debug!(
+            file,
+            bytes = text.len() + 1,
+            runs = index.runs.len(),
+            open = index.open.len(),
+            "run stored in the history"
+        );
+        Ok(())
     }
 }
 
@@ -274,6 +299,7 @@ pub struct Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        tracing::trace!(path = %self.path.display(), "history unlocked");
         let _ = std::fs::remove_file(&self.path);
     }
 }

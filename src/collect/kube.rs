@@ -6,13 +6,14 @@
 //! value is fingerprinted the moment its page is read.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use kube::Client;
 use kube::config::{Config, KubeConfigOptions};
 use kube::core::params::ListParams;
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
 
 use super::manifest::{self, Document, Format, Parsed};
 use crate::fingerprint::FingerprintKey;
@@ -174,6 +175,12 @@ pub async fn collect(
     let client = match client_for(target).await {
         Ok(c) => c,
         Err(message) => {
+            // Not the message: a kubeconfig parse error may quote the file.
+            tracing::info!(
+                context = %target.context_name(),
+                code = %"cluster-unreachable",
+                "no client for the context"
+            );
             collected
                 .problems
                 .push(problem(target, "cluster-unreachable", message));
@@ -210,15 +217,21 @@ pub async fn collect(
                 });
             }
         }
-        Err(_) => collected.problems.push(problem(
-            target,
-            "timeout",
-            format!(
-                "the cluster did not answer within {}s; nothing from this environment is \
-                 compared (raise `timeout:` in confdrift.yaml if the cluster is large)",
-                target.timeout.as_secs()
-            ),
-        )),
+        Err(_) => {
+            tracing::info!(
+                timeout = ?target.timeout,
+                "the environment's timeout ran out; nothing of it is kept"
+            );
+            collected.problems.push(problem(
+                target,
+                "timeout",
+                format!(
+                    "the cluster did not answer within {}s; nothing from this environment is \
+                     compared (raise `timeout:` in confdrift.yaml if the cluster is large)",
+                    target.timeout.as_secs()
+                ),
+            ))
+        }
     }
     super::finish(&mut collected);
     collected
@@ -254,6 +267,16 @@ async fn client_for(target: &KubeTarget) -> Result<Client, String> {
     // One slow request must not eat the whole environment's budget.
     config.connect_timeout = Some(Duration::from_secs(10));
     config.read_timeout = Some(target.timeout.min(Duration::from_secs(30)));
+    tracing::debug!(
+        context = %target.context_name(),
+        server_host = %config.cluster_url.host().unwrap_or(""),
+        server_port = config.cluster_url.port_u16(),
+        namespaces = target.namespaces.len(),
+        selector = target.selector.is_some(),
+        page_size = target.page_size,
+        timeout = ?target.timeout,
+        "client configured"
+    );
     Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
 }
 
@@ -320,20 +343,23 @@ async fn collect_with(
             let res = *res;
             let progress = progress.clone();
             let objects = objects.clone();
-            tasks.spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
-                let r = list_all(&client, &target, res, ns.as_deref(), &key).await;
-                if let Some(pb) = &progress {
-                    if let ListResult::Done(p) = &r {
-                        let n = objects
-                            .fetch_add(p.objects.len(), std::sync::atomic::Ordering::Relaxed)
-                            + p.objects.len();
-                        pb.set_message(format!("{n} objects"));
+            tasks.spawn(
+                async move {
+                    let _permit = semaphore.acquire_owned().await;
+                    let r = list_all(&client, &target, res, ns.as_deref(), &key).await;
+                    if let Some(pb) = &progress {
+                        if let ListResult::Done(p) = &r {
+                            let n = objects
+                                .fetch_add(p.objects.len(), std::sync::atomic::Ordering::Relaxed)
+                                + p.objects.len();
+                            pb.set_message(format!("{n} objects"));
+                        }
+                        pb.inc(1);
                     }
-                    pb.inc(1);
+                    r
                 }
-                r
-            });
+                .in_current_span(),
+            );
         }
     }
     let mut results = Vec::new();
@@ -397,10 +423,12 @@ async fn list_all(
         Some(ns) => format!("{}/namespaces/{ns}/{}", res.prefix, res.plural),
         None => format!("{}/{}", res.prefix, res.plural),
     };
+    let started = Instant::now();
     let mut restarts = 0;
     'restart: loop {
         let mut parsed = Parsed::default();
         let mut continue_token: Option<String> = None;
+        let mut pages = 0usize;
         loop {
             let mut lp = ListParams::default().limit(target.page_size);
             if res.selectable
@@ -429,9 +457,15 @@ async fn list_all(
                     // The continue token expired: the list must start over
                     // for a consistent view.
                     restarts += 1;
+                    tracing::info!(
+                        %path,
+                        restarts,
+                        "continue token expired (410 Gone); listing again from the first page"
+                    );
                     continue 'restart;
                 }
                 Err(e) => {
+                    tracing::debug!(%path, code = %e.code(), status = e.status, "list failed");
                     return failed(
                         target,
                         res,
@@ -456,7 +490,24 @@ async fn list_all(
                 );
             }
             continue_token = next_token(&body);
+            pages += 1;
+            tracing::trace!(
+                %path,
+                pages,
+                objects = parsed.objects.len(),
+                continue_token = continue_token.is_some(),
+                "page read"
+            );
             if continue_token.is_none() {
+                tracing::debug!(
+                    %path,
+                    objects = parsed.objects.len(),
+                    finished_pods = parsed.finished_pods,
+                    pages,
+                    restarts,
+                    elapsed = ?started.elapsed(),
+                    "listed"
+                );
                 return ListResult::Done(parsed);
             }
         }
@@ -551,18 +602,74 @@ impl GetError {
 /// GETs a path, retrying what is transient (connection errors, 429 with
 /// `Retry-After`, 5xx) with exponential backoff and jitter, a bounded
 /// number of times. Authentication and authorization errors are final.
+///
+/// Each attempt is logged with its path, status, size and duration; of the
+/// query only whether it pages (`limit`) and carries a continue token, whose
+/// opaque text is the server's.
 async fn get(client: &Client, path_and_query: &str) -> Result<String, GetError> {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    };
+    let limit = param("limit").and_then(|l| l.parse::<u32>().ok());
+    let continue_token = param("continue").is_some();
     let mut attempt = 0;
     loop {
         attempt += 1;
+        let started = Instant::now();
+        tracing::trace!(method = %"GET", %path, attempt, "sending");
         match get_once(client, path_and_query).await {
-            Ok((_, body)) => return Ok(body),
+            Ok((status, body)) => {
+                tracing::debug!(
+                    method = %"GET",
+                    %path,
+                    limit,
+                    continue_token,
+                    status,
+                    attempt,
+                    bytes = body.len(),
+                    elapsed = ?started.elapsed(),
+                    "API request"
+                );
+                return Ok(body);
+            }
             Err((e, retry_after)) => {
                 let transient = matches!(e.status, None | Some(429) | Some(500..=599));
+                tracing::debug!(
+                    method = %"GET",
+                    %path,
+                    limit,
+                    continue_token,
+                    status = e.status,
+                    code = %e.code(),
+                    // Without a status it is the transport's error (refused,
+                    // reset, TLS), never a body.
+                    error = e
+                        .status
+                        .is_none()
+                        .then(|| tracing::field::display(&e.message)),
+                    attempt,
+                    elapsed = ?started.elapsed(),
+                    "API request failed"
+                );
                 if !transient || attempt >= MAX_ATTEMPTS {
                     return Err(e);
                 }
-                tokio::time::sleep(backoff(attempt, retry_after)).await;
+                let delay = backoff(attempt, retry_after);
+                tracing::info!(
+                    %path,
+                    status = e.status,
+                    attempt,
+                    max_attempts = MAX_ATTEMPTS,
+                    retry_after_secs = retry_after.map(|d| d.as_secs()),
+                    delay = ?delay,
+                    "retrying"
+                );
+                tokio::time::sleep(delay).await;
             }
         }
     }

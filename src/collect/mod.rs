@@ -77,7 +77,9 @@ pub async fn collect(
     key: Arc<FingerprintKey>,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Collected> {
-    match source {
+    let started = std::time::Instant::now();
+    tracing::info!(source = %source.describe(), "collecting");
+    let collected = match source {
         Source::Files(paths) => {
             let paths = paths.clone();
             tokio::task::spawn_blocking(move || files::collect_files(&paths, &key))
@@ -85,7 +87,22 @@ pub async fn collect(
                 .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
         }
         Source::Kube(target) => Ok(kube::collect(target, key, progress).await),
+    };
+    match &collected {
+        Ok(c) => tracing::info!(
+            objects = c.objects.len(),
+            files = c.files,
+            runtime_envs = c.runtime_env.len(),
+            problems = c.problems.len(),
+            incomplete = c.problems.iter().any(|p| p.incomplete),
+            unreadable = c.unreadable.len(),
+            elapsed = ?started.elapsed(),
+            "collected"
+        ),
+        // The error itself is the command's error message.
+        Err(_) => tracing::info!(elapsed = ?started.elapsed(), "collection failed"),
     }
+    collected
 }
 
 /// Puts a collection in its canonical order and reports duplicate objects.

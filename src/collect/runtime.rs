@@ -17,6 +17,7 @@ use kube::Client;
 use kube::api::{Api, AttachParams};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
 
 use super::kube::KubeTarget;
 use crate::fingerprint::FingerprintKey;
@@ -77,32 +78,61 @@ pub async fn read_all(
 ) -> (Vec<RuntimeEnv>, Vec<Problem>) {
     let semaphore = Arc::new(Semaphore::new(CONCURRENT_EXECS));
     let mut tasks = tokio::task::JoinSet::new();
-    for (ns, pod, containers) in chosen_pods(objects) {
+    let pods = chosen_pods(objects);
+    tracing::debug!(
+        pods = pods.len(),
+        containers = pods.iter().map(|(_, _, c)| c.len()).sum::<usize>(),
+        "reading process environments"
+    );
+    for (ns, pod, containers) in pods {
         for container in containers {
             let client = client.clone();
             let semaphore = semaphore.clone();
             let key = key.clone();
             let ns = ns.clone();
             let pod = pod.clone();
-            tasks.spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
-                let until = deadline.min(tokio::time::Instant::now() + EXEC_TIMEOUT);
-                let r = tokio::time::timeout_at(until, exec_env(&client, &ns, &pod, &container))
-                    .await
-                    .unwrap_or_else(|_| {
+            tasks.spawn(
+                async move {
+                    let _permit = semaphore.acquire_owned().await;
+                    let started = std::time::Instant::now();
+                    let until = deadline.min(tokio::time::Instant::now() + EXEC_TIMEOUT);
+                    let r =
+                        tokio::time::timeout_at(until, exec_env(&client, &ns, &pod, &container))
+                            .await;
+                    // The outcome, never the output nor the error text (the
+                    // command's output could be quoted there).
+                    let (outcome, bytes) = match &r {
+                        Ok(Ok(text)) => ("ok", Some(text.len())),
+                        Ok(Err(ExecError::Forbidden(_))) => ("forbidden", None),
+                        Ok(Err(ExecError::Failed(_))) => ("failed", None),
+                        Err(_) => ("timeout", None),
+                    };
+                    let r = r.unwrap_or_else(|_| {
                         Err(ExecError::Failed(format!(
                             "no answer within {}s (or the environment's timeout ran out)",
                             EXEC_TIMEOUT.as_secs()
                         )))
                     });
-                let r = r.map(|text| RuntimeEnv {
-                    vars: parse_env(&text, &key),
-                    namespace: ns.clone(),
-                    pod: pod.clone(),
-                    container: container.clone(),
-                });
-                (ns, pod, container, r)
-            });
+                    let r = r.map(|text| RuntimeEnv {
+                        vars: parse_env(&text, &key),
+                        namespace: ns.clone(),
+                        pod: pod.clone(),
+                        container: container.clone(),
+                    });
+                    tracing::debug!(
+                        namespace = %ns,
+                        %pod,
+                        %container,
+                        %outcome,
+                        bytes,
+                        variables = r.as_ref().ok().map(|env| env.vars.len()),
+                        elapsed = ?started.elapsed(),
+                        "exec env"
+                    );
+                    (ns, pod, container, r)
+                }
+                .in_current_span(),
+            );
         }
     }
     let mut envs = Vec::new();
@@ -118,6 +148,7 @@ pub async fn read_all(
             Err(ExecError::Forbidden(message)) => {
                 forbidden.get_or_insert((ns, message));
             }
+
             Err(ExecError::Failed(message)) => problems.push(Problem {
                 code: "runtime-env-unreadable".into(),
                 severity: Severity::Warning,
@@ -170,7 +201,15 @@ async fn exec_env(
         .stdout(true)
         .stderr(true)
         .tty(false);
-    let mut process = match api.exec(pod, COMMAND.iter().copied(), &params).await {
+    let process = api.exec(pod, COMMAND.iter().copied(), &params).await;
+    if let Err(kube::Error::Api(status)) = &process {
+        tracing::debug!(
+            status = status.code,
+            reason = %status.reason,
+            "exec refused by the API server"
+        );
+    }
+    let mut process = match process {
         Ok(p) => p,
         Err(kube::Error::Api(status)) if status.code == 401 || status.code == 403 => {
             return Err(ExecError::Forbidden(status.message));
@@ -196,6 +235,13 @@ async fn exec_env(
         status
     );
     o.map_err(|e| ExecError::Failed(format!("reading the output failed: {e}")))?;
+    tracing::trace!(
+        status = status.as_ref().and_then(|s| s.status.as_deref()),
+        reason = status.as_ref().and_then(|s| s.reason.as_deref()),
+        stdout_bytes = out.len(),
+        stderr_bytes = err.len(),
+        "exec stream closed"
+    );
     match status {
         Some(s) if s.status.as_deref() == Some("Success") => {}
         Some(s) => {

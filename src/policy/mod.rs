@@ -30,6 +30,12 @@ use yaml::Pos;
 /// The policy directory used when none is given.
 pub const DEFAULT_DIR: &str = "policies";
 
+/// The largest policy file read: 16 MiB. A policy of a thousand rules and
+/// waivers takes a few hundred kilobytes; 16 MiB leaves room for generated
+/// ones and refuses a wrong path (a dump, `/dev/zero`) before it fills
+/// memory. Within it, `yaml::MAX_NODES` bounds the tree parsed from it.
+pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The merged policy and everything found wrong (or worth a warning) in it.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -143,7 +149,7 @@ pub fn load(paths: &[PathBuf], today: Date) -> Loaded {
     let mut sources = Vec::new();
     for path in policy_files(paths, &mut diags) {
         let shown = path.display().to_string();
-        match std::fs::read(&path) {
+        match crate::config::read_at_most(&path, MAX_POLICY_BYTES) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => sources.push((shown, t)),
                 Err(_) => diags.push(whole_file(
@@ -153,6 +159,19 @@ pub fn load(paths: &[PathBuf], today: Date) -> Loaded {
                     None,
                 )),
             },
+            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => diags.push(whole_file(
+                "io",
+                &shown,
+                format!(
+                    "the file {e}, larger than the {} confdrift reads from a policy file",
+                    crate::collect::files::mebibytes(MAX_POLICY_BYTES)
+                ),
+                Some(
+                    "a policy takes a few hundred kilobytes: is this the right file? Split a \
+                     generated one into several files in a policy directory"
+                        .into(),
+                ),
+            )),
             Err(e) => diags.push(whole_file("io", &shown, format!("cannot read: {e}"), None)),
         }
     }
@@ -170,6 +189,8 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
     for (shown, text) in sources {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file = parse::parse_file(shown, text, &mut diags);
+        let (rules, waivers) = (file.rules.len(), file.waivers.len());
+        tracing::debug!(file = %shown, bytes = text.len(), rules, waivers, "policy file read");
         set.files.push(shown.clone());
         set.ignore.extend(file.ignore);
         if let Some(u) = file.unmatched {
