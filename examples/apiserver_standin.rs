@@ -6,6 +6,8 @@
 //!     staging=/tmp/fleet/staging prod=/tmp/fleet/prod
 //!
 //! Runs until killed. Context names are the environment names.
+//! `--latency-ms N` delays every answer by N ms, as a remote API server's
+//! round trip and list time would (`benches/live.sh`).
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
@@ -30,9 +32,16 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut kubeconfig = PathBuf::from("kubeconfig");
     let mut envs = Vec::new();
+    let mut latency = None;
     while let Some(a) = args.next() {
         if a == "--kubeconfig" {
             kubeconfig = PathBuf::from(args.next().expect("--kubeconfig PATH"));
+        } else if a == "--latency-ms" {
+            let ms: u64 = args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("--latency-ms N");
+            latency = Some(std::time::Duration::from_millis(ms)).filter(|d| !d.is_zero());
         } else {
             let (name, path) = a.split_once('=').expect("NAME=PATH");
             envs.push((name.to_string(), PathBuf::from(path)));
@@ -43,6 +52,13 @@ fn main() {
         let files = files_in(path);
         let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
         let server = apiserver::ApiServer::start(&refs);
+        if let Some(delay) = latency {
+            // A fault on every path that only delays the answer.
+            server.fault(apiserver::Fault {
+                delay: Some(delay),
+                ..apiserver::Fault::default()
+            });
+        }
         eprintln!("{name}: {} serving {}", server.url(), path.display());
         servers.push((name.clone(), server));
     }

@@ -411,13 +411,17 @@ enum ListResult {
     },
 }
 
-/// Lists one resource in one namespace (or all), page by page.
+/// Lists one resource in one namespace (or all), page by page. The next
+/// page is requested as soon as a page's continue token is known, and a
+/// page is parsed on a blocking thread while the next one is on its way:
+/// the API server's time and ours overlap, and the async workers stay free
+/// for the other lists and environments.
 async fn list_all(
     client: &Client,
     target: &KubeTarget,
     res: Resource,
     ns: Option<&str>,
-    key: &FingerprintKey,
+    key: &Arc<FingerprintKey>,
 ) -> ListResult {
     let path = match ns {
         Some(ns) => format!("{}/namespaces/{ns}/{}", res.prefix, res.plural),
@@ -425,35 +429,60 @@ async fn list_all(
     };
     let started = Instant::now();
     let mut restarts = 0;
+    // Requests one page in the background.
+    let fetch = |continue_token: Option<&str>| {
+        let mut lp = ListParams::default().limit(target.page_size);
+        if res.selectable
+            && let Some(sel) = &target.selector
+        {
+            lp = lp.labels(sel);
+        }
+        if let Some(t) = continue_token {
+            lp = lp.continue_token(t);
+        }
+        let query = kube::core::Request::new(&path)
+            .list(&lp)
+            .map(|req| req.uri().to_string());
+        let client = client.clone();
+        tokio::spawn(async move {
+            match query {
+                Ok(query) => get(&client, &query).await.map_err(Some),
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot build the list request");
+                    Err(None)
+                }
+            }
+        })
+    };
     'restart: loop {
         let mut parsed = Parsed::default();
-        let mut continue_token: Option<String> = None;
+        let mut next = fetch(None);
         let mut pages = 0usize;
         loop {
-            let mut lp = ListParams::default().limit(target.page_size);
-            if res.selectable
-                && let Some(sel) = &target.selector
-            {
-                lp = lp.labels(sel);
-            }
-            if let Some(t) = &continue_token {
-                lp = lp.continue_token(t);
-            }
-            let query = match kube::core::Request::new(&path).list(&lp) {
-                Ok(req) => req.uri().to_string(),
+            let fetched = match next.await {
+                Ok(r) => r,
                 Err(e) => {
                     return failed(
                         target,
                         res,
                         ns,
                         "bad-request",
-                        format!("cannot build the list request: {e}"),
+                        format!("the list request failed: {e}"),
                     );
                 }
             };
-            let body = match get(client, &query).await {
+            let body = match fetched {
                 Ok(body) => body,
-                Err(e) if e.status == Some(410) && restarts < MAX_RESTARTS => {
+                Err(None) => {
+                    return failed(
+                        target,
+                        res,
+                        ns,
+                        "bad-request",
+                        "cannot build the list request (check the label selector)".into(),
+                    );
+                }
+                Err(Some(e)) if e.status == Some(410) && restarts < MAX_RESTARTS => {
                     // The continue token expired: the list must start over
                     // for a consistent view.
                     restarts += 1;
@@ -464,7 +493,7 @@ async fn list_all(
                     );
                     continue 'restart;
                 }
-                Err(e) => {
+                Err(Some(e)) => {
                     tracing::debug!(%path, code = %e.code(), status = e.status, "list failed");
                     return failed(
                         target,
@@ -475,12 +504,40 @@ async fn list_all(
                     );
                 }
             };
-            let page = Document {
-                text: &body,
-                line: 1,
-                format: Format::Json,
+            let continue_token = next_token(&body);
+            // Ask for the next page before reading this one.
+            let prefetch = continue_token.as_deref().map(|t| fetch(Some(t)));
+            let (page_parsed, result) = {
+                let path = path.clone();
+                let key = key.clone();
+                match tokio::task::spawn_blocking(move || {
+                    let page = Document {
+                        text: &body,
+                        line: 1,
+                        format: Format::Json,
+                    };
+                    let result = manifest::parse_document(&page, 0, &path, &key, &mut parsed);
+                    (parsed, result)
+                })
+                .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return failed(
+                            target,
+                            res,
+                            ns,
+                            "bad-response",
+                            format!("reading a page failed: {e}"),
+                        );
+                    }
+                }
             };
-            if let Err(e) = manifest::parse_document(&page, 0, &path, key, &mut parsed) {
+            parsed = page_parsed;
+            if let Err(e) = result {
+                if let Some(p) = prefetch {
+                    p.abort();
+                }
                 return failed(
                     target,
                     res,
@@ -489,7 +546,6 @@ async fn list_all(
                     format!("the API server sent a list confdrift cannot read: {e}"),
                 );
             }
-            continue_token = next_token(&body);
             pages += 1;
             tracing::trace!(
                 %path,
@@ -498,17 +554,20 @@ async fn list_all(
                 continue_token = continue_token.is_some(),
                 "page read"
             );
-            if continue_token.is_none() {
-                tracing::debug!(
-                    %path,
-                    objects = parsed.objects.len(),
-                    finished_pods = parsed.finished_pods,
-                    pages,
-                    restarts,
-                    elapsed = ?started.elapsed(),
-                    "listed"
-                );
-                return ListResult::Done(parsed);
+            match prefetch {
+                Some(p) => next = p,
+                None => {
+                    tracing::debug!(
+                        %path,
+                        objects = parsed.objects.len(),
+                        finished_pods = parsed.finished_pods,
+                        pages,
+                        restarts,
+                        elapsed = ?started.elapsed(),
+                        "listed"
+                    );
+                    return ListResult::Done(parsed);
+                }
             }
         }
     }
