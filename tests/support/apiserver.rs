@@ -65,10 +65,18 @@ pub struct Request {
     pub uri: String,
 }
 
+/// A stored object and its JSON, serialized once: a page is put together
+/// from these, so that serving costs little next to reading (the real API
+/// server answers lists from its watch cache).
+struct Item {
+    value: serde_json::Value,
+    json: String,
+}
+
 #[derive(Default)]
 struct State {
     /// (plural, namespace) → items, in name order.
-    objects: BTreeMap<(String, String), Vec<serde_json::Value>>,
+    objects: BTreeMap<(String, String), Vec<Item>>,
     namespaces: Vec<String>,
     faults: Vec<(Fault, usize)>,
     requests: Vec<Request>,
@@ -118,6 +126,15 @@ impl ApiServer {
         };
         for f in fixtures {
             let text = std::fs::read_to_string(f).expect("fixture readable");
+            if text.trim_start().starts_with('{')
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            {
+                match v.get("items").and_then(|i| i.as_array()) {
+                    Some(items) => items.iter().for_each(|i| state.add(i.clone())),
+                    None => state.add(v),
+                }
+                continue;
+            }
             for doc in serde_yaml::Deserializer::from_str(&text) {
                 let v: serde_json::Value = match serde::Deserialize::deserialize(doc) {
                     Ok(v) => v,
@@ -133,7 +150,7 @@ impl ApiServer {
             }
         }
         for list in state.objects.values_mut() {
-            list.sort_by_key(name_of);
+            list.sort_by_key(|i| name_of(&i.value));
         }
         let state = Arc::new(Mutex::new(state));
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -244,10 +261,11 @@ impl State {
             obj.remove("kind");
             obj.remove("apiVersion");
         }
+        let json = item.to_string();
         self.objects
             .entry((plural.to_string(), ns))
             .or_default()
-            .push(item);
+            .push(Item { value: item, json });
     }
 }
 
@@ -578,7 +596,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         let exists = s
             .objects
             .get(&("pods".to_string(), ns.to_string()))
-            .is_some_and(|pods| pods.iter().any(|p| name_of(p) == pod));
+            .is_some_and(|pods| pods.iter().any(|p| name_of(&p.value) == pod));
         if !exists {
             return (
                 404,
@@ -638,14 +656,14 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         } else {
             continue;
         };
-        let mut items: Vec<&serde_json::Value> = s
+        let mut items: Vec<&Item> = s
             .objects
             .iter()
             .filter(|((p, n), _)| p == plural && ns.as_ref().is_none_or(|want| want == n))
             .flat_map(|(_, v)| v.iter())
             .collect();
         if let Some(sel) = params.get("labelSelector") {
-            items.retain(|item| matches_selector(item, sel));
+            items.retain(|item| matches_selector(&item.value, sel));
         }
         let offset: usize = params
             .get("continue")
@@ -658,7 +676,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
             .filter(|l| *l > 0)
             .unwrap_or(usize::MAX);
         let end = offset.saturating_add(limit).min(items.len());
-        let page: Vec<&serde_json::Value> = items[offset.min(items.len())..end].to_vec();
+        let page = &items[offset.min(items.len())..end];
         let mut metadata = serde_json::json!({"resourceVersion": s.resource_version.to_string()});
         if end < items.len() {
             metadata["continue"] = serde_json::Value::String(format!("o{end}"));
@@ -667,11 +685,24 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         let api_version = prefix
             .trim_start_matches("/api/")
             .trim_start_matches("/apis/");
-        let body = serde_json::json!({
+        let head = serde_json::json!({
             "kind": format!("{kind}List"), "apiVersion": api_version,
-            "metadata": metadata, "items": page,
-        });
-        return (200, body.to_string(), None, None, Mode::Normal);
+            "metadata": metadata,
+        })
+        .to_string();
+        let mut body = String::with_capacity(
+            head.len() + 12 + page.iter().map(|i| i.json.len() + 1).sum::<usize>(),
+        );
+        body.push_str(head.strip_suffix('}').unwrap_or(&head));
+        body.push_str(",\"items\":[");
+        for (n, item) in page.iter().enumerate() {
+            if n > 0 {
+                body.push(',');
+            }
+            body.push_str(&item.json);
+        }
+        body.push_str("]}");
+        return (200, body, None, None, Mode::Normal);
     }
     (
         404,
