@@ -311,7 +311,12 @@ pub fn run(cli: Cli) -> i32 {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("confdrift: error: {e}");
+            // An error can quote input (a key, a path, a policy's text):
+            // escapes and bidi overrides in it are written out, not obeyed.
+            eprintln!(
+                "confdrift: error: {}",
+                crate::report::visible_lines(&e.to_string())
+            );
             exit::USAGE
         }
     }
@@ -603,7 +608,7 @@ fn lint(paths: Vec<PathBuf>) -> Result<i32> {
             set.files.len().max(1)
         ));
     }
-    emit(None, out.as_bytes())?;
+    emit(None, crate::report::visible_lines(&out).as_bytes())?;
     Ok(if errors == 0 { exit::OK } else { exit::USAGE })
 }
 

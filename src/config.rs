@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::collect::files::mebibytes;
+use crate::collect::files::{mebibytes, read_at_most};
 use crate::collect::{KubeTarget, Source};
 use crate::error::{Error, Result};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
@@ -25,30 +25,6 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// (libyaml) spends time proportional to the depth of `[`/`{` on every
 /// token: half a million `[` took minutes.
 pub const MAX_CONFIG_DEPTH: usize = 32;
-
-/// Reads a whole file of at most `max` bytes: the size is checked before
-/// reading, and again while reading for files whose size is not known up
-/// front (pipes, `/dev/stdin`, devices). A larger file is an error of kind
-/// [`std::io::ErrorKind::FileTooLarge`] saying how large it is (`is 300
-/// MiB`, `is more than 1 MiB`); callers add what to do about it.
-///
-/// The mechanism of [`crate::collect::files::read_limited`], for the files
-/// that are not input manifests and have smaller limits.
-pub(crate) fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let too_large = |size: String| std::io::Error::new(std::io::ErrorKind::FileTooLarge, size);
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > max {
-        return Err(too_large(format!("is {}", mebibytes(size))));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(too_large(format!("is more than {}", mebibytes(max))));
-    }
-    Ok(bytes)
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -803,3 +803,61 @@ fn a_hanging_exec_costs_its_container_not_the_environment() {
     );
     assert_eq!(v["findings"], offline()["findings"]);
 }
+
+#[test]
+fn a_broken_kubeconfig_is_reported_without_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    // A token on a line the YAML parser chokes on: parsers quote the line.
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod\ncontexts:\n- name: prod\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:1'}\nusers:\n- name: u\n  user:\n    token: \"canary-kubeconfig-t0ken\n      : [ {\n",
+    )
+    .unwrap();
+    for verbose in ["", "-vvv"] {
+        let mut cmd = confdrift();
+        cmd.env("KUBECONFIG", &kc)
+            .args(["audit", "--env", "prod=kube:prod", "--format", "json"]);
+        if !verbose.is_empty() {
+            cmd.arg(verbose);
+        }
+        let r = run(&mut cmd);
+        assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(!all.contains("canary-kubeconfig-t0ken"), "{all}");
+        assert!(all.contains("not valid YAML"), "{all}");
+        assert!(all.contains("kubectl config view"), "{all}");
+    }
+}
+
+#[test]
+fn an_error_body_that_is_not_a_status_is_described_not_quoted() {
+    let l = live();
+    // A proxy in front of the API server answering with its own page, or a
+    // broken server answering an error with whatever it holds.
+    for (path, body) in [
+        (
+            "/secrets",
+            "<html><body>502 Bad Gateway canary-proxy-s3cr3t</body></html>",
+        ),
+        (
+            "/configmaps",
+            r#"{"kind":"SecretList","items":[{"data":{"k":"canary-proxy-s3cr3t"}}]}"#,
+        ),
+    ] {
+        l.prod.fault(Fault {
+            path: path.into(),
+            status: Some(403),
+            body: Some(body.into()),
+            ..Fault::default()
+        });
+    }
+    let config = l.config("");
+    let r = l.audit(&config, &["--format", "json", "-vv"]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains("canary-proxy-s3cr3t"), "{all}");
+    let problems = json(&r)["environments"][1]["problems"].to_string();
+    assert!(problems.contains("not a Kubernetes Status"), "{problems}");
+    assert!(problems.contains("text/html"), "{problems}");
+}

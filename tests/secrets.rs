@@ -230,6 +230,10 @@ fn rust_log_trace_leaks_no_canary_from_audit_in_any_format() {
             &r.stderr,
             &[
                 "confdrift::collect: collected objects=",
+                // Per file and per document: names, lines and counts.
+                "confdrift::collect::files: files found",
+                "confdrift::collect::files: file read file=",
+                "confdrift::collect::files: document read file=",
                 "confdrift::app: policies loaded",
                 "confdrift::app: compared deltas=",
                 EVALUATED,

@@ -194,3 +194,100 @@ fn a_new_report_file_is_readable_like_any_file_the_user_creates() {
     write();
     assert_eq!(mode(&report), 0o640, "{:o}", mode(&report));
 }
+
+#[test]
+fn html_writes_out_escape_sequences_and_bidi_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(confdrift()
+        .env("CONFDRIFT_NOW", "2026-11-24T02:00:00Z")
+        .args([
+            "report",
+            "--fail-on",
+            "never",
+            "--format",
+            "html",
+            "--history",
+        ])
+        .arg(dir.path())
+        .arg("--env")
+        .arg(format!("staging={}", data(HOSTILE)))
+        .arg("--env")
+        .arg(format!("prod={}", data(PLAIN))));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A browser would reorder the text around a bidi override. The line
+    // diff splits lines as `str::lines` does, so a CR before LF ends the
+    // line (CRLF) rather than being shown.
+    for c in ACTING {
+        assert!(!r.stdout.contains(*c), "html: raw {c:?} in\n{}", r.stdout);
+    }
+    for shown in SHOWN.iter().map(|s| s.strip_suffix("\\r").unwrap_or(s)) {
+        assert!(
+            r.stdout.contains(shown),
+            "html: expected {shown:?} in\n{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn nightly_markdown_writes_out_escape_sequences_and_bidi_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(confdrift()
+        .env("CONFDRIFT_NOW", "2026-11-24T02:00:00Z")
+        .args([
+            "report",
+            "--fail-on",
+            "never",
+            "--format",
+            "markdown",
+            "--history",
+        ])
+        .arg(dir.path())
+        .arg("--env")
+        .arg(format!("staging={}", data(HOSTILE)))
+        .arg("--env")
+        .arg(format!("prod={}", data(PLAIN))));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for c in ACTING {
+        assert!(
+            !r.stdout.contains(*c),
+            "nightly markdown: raw {c:?} in\n{}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("\\u{202e}"), "{}", r.stdout);
+}
+
+#[test]
+fn an_error_quoting_a_path_writes_out_its_escape_sequences() {
+    let r = run(confdrift()
+        .args(["audit", "--env"])
+        .arg("prod=/nonexistent/\u{1b}[2J\u{1b}[Hprod\u{202e}.yaml"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for c in ACTING {
+        assert!(!r.stderr.contains(*c), "raw {c:?} in\n{}", r.stderr);
+    }
+    assert!(
+        r.stderr.contains("\\x1b[2J\\x1b[Hprod\\u{202e}.yaml"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn policy_lint_writes_out_escape_sequences_from_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - id: \"pool\\e[2J\\u202e\"\n    key: DB_POOL_SIZE\n    equa\u{202e}l: true\n",
+    )
+    .unwrap();
+    let r = run(confdrift().args(["policy", "lint"]).arg(&policy));
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    for c in ACTING {
+        assert!(!all.contains(*c), "raw {c:?} in\n{all}");
+    }
+    assert!(all.contains("equa\\u{202e}l"), "{all}");
+}

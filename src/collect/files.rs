@@ -16,36 +16,45 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 /// so a wrong path (a disk image, `/dev/zero`) cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Reads a whole file of at most [`MAX_FILE_BYTES`]. The size is checked
-/// before reading, and again while reading for files whose size is not
-/// known up front (pipes, `/dev/stdin`, devices).
+/// Reads a whole input file of at most [`MAX_FILE_BYTES`] ([`read_at_most`]).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    read_at_most(path, MAX_FILE_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Error::input(
+                path.display().to_string(),
+                format!(
+                    "{e}, larger than the {} confdrift reads from one file; split it (one \
+                     namespace or kind per file) or read the cluster live \
+                     (kube:CONTEXT/NAMESPACE)",
+                    mebibytes(MAX_FILE_BYTES)
+                ),
+            )
+        } else {
+            Error::io(path, e)
+        }
+    })
+}
+
+/// Reads a whole file of at most `max` bytes: the size is checked before
+/// reading, and again while reading for files whose size is not known up
+/// front (pipes, `/dev/stdin`, devices). A larger file is an error of kind
+/// [`std::io::ErrorKind::FileTooLarge`] saying how large it is (`is 300
+/// MiB`, `is more than 1 MiB`); callers add what to do about it.
+///
+/// [`read_limited`] for input manifests; confdrift.yaml and policies have
+/// smaller limits.
+pub(crate) fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let too_large = |size: String| {
-        Error::input(
-            path.display().to_string(),
-            format!(
-                "is {size}, larger than the {} confdrift reads from one file; \
-                 split it (one namespace or kind per file) or read the cluster live \
-                 (kube:CONTEXT/NAMESPACE)",
-                mebibytes(MAX_FILE_BYTES)
-            ),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let too_large = |size: String| std::io::Error::new(std::io::ErrorKind::FileTooLarge, size);
+    let file = std::fs::File::open(path)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > MAX_FILE_BYTES {
-        return Err(too_large(mebibytes(size)));
+    if size > max {
+        return Err(too_large(format!("is {}", mebibytes(size))));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(format!(
-            "more than {}",
-            mebibytes(MAX_FILE_BYTES)
-        )));
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(format!("is more than {}", mebibytes(max))));
     }
     Ok(bytes)
 }
@@ -110,6 +119,12 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
             ),
         });
     }
+    tracing::debug!(
+        source = %collected.source,
+        files = files.len(),
+        ignored = ignored.len(),
+        "files found"
+    );
     if files.is_empty() {
         return Err(Error::input(
             collected.source.clone(),
@@ -172,6 +187,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Res
         {
             files.push(path);
         } else {
+            tracing::trace!(file = %path.display(), "not read: no .yaml, .yml or .json extension");
             ignored.push(path);
         }
     }
@@ -186,10 +202,25 @@ fn read_file(
     finished_pods: &mut usize,
 ) -> Result<()> {
     let shown = path.display().to_string();
-    let (parsed, had_snapshot, empty) = match read_json_streaming(path, &shown, key)? {
-        Some(parsed) => (parsed, false, false),
-        None => parse_text(path, &shown, key, collected)?,
+    let started = std::time::Instant::now();
+    let (parsed, had_snapshot, empty, how) = match read_json_streaming(path, &shown, key)? {
+        Some(parsed) => (parsed, false, false, "JSON from a reader"),
+        None => {
+            let (parsed, had_snapshot, empty) = parse_text(path, &shown, key, collected)?;
+            (parsed, had_snapshot, empty, "text")
+        }
     };
+    // Names and counts only: never a value.
+    tracing::debug!(
+        file = %shown,
+        how,
+        objects = parsed.objects.len(),
+        skipped = parsed.skipped_kinds.values().sum::<usize>(),
+        finished_pods = parsed.finished_pods,
+        snapshot = had_snapshot,
+        elapsed = ?started.elapsed(),
+        "file read"
+    );
     if explicit && parsed.objects.is_empty() && !had_snapshot && !empty {
         let found = if parsed.skipped_kinds.is_empty() {
             "no objects".to_string()
@@ -302,6 +333,14 @@ fn parse_text(
     let mut had_snapshot = false;
     for (i, doc) in docs.iter().enumerate() {
         manifest::parse_document(doc, i, shown, key, &mut parsed)?;
+        tracing::trace!(
+            file = %shown,
+            document = i + 1,
+            line = doc.line,
+            format = ?doc.format,
+            objects_so_far = parsed.objects.len(),
+            "document read"
+        );
         if let Some((index, format)) = parsed.snapshot_doc.take() {
             let doc = &docs[index];
             let snapshot = Snapshot::parse(doc.text, format == Format::Json).map_err(|e| {

@@ -258,8 +258,18 @@ async fn client_for(target: &KubeTarget) -> Result<Client, String> {
         })
         .await
         .map_err(|e| {
+            // A YAML error can quote the file, and a kubeconfig holds
+            // tokens and keys: say what is wrong, never what is there.
+            let cause = match e {
+                kube::config::KubeconfigError::Parse(_) => {
+                    "the kubeconfig is not valid YAML (the parser's message is not shown: it can \
+                     quote credentials; `kubectl config view` names the problem)"
+                        .to_string()
+                }
+                e => e.to_string(),
+            };
             format!(
-                "cannot load kubeconfig context {}: {e} (check KUBECONFIG and `kubectl config get-contexts`)",
+                "cannot load kubeconfig context {}: {cause} (check KUBECONFIG and `kubectl config get-contexts`)",
                 context.unwrap_or("(current)")
             )
         })?,
@@ -776,6 +786,11 @@ async fn get_once(client: &Client, path_and_query: &str) -> Attempt {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(80).collect::<String>());
     let body = response
         .into_body()
         .collect()
@@ -797,23 +812,37 @@ async fn get_once(client: &Client, path_and_query: &str) -> Attempt {
         Err((
             GetError {
                 status: Some(status),
-                message: status_message(&text),
+                message: status_message(&text, content_type.as_deref()),
             },
             retry_after,
         ))
     }
 }
 
-/// The `message` of a Kubernetes `Status` body, else the start of the body.
-fn status_message(body: &str) -> String {
+/// The `message` of a Kubernetes `Status` body. Any other body (a proxy's
+/// error page, a misbehaving server echoing objects) is described by its
+/// size and content type, never quoted: it could hold anything, Secrets
+/// included.
+fn status_message(body: &str, content_type: Option<&str>) -> String {
     #[derive(serde::Deserialize)]
     struct Status {
+        #[serde(default)]
+        kind: String,
         #[serde(default)]
         message: String,
     }
     match serde_json::from_str::<Status>(body) {
-        Ok(s) if !s.message.is_empty() => s.message,
-        _ => body.chars().take(200).collect(),
+        Ok(s) if s.kind == "Status" && !s.message.is_empty() => s.message,
+        _ if body.trim().is_empty() => "an empty answer".to_string(),
+        _ => format!(
+            "a {}-byte answer that is not a Kubernetes Status ({}); not shown, as it may hold \
+             anything; run with -vv to see the request",
+            body.len(),
+            content_type.map_or_else(
+                || "no content type".to_string(),
+                |t| format!("content type {t}")
+            )
+        ),
     }
 }
 
@@ -856,7 +885,24 @@ mod tests {
     #[test]
     fn status_bodies_give_their_message() {
         let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"secrets is forbidden: User \"x\" cannot list resource \"secrets\"","reason":"Forbidden","code":403}"#;
-        assert!(status_message(body).starts_with("secrets is forbidden"));
-        assert_eq!(status_message("plain text"), "plain text");
+        assert!(status_message(body, Some("application/json")).starts_with("secrets is forbidden"));
+    }
+
+    #[test]
+    fn other_bodies_are_described_never_quoted() {
+        let canary = "canary-s3cr3t-value";
+        for body in [
+            format!("<html><body>Bad gateway {canary}</body></html>"),
+            format!(
+                r#"{{"kind":"SecretList","items":[{{"data":{{"k":"{canary}"}}}}],"message":"{canary}"}}"#
+            ),
+            format!("plain text {canary}"),
+        ] {
+            let m = status_message(&body, Some("text/html"));
+            assert!(!m.contains(canary), "{m}");
+            assert!(m.contains(&format!("{}-byte", body.len())), "{m}");
+            assert!(m.contains("text/html"), "{m}");
+        }
+        assert_eq!(status_message("", None), "an empty answer");
     }
 }

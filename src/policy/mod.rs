@@ -149,7 +149,7 @@ pub fn load(paths: &[PathBuf], today: Date) -> Loaded {
     let mut sources = Vec::new();
     for path in policy_files(paths, &mut diags) {
         let shown = path.display().to_string();
-        match crate::config::read_at_most(&path, MAX_POLICY_BYTES) {
+        match crate::collect::files::read_at_most(&path, MAX_POLICY_BYTES) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => sources.push((shown, t)),
                 Err(_) => diags.push(whole_file(

@@ -13,8 +13,12 @@ use std::io::Write;
 
 use serde_json::Value;
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values. Control and bidi
+/// characters are written out (`\u{202e}`), as in every other format
+/// ([`super::visible_lines`]): a browser would otherwise reorder or hide
+/// the text around them.
 pub fn esc(s: &str) -> String {
+    let s = super::visible_lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

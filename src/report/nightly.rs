@@ -19,11 +19,14 @@ fn place(f: &Value) -> String {
     }
 }
 
+/// Text from input in a Markdown table cell: a line, pipes and tags
+/// escaped, control and bidi characters written out
+/// ([`super::visible`]).
 fn md(text: &str) -> String {
-    text.replace('|', "\\|")
+    super::visible(&text.replace('\n', " "))
+        .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('\n', " ")
 }
 
 pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {

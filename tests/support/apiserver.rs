@@ -57,6 +57,9 @@ pub struct Fault {
     pub cut_connection: bool,
     /// Send a complete HTTP answer whose JSON body is cut in half.
     pub truncate_body: bool,
+    /// With `status`: answer with this body instead of a `Status` (a
+    /// proxy's error page; served as text/html when it starts with `<`).
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -331,8 +334,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
+        let content_type = if body.starts_with('<') {
+            "text/html"
+        } else {
+            "application/json"
+        };
         let mut resp = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
             reason(status),
             body.len()
         );
@@ -551,7 +559,10 @@ fn respond(state: &Arc<Mutex<State>>, method: &str, uri: &str) -> Answer {
             };
             return (
                 code,
-                status_body(code, reason, &message),
+                fault
+                    .body
+                    .clone()
+                    .unwrap_or_else(|| status_body(code, reason, &message)),
                 fault.retry_after,
                 fault.delay,
                 Mode::Normal,
