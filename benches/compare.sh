@@ -15,25 +15,14 @@ VARS=${VARS:-40}
 PER_WORKLOAD=10
 WORKLOADS=$((PODS / PER_WORKLOAD))
 OUT=${OUT:-$(mktemp -d)}
-command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
+command -v jq >/dev/null && [ -x /usr/bin/time ] || { echo "needs jq and GNU time (apt-get install jq time)" >&2; exit 2; }
 
 cargo build --release --quiet --bin confdrift --example gen_fleet --example parse_floor
 BIN=${CARGO_TARGET_DIR:-target}/release
 $BIN/examples/gen_fleet --out "$OUT/fleet" --envs 3 --workloads "$WORKLOADS" --pods $PER_WORKLOAD --vars "$VARS" --drift 0.02 --seed 7
 INPUT_KB=$(du -sk "$OUT/fleet" | cut -f1)
 
-measure() { # name, command...
-  local name=$1; shift
-  local times=() rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/err" || true
-    read -r t m < "$OUT/time"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $median $rss"
-}
+. benches/measure.sh
 
 jq_diff() {
   for env in dev staging prod; do

@@ -21,6 +21,7 @@ PAGE=${PAGE:-500}
 PER_WORKLOAD=10
 WORKLOADS=$((PODS / PER_WORKLOAD))
 OUT=${OUT:-$(mktemp -d)}
+[ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
 
 cargo build --release --quiet --bin confdrift --example gen_fleet --example apiserver_standin
 BIN=${CARGO_TARGET_DIR:-target}/release
@@ -34,29 +35,19 @@ for _ in $(seq 600); do [ -s "$OUT/kubeconfig" ] && break; sleep 0.1; done
 [ -s "$OUT/kubeconfig" ] || { echo "the stand-in did not start:" >&2; cat "$OUT/standin.log" >&2; exit 2; }
 export KUBECONFIG=$OUT/kubeconfig
 
+# The shipped policy, as `audit` from the repository root uses it.
 cat > "$OUT/confdrift.yaml" <<YAML
+policies: [$PWD/policies]
 environments:
   dev: {context: dev, page_size: $PAGE}
   staging: {context: staging, page_size: $PAGE}
   prod: {context: prod, page_size: $PAGE}
 YAML
 for env in dev staging prod; do
-  printf 'environments:\n  %s: {context: %s, page_size: %s}\n' "$env" "$env" "$PAGE" > "$OUT/$env.yaml"
+  printf 'policies: [%s]\nenvironments:\n  %s: {context: %s, page_size: %s}\n' "$PWD/policies" "$env" "$env" "$PAGE" > "$OUT/$env.yaml"
 done
 
-measure() { # name, command...
-  local name=$1; shift
-  local times=() rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/err" || {
-      echo "$name failed:" >&2; cat "$OUT/err" >&2; exit 2; }
-    read -r t m < "$OUT/time"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $median $rss"
-}
+. benches/measure.sh
 
 {
   for env in dev staging prod; do

@@ -132,8 +132,8 @@ fn json_keeps_every_value_exact() {
     assert_eq!(finding("EXTRA\u{1b}[8m")["values"]["staging"], "hidden");
 }
 
-#[test]
-fn html_escapes_markup_from_values() {
+/// The nightly job (`report`) on the fixture pair, in a fresh history.
+fn nightly(format: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let r = run(confdrift()
         .env("CONFDRIFT_NOW", "2026-11-24T02:00:00Z")
@@ -142,7 +142,7 @@ fn html_escapes_markup_from_values() {
             "--fail-on",
             "never",
             "--format",
-            "html",
+            format,
             "--history",
         ])
         .arg(dir.path())
@@ -150,7 +150,13 @@ fn html_escapes_markup_from_values() {
         .arg(format!("staging={}", data(HOSTILE)))
         .arg("--env")
         .arg(format!("prod={}", data(PLAIN))));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+    r
+}
+
+#[test]
+fn html_escapes_markup_from_values() {
+    let r = nightly("html");
     assert!(!r.stdout.contains("<img"), "{}", r.stdout);
     assert!(
         r.stdout.contains("&lt;img src=x onerror=alert(1)&gt;"),
@@ -197,23 +203,7 @@ fn a_new_report_file_is_readable_like_any_file_the_user_creates() {
 
 #[test]
 fn html_writes_out_escape_sequences_and_bidi_overrides() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = run(confdrift()
-        .env("CONFDRIFT_NOW", "2026-11-24T02:00:00Z")
-        .args([
-            "report",
-            "--fail-on",
-            "never",
-            "--format",
-            "html",
-            "--history",
-        ])
-        .arg(dir.path())
-        .arg("--env")
-        .arg(format!("staging={}", data(HOSTILE)))
-        .arg("--env")
-        .arg(format!("prod={}", data(PLAIN))));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = nightly("html");
     // A browser would reorder the text around a bidi override. The line
     // diff splits lines as `str::lines` does, so a CR before LF ends the
     // line (CRLF) rather than being shown.
@@ -231,23 +221,7 @@ fn html_writes_out_escape_sequences_and_bidi_overrides() {
 
 #[test]
 fn nightly_markdown_writes_out_escape_sequences_and_bidi_overrides() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = run(confdrift()
-        .env("CONFDRIFT_NOW", "2026-11-24T02:00:00Z")
-        .args([
-            "report",
-            "--fail-on",
-            "never",
-            "--format",
-            "markdown",
-            "--history",
-        ])
-        .arg(dir.path())
-        .arg("--env")
-        .arg(format!("staging={}", data(HOSTILE)))
-        .arg("--env")
-        .arg(format!("prod={}", data(PLAIN))));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = nightly("markdown");
     for c in ACTING {
         assert!(
             !r.stdout.contains(*c),
