@@ -9,11 +9,11 @@
 //! code alike, and what they hid is counted in [`Suppressed`]. Values leave
 //! this stage display-ready and redacted, so no renderer can leak a Secret.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{
-    Absent, Comparison, ConfigKind, Delta, Entry, Finding, Inventory, Issue, Severity, Subject,
-    Value,
+    Absent, Comparison, ConfigKind, Delta, Entry, Finding, Inventory, Issue, Scope, Severity,
+    Subject, Value,
 };
 use crate::normalize::canonical::{CompareKey, compare_key, same};
 use crate::normalize::display_value;
@@ -258,7 +258,6 @@ pub fn evaluate(
     let mut suppressed = Suppressed::default();
 
     // `ignore`: subjects no rule and no report sees, counted by pattern.
-    let all: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
     let mut drifting: BTreeSet<&Subject> = cmp.deltas.iter().map(|d| &d.subject).collect();
     for inv in invs {
         for issue in &inv.issues {
@@ -267,12 +266,24 @@ pub fn evaluate(
             }
         }
     }
-    let ignored_by = |s: &Subject| policy.ignore.iter().position(|p| p.matches(&s.key));
+    // Keys recur in every workload: each distinct one is numbered and
+    // matched against `ignore` once.
+    let mut keys: HashMap<&str, (usize, Option<usize>)> = HashMap::new();
     let mut counts: Vec<(usize, usize)> = vec![(0, 0); policy.ignore.len()];
     let mut ignored = BTreeSet::new();
-    let mut subjects = BTreeSet::new();
-    for s in all {
-        match ignored_by(s) {
+    // Every subject once, in order (and so grouped by scope).
+    let mut subjects = Vec::new();
+    let mut scope_id = 0;
+    let mut last_scope: Option<&Scope> = None;
+    for (s, entries) in crate::model::aligned(invs) {
+        let next_id = keys.len();
+        let (key_id, by) = *keys.entry(s.key.as_str()).or_insert_with(|| {
+            (
+                next_id,
+                policy.ignore.iter().position(|p| p.matches(&s.key)),
+            )
+        });
+        match by {
             Some(i) => {
                 counts[i].0 += 1;
                 if drifting.contains(s) {
@@ -281,7 +292,16 @@ pub fn evaluate(
                 ignored.insert(s);
             }
             None => {
-                subjects.insert(s);
+                if last_scope.is_some_and(|l| *l != s.scope) {
+                    scope_id += 1;
+                }
+                last_scope = Some(&s.scope);
+                subjects.push(checks::Row {
+                    subject: s,
+                    entries,
+                    key_id,
+                    scope_id,
+                });
             }
         }
     }
@@ -302,6 +322,8 @@ pub fn evaluate(
         baseline: &cmp.baseline,
         invs,
         policy,
+        distinct_keys: keys.len(),
+        distinct_scopes: scope_id + 1,
         subjects,
         ignored,
     };

@@ -685,6 +685,60 @@ impl Inventory {
     }
 }
 
+/// Walks the entries of several environments side by side, in subject
+/// order: every subject once, with its entry in each environment (`None`
+/// where it has none). The entries are sorted maps, so this is a merge, a
+/// few comparisons a subject, where looking each subject up in every
+/// environment costs a tree search each.
+pub fn aligned(invs: &[Inventory]) -> Aligned<'_> {
+    Aligned {
+        iters: invs.iter().map(|i| i.entries.iter().peekable()).collect(),
+    }
+}
+
+/// See [`aligned`].
+pub struct Aligned<'a> {
+    iters: Vec<std::iter::Peekable<std::collections::btree_map::Iter<'a, Subject, Entry>>>,
+}
+
+impl<'a> Iterator for Aligned<'a> {
+    type Item = (&'a Subject, Vec<Option<&'a Entry>>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = self
+            .iters
+            .iter_mut()
+            .filter_map(|it| it.peek().map(|(s, _)| *s))
+            .min()?;
+        let row = self
+            .iters
+            .iter_mut()
+            .map(|it| it.next_if(|(s, _)| *s == first).map(|(_, e)| e))
+            .collect();
+        Some((first, row))
+    }
+}
+
+/// Whether each environment has a scope, remembered for the last scope
+/// asked: subjects come in scope order, so consecutive ones mostly share it.
+#[derive(Default)]
+pub struct ScopePresence {
+    last: Option<(Scope, Vec<bool>)>,
+}
+
+impl ScopePresence {
+    /// One flag per environment: whether it has `scope`.
+    pub fn of(&mut self, invs: &[Inventory], scope: &Scope) -> &[bool] {
+        if self.last.as_ref().is_none_or(|(s, _)| s != scope) {
+            self.last = Some((
+                scope.clone(),
+                invs.iter().map(|i| i.has_scope(scope)).collect(),
+            ));
+        }
+        self.last.as_ref().map_or(&[], |(_, v)| v.as_slice())
+    }
+}
+
 /// A finding that belongs to one environment alone.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Issue {
@@ -854,6 +908,61 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(json, r#"{"app":"web"}"#);
         assert_eq!(serde_json::from_str::<Pairs>(&json).unwrap(), p);
+    }
+
+    fn inventory(env: &str, subjects: &[(u8, u8, u8)]) -> Inventory {
+        let mut inv = Inventory {
+            env: env.to_string(),
+            ..Inventory::default()
+        };
+        for &(w, k, v) in subjects {
+            inv.entries.insert(
+                Subject {
+                    scope: Scope::Container {
+                        workload: format!("w{w}"),
+                        container: "c".into(),
+                    },
+                    kind: ConfigKind::Env,
+                    key: format!("K{k}"),
+                },
+                Entry {
+                    value: Value::Text(format!("{env}-{v}")),
+                    provenance: Provenance::Literal,
+                    namespace: "ns".into(),
+                },
+            );
+        }
+        inv
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The merge gives what looking every subject up in every
+        /// environment gives: the union in order, each subject once.
+        #[test]
+        fn aligned_is_the_sorted_union_with_each_environments_entry(
+            envs in proptest::collection::vec(
+                proptest::collection::vec((0u8..6, 0u8..6, 0u8..3), 0..20),
+                0..4,
+            )
+        ) {
+            let invs: Vec<Inventory> = envs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| inventory(&format!("e{i}"), s))
+                .collect();
+            let union: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
+            let rows: Vec<_> = aligned(&invs).collect();
+            proptest::prop_assert_eq!(
+                rows.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+                union.into_iter().collect::<Vec<_>>()
+            );
+            for (s, row) in rows {
+                let looked_up: Vec<Option<&Entry>> = invs.iter().map(|i| i.entries.get(s)).collect();
+                proptest::prop_assert_eq!(row, looked_up);
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use similar::TextDiff;
 
-use crate::model::{Absence, Absent, Comparison, Delta, Inventory, Subject, Value};
+use crate::model::{Absence, Absent, Comparison, Delta, Inventory, ScopePresence, Value, aligned};
 use crate::normalize::canonical::same;
 
 #[cfg(test)]
@@ -80,16 +80,14 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
         .iter()
         .position(|e| e == baseline)
         .unwrap_or(envs.len().saturating_sub(1));
-    let subjects: BTreeSet<&Subject> = invs.iter().flat_map(|i| i.entries.keys()).collect();
     let mut deltas = Vec::new();
-    for subject in subjects {
-        let scope_absent: Vec<bool> = invs.iter().map(|i| !i.has_scope(&subject.scope)).collect();
-        let values: Vec<Option<&crate::model::Entry>> =
-            invs.iter().map(|i| i.entries.get(subject)).collect();
+    let mut scopes = ScopePresence::default();
+    for (subject, values) in aligned(invs) {
+        let has_scope = scopes.of(invs, &subject.scope);
         let present: Vec<Option<&Value>> = values
             .iter()
-            .zip(&scope_absent)
-            .filter(|(_, absent)| !**absent)
+            .zip(has_scope)
+            .filter(|(_, has)| **has)
             .map(|(v, _)| v.map(|e| &e.value))
             .collect();
         if present.len() < 2 {
@@ -105,6 +103,7 @@ pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {
         if all_same {
             continue;
         }
+        let scope_absent: Vec<bool> = has_scope.iter().map(|h| !h).collect();
         let line_diff = line_diff(&envs, &values, base_idx);
         deltas.push(Delta {
             subject: subject.clone(),

@@ -9,13 +9,14 @@
 //! looks at a Secret's value: a check that needs one says it could not be
 //! made.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::diagnostic::closest;
 use super::model::*;
 use super::units::{Typed, ValueType, approx_eq, fmt_num, read};
 use crate::evaluate::{display_entries, subject_label};
-use crate::model::{ConfigKind, Entry, Inventory, Scope, Severity, Subject, Value};
+use crate::model::{ConfigKind, Entry, Inventory, Scope, ScopePresence, Severity, Subject, Value};
 use crate::normalize::canonical::{CompareKey, compare_key, parse_bool};
 
 /// One run's environments, lined up in the comparison's order.
@@ -24,10 +25,24 @@ pub struct Run<'a> {
     pub baseline: &'a str,
     pub invs: &'a [Inventory],
     pub policy: &'a PolicySet,
-    /// Every subject seen in any environment that no `ignore` pattern hides.
-    pub subjects: BTreeSet<&'a Subject>,
+    /// Every subject seen in any environment that no `ignore` pattern
+    /// hides, in order.
+    pub subjects: Vec<Row<'a>>,
+    /// How many distinct keys and scopes `subjects` has (see [`Row`]).
+    pub distinct_keys: usize,
+    pub distinct_scopes: usize,
     /// Subjects hidden by `ignore` (rules never see them).
     pub ignored: BTreeSet<&'a Subject>,
+}
+
+/// A subject with its entry in each environment (in `invs` order; see
+/// [`crate::model::aligned`]). Its key and scope are numbered, equal ones
+/// alike, so that each rule matches each distinct key and scope once.
+pub struct Row<'a> {
+    pub subject: &'a Subject,
+    pub entries: Vec<Option<&'a Entry>>,
+    pub key_id: usize,
+    pub scope_id: usize,
 }
 
 /// What one check of one rule found about one subject.
@@ -174,14 +189,40 @@ fn selects(rule: &Rule, s: &Subject) -> bool {
         && scope_matches(rule, &s.scope)
 }
 
-/// The subjects a rule looks at, each marked `true` when it was made up from
-/// a `required` rule's literal key rather than seen in an environment.
-fn candidates(run: &Run, rule: &Rule) -> BTreeMap<Subject, bool> {
-    let mut out: BTreeMap<Subject, bool> = run
+/// A subject a rule looks at.
+struct Candidate<'r> {
+    subject: Cow<'r, Subject>,
+    /// Its entry in each environment; `None` when it was made up from a
+    /// `required` rule's literal key rather than seen in an environment.
+    entries: Option<&'r [Option<&'r Entry>]>,
+}
+
+/// The subjects a rule looks at, in order.
+fn candidates<'r>(run: &'r Run, rule: &Rule) -> Vec<Candidate<'r>> {
+    // The same keys and scopes recur in every workload and environment:
+    // match each distinct one against the rule's patterns once.
+    let sel = &rule.select;
+    let key_patterns = !sel.keys.is_empty() || sel.key_regex.is_some();
+    // Without scope patterns every scope matches (see `scope_matches`).
+    let scope_patterns =
+        !(sel.workloads.is_empty() && sel.containers.is_empty() && sel.configmaps.is_empty());
+    let mut keys: Vec<Option<bool>> = vec![None; run.distinct_keys];
+    let mut scopes: Vec<Option<bool>> = vec![None; run.distinct_scopes];
+    let mut out: Vec<Candidate> = run
         .subjects
         .iter()
-        .filter(|s| selects(rule, s))
-        .map(|s| ((*s).clone(), false))
+        .filter(|row| {
+            let s = row.subject;
+            (sel.kinds.is_empty() || sel.kinds.contains(&s.kind))
+                && (!key_patterns
+                    || *keys[row.key_id].get_or_insert_with(|| key_matches(rule, &s.key)))
+                && (!scope_patterns
+                    || *scopes[row.scope_id].get_or_insert_with(|| scope_matches(rule, &s.scope)))
+        })
+        .map(|row| Candidate {
+            subject: Cow::Borrowed(row.subject),
+            entries: Some(row.entries.as_slice()),
+        })
         .collect();
     let literal_keys = rule.has(|c| matches!(c, Check::Required))
         && rule.select.key_regex.is_none()
@@ -197,6 +238,7 @@ fn candidates(run: &Run, rule: &Rule) -> BTreeMap<Subject, bool> {
     } else {
         rule.select.kinds.clone()
     };
+    let mut made_up: BTreeSet<Subject> = BTreeSet::new();
     let mut scopes: BTreeSet<Scope> = BTreeSet::new();
     for inv in run.invs {
         for (w, info) in &inv.workloads {
@@ -225,15 +267,26 @@ fn candidates(run: &Run, rule: &Rule) -> BTreeMap<Subject, bool> {
                 if any_match(&run.policy.ignore, &key.text) {
                     continue;
                 }
-                out.entry(Subject {
+                let subject = Subject {
                     scope: scope.clone(),
                     kind: *kind,
                     key: key.text.clone(),
-                })
-                .or_insert(true);
+                };
+                if out
+                    .binary_search_by(|c| c.subject.as_ref().cmp(&subject))
+                    .is_err()
+                {
+                    made_up.insert(subject);
+                }
             }
         }
     }
+    // Two sorted runs: the stable sort merges them.
+    out.extend(made_up.into_iter().map(|subject| Candidate {
+        subject: Cow::Owned(subject),
+        entries: None,
+    }));
+    out.sort_by(|a, b| a.subject.cmp(&b.subject));
     out
 }
 
@@ -339,19 +392,24 @@ fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
     }
 
     let mut selected_any = false;
-    for (subject, made_up) in candidates(run, rule) {
-        let scope_envs: Vec<usize> = (0..n)
-            .filter(|&i| run.invs[i].has_scope(&subject.scope))
-            .collect();
+    let mut scopes = ScopePresence::default();
+    for candidate in candidates(run, rule) {
+        let subject: &Subject = &candidate.subject;
+        let made_up = candidate.entries.is_none();
+        let has_scope = scopes.of(run.invs, &subject.scope);
+        let scope_envs: Vec<usize> = (0..n).filter(|&i| has_scope[i]).collect();
         let mut sel: Vec<(usize, Option<&Entry>)> = Vec::new();
         for &ei in &scope_envs {
             if !env_ok[ei] {
                 continue;
             }
             let inv = &run.invs[ei];
-            let entry = inv.entries.get(&subject);
+            let entry = match candidate.entries {
+                Some(row) => row[ei],
+                None => inv.entries.get(subject),
+            };
             if !rule.select.namespaces.is_empty()
-                && !any_match(&rule.select.namespaces, namespace_of(inv, &subject, entry))
+                && !any_match(&rule.select.namespaces, namespace_of(inv, subject, entry))
             {
                 continue;
             }
@@ -364,7 +422,7 @@ fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
             sel.push((ei, entry));
         }
         if !sel.is_empty() {
-            check_subject(run, ri, rule, &subject, &scope_envs, &sel, out);
+            check_subject(run, ri, rule, subject, &scope_envs, &sel, out);
         }
     }
 
@@ -416,7 +474,11 @@ fn stale_message(run: &Run, rule: &Rule, env_ok: &[bool]) -> String {
     } else if run.ignored.iter().any(|subj| selects(rule, subj)) {
         why.push_str(" that is not ignored by the policy's `ignore` list");
     } else {
-        let known: BTreeSet<&str> = run.subjects.iter().map(|s| s.key.as_str()).collect();
+        let known: BTreeSet<&str> = run
+            .subjects
+            .iter()
+            .map(|r| r.subject.key.as_str())
+            .collect();
         let guess = s
             .keys
             .iter()
@@ -534,47 +596,54 @@ fn check_subject(
             typed,
         });
     }
-    let reason = if reasons.len() == 1 {
-        reasons.into_iter().next().unwrap_or_default()
-    } else {
-        String::new()
-    };
-    let readable_as = if needs_typed {
-        ty.described().to_string()
-    } else {
-        "a value".to_string()
-    };
-    push(
-        "value-unreadable",
-        unreadable,
-        false,
-        Template::Is {
-            what: what.clone(),
-            tail: if reason.is_empty() {
-                format!("which cannot be read as {readable_as}")
-            } else {
-                format!("which cannot be read as {readable_as}: {reason}")
+    // Messages are worded only for what was found: most subjects pass.
+    if !unreadable.is_empty() {
+        let reason = if reasons.len() == 1 {
+            reasons.into_iter().next().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let readable_as = if needs_typed {
+            ty.described()
+        } else {
+            "a value"
+        };
+        push(
+            "value-unreadable",
+            unreadable,
+            false,
+            Template::Is {
+                what: what.clone(),
+                tail: if reason.is_empty() {
+                    format!("which cannot be read as {readable_as}")
+                } else {
+                    format!("which cannot be read as {readable_as}: {reason}")
+                },
             },
-        },
-    );
-    push(
-        "secret-unchecked",
-        secret,
-        false,
-        Template::Secret {
-            what: what.clone(),
-            tail: format!(
-                "its {} check cannot be made: confdrift keeps only a fingerprint of a Secret value",
-                value_checks.join("/")
-            ),
-        },
-    );
-    push(
-        "value-unresolved",
-        unresolved,
-        false,
-        Template::Unresolved { what: what.clone() },
-    );
+        );
+    }
+    if !secret.is_empty() {
+        push(
+            "secret-unchecked",
+            secret,
+            false,
+            Template::Secret {
+                what: what.clone(),
+                tail: format!(
+                    "its {} check cannot be made: confdrift keeps only a fingerprint of a Secret value",
+                    value_checks.join("/")
+                ),
+            },
+        );
+    }
+    if !unresolved.is_empty() {
+        push(
+            "value-unresolved",
+            unresolved,
+            false,
+            Template::Unresolved { what: what.clone() },
+        );
+    }
 
     // `45s (45000ms)` when the rule's unit shows the value differently.
     let shown = |t: &str, typed: Option<&Typed>| -> String {
@@ -692,24 +761,26 @@ fn check_subject(
                         item: env(r.env).to_string(),
                     })
                     .collect();
-                let set_in: Vec<&str> = (0..run.envs.len())
-                    .filter(|&i| run.invs[i].entries.contains_key(subject))
-                    .map(env)
-                    .collect();
-                let tail = if set_in.is_empty() {
-                    ", and in no other environment".to_string()
-                } else {
-                    format!(" (it is set in {})", and_list(&set_in))
-                };
-                push(
-                    "required-missing",
-                    hits,
-                    false,
-                    Template::NotSet {
-                        what: what.clone(),
-                        tail,
-                    },
-                );
+                if !hits.is_empty() {
+                    let set_in: Vec<&str> = (0..run.envs.len())
+                        .filter(|&i| run.invs[i].entries.contains_key(subject))
+                        .map(env)
+                        .collect();
+                    let tail = if set_in.is_empty() {
+                        ", and in no other environment".to_string()
+                    } else {
+                        format!(" (it is set in {})", and_list(&set_in))
+                    };
+                    push(
+                        "required-missing",
+                        hits,
+                        false,
+                        Template::NotSet {
+                            what: what.clone(),
+                            tail,
+                        },
+                    );
+                }
                 if judged_all(&sel_envs) {
                     coverage.presence = true;
                 }
