@@ -701,30 +701,35 @@ fn configmap_file(lines: impl Iterator<Item = String>) -> String {
     .to_string()
 }
 
+/// `diff a b` of two ConfigMap files of `n` one-digit lines that differ on
+/// nearly every line.
+fn diff_of_two_configmap_files(dir: &tempfile::TempDir, n: usize) -> Run {
+    let a = write(
+        dir,
+        "a.json",
+        &configmap_file((0..n).map(|i| (i % 10).to_string())),
+    );
+    let b = write(
+        dir,
+        "b.json",
+        &configmap_file((0..n).map(|i| (i * 7 % 10).to_string())),
+    );
+    run(confdrift()
+        .timeout(HANG_GUARD)
+        .args(["diff", "a", "b"])
+        .arg("--env")
+        .arg(format!("a={}", a.display()))
+        .arg("--env")
+        .arg(format!("b={}", b.display())))
+}
+
 #[test]
 fn huge_values_get_a_size_note_instead_of_a_line_diff() {
     // 500,000 lines of one digit: 1,000,000 bytes, within the 1 MiB a value
     // may hold; nearly every line differs. The line diff took 52 s in a
     // debug build; now it is not drawn, whatever the machine.
     let dir = tempfile::tempdir().unwrap();
-    let n = 500_000;
-    let a = write(
-        &dir,
-        "a.json",
-        &configmap_file((0..n).map(|i| (i % 10).to_string())),
-    );
-    let b = write(
-        &dir,
-        "b.json",
-        &configmap_file((0..n).map(|i| (i * 7 % 10).to_string())),
-    );
-    let r = run(confdrift()
-        .timeout(HANG_GUARD)
-        .args(["diff", "a", "b"])
-        .arg("--env")
-        .arg(format!("a={}", a.display()))
-        .arg("--env")
-        .arg(format!("b={}", b.display())));
+    let r = diff_of_two_configmap_files(&dir, 500_000);
     check(
         "huge diff",
         &r,
@@ -740,23 +745,7 @@ fn huge_values_get_a_size_note_instead_of_a_line_diff() {
     );
 
     // At the limit, the diff is drawn.
-    let a = write(
-        &dir,
-        "a.json",
-        &configmap_file((0..10_000).map(|i| (i % 10).to_string())),
-    );
-    let b = write(
-        &dir,
-        "b.json",
-        &configmap_file((0..10_000).map(|i| (i * 7 % 10).to_string())),
-    );
-    let r = run(confdrift()
-        .timeout(HANG_GUARD)
-        .args(["diff", "a", "b"])
-        .arg("--env")
-        .arg(format!("a={}", a.display()))
-        .arg("--env")
-        .arg(format!("b={}", b.display())));
+    let r = diff_of_two_configmap_files(&dir, 10_000);
     check("diff at the limit", &r, 0, "@@ -1,");
     assert!(!r.stdout.contains("line diff skipped"));
 }

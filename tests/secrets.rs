@@ -75,17 +75,24 @@ fn canary_secret_appears_in_no_diff_output() {
     assert!(r.stdout.contains("API_KEY"));
 }
 
-#[test]
-fn canary_secret_appears_in_no_snapshot() {
+/// `snapshot` of the canary environment: the run and the file written.
+fn snapshot_of_canary(mut cmd: assert_cmd::Command) -> (Run, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snap.json");
-    let r = run(confdrift()
+    let r = run(cmd
         .args(["snapshot", "--env"])
         .arg(format!("prod={}", data("canary/prod.yaml")))
         .arg("--output")
         .arg(&out));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_clean("snapshot file", &read(&out));
+    let file = read(&out);
+    (r, file)
+}
+
+#[test]
+fn canary_secret_appears_in_no_snapshot() {
+    let (r, file) = snapshot_of_canary(confdrift());
+    assert_clean("snapshot file", &file);
     assert_clean("snapshot stderr", &r.stderr);
 }
 
@@ -254,18 +261,12 @@ fn rust_log_trace_leaks_no_canary_from_diff_snapshot_report_lint_or_an_error() {
     assert_clean("traced diff stderr", &r.stderr);
     assert_logged("diff", &r.stderr, &[EVALUATED]);
 
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snap.json");
-    let r = run(traced()
-        .args(["snapshot", "--env"])
-        .arg(format!("prod={}", data("canary/prod.yaml")))
-        .arg("--output")
-        .arg(&snap));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_clean("traced snapshot file", &read(&snap));
+    let (r, file) = snapshot_of_canary(traced());
+    assert_clean("traced snapshot file", &file);
     assert_clean("traced snapshot stderr", &r.stderr);
     assert_logged("snapshot", &r.stderr, &["env{name=prod}"]);
 
+    let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
     for (now, format) in [
         ("2026-11-20T02:00:00Z", "markdown"),
