@@ -52,6 +52,7 @@ pub fn collect_normalized(settings: &Settings, key: &FingerprintKey) -> Result<V
     .map(|(_, inv)| inv)
     .collect();
     normalize::align_runtime(&mut invs);
+    normalize::lineup::line_up(&mut invs, &settings.baseline()?, settings.line_up);
     Ok(invs)
 }
 
@@ -176,9 +177,10 @@ pub fn normalize_all(
             Ok(normalize::normalize(name, c, &opts))
         })
         .collect::<Result<Vec<_>>>()
-        .map(|mut invs| {
+        .and_then(|mut invs| {
             normalize::align_runtime(&mut invs);
-            invs
+            normalize::lineup::line_up(&mut invs, &settings.baseline()?, settings.line_up);
+            Ok(invs)
         })
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app;
-use crate::config::{DEFAULT_CONFIG, Settings, parse_env_arg};
+use crate::config::{DEFAULT_CONFIG, Settings, parse_env_arg, parse_rename_arg};
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
 use crate::policy::{self, Date};
@@ -59,6 +59,16 @@ struct EnvArgs {
     /// `pods/exec`) to catch variables baked into images or injected by webhooks
     #[arg(long)]
     runtime_env: bool,
+    /// Compare an environment's workloads and ConfigMaps under other names:
+    /// ENV:REGEX=REPLACEMENT, e.g. --rename staging:'^staging-(.*)$'='$1'.
+    /// Repeatable; tried in order before the config file's `rename` rules of
+    /// that environment, the first that matches wins
+    #[arg(long = "rename", value_name = "ENV:REGEX=REPLACEMENT")]
+    renames: Vec<String>,
+    /// Keep names as they are: do not remove an environment's own name prefix
+    /// or suffix (kustomize namePrefix/nameSuffix) to line environments up
+    #[arg(long)]
+    no_line_up: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,9 +267,9 @@ impl EnvArgs {
     fn settings(&self) -> Result<Settings> {
         let config = match &self.config {
             Some(path) => Some(path.as_path()),
-            None if Path::new(DEFAULT_CONFIG).exists() && self.envs.is_empty() => {
-                Some(Path::new(DEFAULT_CONFIG))
-            }
+            // Read exactly as if given with --config: --env replaces only
+            // its environments, never the renames, flags or policies.
+            None if Path::new(DEFAULT_CONFIG).is_file() => Some(Path::new(DEFAULT_CONFIG)),
             None => None,
         };
         let mut settings = match config {
@@ -291,6 +301,27 @@ impl EnvArgs {
                 "environments from --env"
             );
         }
+        let mut from_cli: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            Default::default();
+        for arg in &self.renames {
+            let (env, rule) = parse_rename_arg(arg)?;
+            // `candidate` is added later by --candidate.
+            if env != "candidate" && !settings.envs.iter().any(|(n, _)| *n == env) {
+                return Err(Error::Usage(format!(
+                    "--rename {}: there is no environment {} (environments: {})",
+                    report::visible(arg),
+                    report::visible(&env),
+                    report::visible(&settings.env_names().join(", "))
+                )));
+            }
+            from_cli.entry(env).or_default().push(rule);
+        }
+        for (env, mut rules) in from_cli {
+            let configured = settings.renames.remove(&env).unwrap_or_default();
+            rules.extend(configured);
+            settings.renames.insert(env, rules);
+        }
+        settings.line_up = !self.no_line_up;
         if self.runtime_env {
             for (_, source) in &mut settings.envs {
                 if let crate::collect::Source::Kube(target) = source {

@@ -116,6 +116,10 @@ pub struct Settings {
     /// Per environment: name rewrites `(regex, replacement)` so that
     /// `checkout-stg` lines up with `checkout`.
     pub renames: std::collections::BTreeMap<String, Vec<(String, String)>>,
+    /// Strip an environment's own name prefix or suffix (kustomize
+    /// `namePrefix`/`nameSuffix`) automatically; see
+    /// [`crate::normalize::lineup`].
+    pub line_up: bool,
 }
 
 impl Default for Settings {
@@ -130,6 +134,7 @@ impl Default for Settings {
             flag_configmaps: Vec::new(),
             policies: Vec::new(),
             renames: std::collections::BTreeMap::new(),
+            line_up: true,
         }
     }
 }
@@ -333,4 +338,30 @@ pub fn parse_env_arg(arg: &str) -> Result<(String, Source)> {
         )));
     }
     Ok((name.to_string(), Source::parse(source)?))
+}
+
+/// Parses `ENV:REGEX=REPLACEMENT` of `--rename`: the same rewrite as a
+/// `rename: [{match: REGEX, replace: REPLACEMENT}]` entry of the
+/// environment in confdrift.yaml. The regex is checked here, so a typo is a
+/// usage error before anything is read.
+pub fn parse_rename_arg(arg: &str) -> Result<(String, (String, String))> {
+    let usage = || {
+        Error::Usage(format!(
+            "--rename {}: expected ENV:REGEX=REPLACEMENT, e.g. --rename staging:'^staging-(.*)$'='$1'",
+            visible(arg)
+        ))
+    };
+    let (env, rule) = arg.split_once(':').ok_or_else(usage)?;
+    let (pattern, replace) = rule.split_once('=').ok_or_else(usage)?;
+    if env.is_empty() || pattern.is_empty() {
+        return Err(usage());
+    }
+    regex::Regex::new(pattern).map_err(|e| {
+        Error::Usage(format!(
+            "--rename {}: invalid regex: {}",
+            visible(arg),
+            visible(&e.to_string())
+        ))
+    })?;
+    Ok((env.to_string(), (pattern.to_string(), replace.to_string())))
 }

@@ -51,17 +51,37 @@ fn renamed_workloads_and_configmaps_line_up_and_the_report_shows_both_names() {
         v["environments"][0]["renamed"]["web-config"],
         "web-config-stg"
     );
-    // Without the rule, nothing lines up.
-    let r = run(confdrift()
-        .arg("audit")
-        .arg("--env")
-        .arg(format!(
-            "staging={}",
-            dir.path().join("staging.yaml").display()
-        ))
-        .arg("--env")
-        .arg(format!("prod={}", dir.path().join("prod.yaml").display()))
-        .args(["--format", "json", "--fail-on", "never"]));
+    // Without the rule, the `-stg` suffix every staging name carries is
+    // removed automatically, and the report says so.
+    let without_rule = |extra: &[&str]| {
+        run(confdrift()
+            .arg("audit")
+            .arg("--env")
+            .arg(format!(
+                "staging={}",
+                dir.path().join("staging.yaml").display()
+            ))
+            .arg("--env")
+            .arg(format!("prod={}", dir.path().join("prod.yaml").display()))
+            .args(["--format", "json", "--fail-on", "never"])
+            .args(extra))
+    };
+    let r = without_rule(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let auto: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(auto["findings"], v["findings"]);
+    assert!(
+        auto["environments"][0]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["message"] == "names lined up by removing suffix `-stg`"),
+        "{}",
+        auto["environments"][0]
+    );
+    // With that turned off, nothing lines up, and that is not a pass.
+    let r = without_rule(&["--no-line-up"]);
+    assert_eq!(r.code, 3);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(
         v["findings"]

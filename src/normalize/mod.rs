@@ -10,6 +10,7 @@
 pub mod canonical;
 pub mod expand;
 pub mod identity;
+pub mod lineup;
 
 #[cfg(test)]
 pub(crate) mod tests;
