@@ -226,6 +226,116 @@ pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<A
     })
 }
 
+/// The deploy gate: `candidate` (an environment of `settings`) is the next
+/// version of `target`. Every environment is read once; the policy is
+/// evaluated on the environments as they are today (without the candidate)
+/// and as they will be after it is applied to `target`
+/// ([`normalize::apply`]). The report holds the findings of after the
+/// deploy, each marked new or already there, what the deploy resolves, and
+/// what it changes in `target`.
+pub fn deploy_gate(
+    settings: &Settings,
+    key: &FingerprintKey,
+    today: Date,
+    target: &str,
+    candidate: &str,
+    fail_on_existing: bool,
+) -> Result<Audit> {
+    let baseline = settings.baseline()?;
+    let policy = load_policies(&settings.policies, today)?;
+    let mut collected = collect_all(settings, key)?;
+    let c = collected
+        .iter()
+        .position(|(n, _)| n == candidate)
+        .ok_or_else(|| Error::Usage(format!("no candidate environment {candidate}")))?;
+    let (_, candidate_objects) = collected.remove(c);
+    let t = collected
+        .iter()
+        .position(|(n, _)| n == target)
+        .ok_or_else(|| Error::Usage(format!("--against {target}: no such environment")))?;
+    let after_target = normalize::apply::apply(&collected[t].1, &candidate_objects);
+    drop(candidate_objects);
+
+    let opts = Options::new(&settings.flag_patterns, &settings.flag_configmaps, key.id())?;
+    let options_for = |name: &str| -> Result<Options> {
+        match settings.renames.get(name) {
+            Some(r) => opts.clone().with_renames(r),
+            None => Ok(opts.clone()),
+        }
+    };
+    let mut before = Vec::new();
+    for (name, c) in &collected {
+        before.push(normalize::normalize(name, c, &options_for(name)?));
+    }
+    let mut after = before.clone();
+    after[t] = normalize::normalize(target, &after_target, &options_for(target)?);
+    drop(collected);
+    drop(after_target);
+
+    let evaluate_world = |mut invs: Vec<Inventory>| -> (Vec<Inventory>, Comparison, Report) {
+        normalize::align_runtime(&mut invs);
+        normalize::lineup::line_up(&mut invs, &baseline, settings.line_up);
+        let comparison = compare::compare(&invs, &baseline);
+        let evaluation = evaluate::evaluate(&comparison, &invs, &policy, today);
+        let report = Report::from_evaluation(&baseline, &invs, evaluation);
+        (invs, comparison, report)
+    };
+    let (before, _, today_report) = evaluate_world(before);
+    let (after, comparison, mut report) = evaluate_world(after);
+
+    // What the deploy changes in the target: the target today against the
+    // target after, under the names the comparison uses.
+    let mut today_target = before[t].clone();
+    let mut after_target = after[t].clone();
+    today_target.env = target.to_string();
+    after_target.env = candidate.to_string();
+    let change_cmp = compare::compare(&[today_target, after_target], target);
+    let (changes, watched) = evaluate::deploy_changes(&change_cmp, &policy);
+
+    let existing: std::collections::BTreeSet<String> = today_report
+        .findings
+        .iter()
+        .map(crate::report::finding_identity)
+        .collect();
+    let after_ids: std::collections::BTreeSet<String> = report
+        .findings
+        .iter()
+        .map(crate::report::finding_identity)
+        .collect();
+    let resolved = today_report
+        .findings
+        .into_iter()
+        .filter(|f| !after_ids.contains(&crate::report::finding_identity(f)))
+        .collect();
+    report.findings.extend(watched);
+    evaluate::sort_findings(&mut report.findings);
+    report.summary = evaluate::summarize(&report.findings);
+    let candidate_source = settings
+        .envs
+        .iter()
+        .find(|(n, _)| n == candidate)
+        .map(|(_, s)| s.describe())
+        .unwrap_or_default();
+    report.deploy = Some(crate::report::DeployView {
+        target: target.to_string(),
+        candidate: candidate_source,
+        existing,
+        resolved,
+        changes,
+        fail_on_existing,
+    });
+    tracing::info!(
+        changes = report.deploy.as_ref().map_or(0, |d| d.changes.len()),
+        findings = report.findings.len(),
+        "deploy gate evaluated"
+    );
+    Ok(Audit {
+        inventories: after,
+        comparison,
+        report,
+    })
+}
+
 /// Reads and merges the policy files; any error stops the run (exit 2) with
 /// every problem listed, each with file:line:column.
 pub fn load_policies(paths: &[std::path::PathBuf], today: Date) -> Result<PolicySet> {

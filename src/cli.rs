@@ -121,6 +121,10 @@ enum Command {
             requires = "candidate"
         )]
         against: Vec<String>,
+        /// With --candidate: findings that are there today already fail the
+        /// gate too (by default only those the deploy introduces do)
+        #[arg(long, requires = "candidate")]
+        fail_on_existing: bool,
     },
     /// Show what differs between two environments, with where each value comes from.
     Diff {
@@ -377,6 +381,7 @@ fn execute(cli: Cli) -> Result<i32> {
             policies,
             candidate,
             against,
+            fail_on_existing,
         } => {
             let outputs = audit_outputs(format, output, reports, max_length.is_some())?;
             let mut settings = envs.settings()?;
@@ -389,7 +394,17 @@ fn execute(cli: Cli) -> Result<i32> {
             if !policies.is_empty() {
                 settings.policies = policies;
             }
-            let audit = app::audit(&settings, &key, today()?)?;
+            let audit = match (&candidate, against.first()) {
+                (Some(_), Some(target)) => app::deploy_gate(
+                    &settings,
+                    &key,
+                    today()?,
+                    target,
+                    CANDIDATE,
+                    fail_on_existing,
+                )?,
+                _ => app::audit(&settings, &key, today()?)?,
+            };
             // Everything is rendered before anything is written.
             let mut rendered = Vec::new();
             for (format, output) in outputs {
@@ -732,11 +747,13 @@ fn audit_outputs(
     Ok(outputs)
 }
 
+/// The environment name `--candidate` reads its source as.
+const CANDIDATE: &str = "candidate";
+
 /// `--candidate PATH --against NAME[,NAME]`: the candidate, as environment
 /// `candidate`, compared with the named configured environments only; the
 /// first of them is the baseline (unless --baseline says otherwise).
 fn with_candidate(settings: &mut Settings, path: &str, against: &[String]) -> Result<()> {
-    const CANDIDATE: &str = "candidate";
     let names = settings.env_names();
     if names.iter().any(|n| n == CANDIDATE) {
         return Err(Error::Usage(

@@ -341,7 +341,7 @@ fn sarif_waived_findings_are_suppressed_results() {
 #[test]
 fn sarif_points_at_the_candidate_file_and_the_policy_file() {
     let dir = tempfile::tempdir().unwrap();
-    candidate_file(dir.path(), "candidate.yaml");
+    candidate_file(dir.path(), "candidate.yaml", debug_logging);
     let r = run(cd()
         .current_dir(dir.path())
         .arg("audit")
@@ -349,18 +349,25 @@ fn sarif_points_at_the_candidate_file_and_the_policy_file() {
         .arg(data("demo/confdrift.yaml"))
         .arg("--policy")
         .arg(root().join(POLICY))
-        .args(["--candidate", "candidate.yaml", "--against", "prod"])
+        .args(["--candidate", "candidate.yaml", "--against", "prod,staging"])
         .args(["--format", "sarif"]));
     assert_eq!(r.code, 1, "{}", r.stderr);
     let log = valid_sarif("candidate", &r.stdout);
-    let pools = results(&log)
+    let debug = results(&log)
         .into_iter()
-        .find(|r| r["ruleId"] == "connection-pools-equal")
+        .find(|r| r["ruleId"] == "no-debug-logging-in-prod")
         .unwrap();
     assert_eq!(
-        pools["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        debug["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "candidate.yaml"
     );
+    // New with this deploy; prod's DEBUG switch was there before it.
+    assert_eq!(debug["baselineState"], "new");
+    let existing = results(&log)
+        .into_iter()
+        .find(|r| r["ruleId"] == "no-debug-in-prod")
+        .unwrap();
+    assert_eq!(existing["baselineState"], "unchanged");
     // A stale rule points at its definition, line and all.
     let dir2 = tempfile::tempdir().unwrap();
     let p = write(
@@ -389,15 +396,28 @@ fn sarif_points_at_the_candidate_file_and_the_policy_file() {
     assert_eq!(loc["region"]["startLine"], 4);
 }
 
-/// The demo's staging, as one rendered file: what `helm template` or
-/// `kustomize build` would give for a release about to be deployed.
-fn candidate_file(dir: &Path, name: &str) -> std::path::PathBuf {
+/// The demo's prod as one rendered file, what `helm template` or
+/// `kustomize build` would give for the next release, with `edit` applied
+/// to its text: the release about to be deployed to prod.
+fn candidate_file(dir: &Path, name: &str, edit: fn(String) -> String) -> std::path::PathBuf {
     let mut text = String::new();
     for f in ["workloads.yaml", "configmaps.yaml", "secrets.yaml"] {
         text.push_str("---\n");
-        text.push_str(&read(&root().join("testdata/demo/staging").join(f)));
+        text.push_str(&read(&root().join("testdata/demo/prod").join(f)));
     }
-    write(dir, name, &text)
+    write(dir, name, &edit(text))
+}
+
+/// A release that turns debug logging on in prod's shared ConfigMap.
+fn debug_logging(text: String) -> String {
+    text.replace("LOG_LEVEL: info", "LOG_LEVEL: debug")
+        .replace("\"LOG_LEVEL\":\"info\"", "\"LOG_LEVEL\":\"debug\"")
+}
+
+/// A release that brings prod's pool of 5 up to staging's 20.
+fn pool_fixed(text: String) -> String {
+    text.replace("DB_POOL_SIZE: \"5\"", "DB_POOL_SIZE: \"20\"")
+        .replace("\"DB_POOL_SIZE\":\"5\"", "\"DB_POOL_SIZE\":\"20\"")
 }
 
 #[test]
@@ -873,58 +893,174 @@ fn json_of(r: &Run) -> serde_json::Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
 }
 
-#[test]
-fn a_candidate_is_compared_with_the_named_environments_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = candidate_file(dir.path(), "rendered.yaml");
+fn gate(candidate: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let r = run(cd()
         .arg("audit")
         .args(demo())
         .arg("--candidate")
-        .arg(&file)
-        .args(["--against", "prod", "--format", "json"]));
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let v = json_of(&r);
-    assert_eq!(v["baseline"], "prod");
+        .arg(candidate)
+        .args(["--against", "prod,staging", "--format", "json"])
+        .args(extra));
+    (r.code, json_of(&r))
+}
+
+fn with_rule<'v>(v: &'v serde_json::Value, rule: &str) -> Vec<&'v serde_json::Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+/// The candidate is the next version of prod: judged as prod after the
+/// deploy next to staging (what was tested), never as a third environment.
+#[test]
+fn a_candidate_that_fixes_a_prod_problem_passes_and_says_what_it_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate_file(dir.path(), "rendered.yaml", pool_fixed);
+    let (code, v) = gate(&file, &[]);
+    // prod's DEBUG switch (critical) is still there, but not this deploy's doing.
+    assert_eq!(code, 0, "{v:#}");
     let names: Vec<&str> = v["environments"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["prod", "candidate"]);
-    // The candidate is staging as rendered: prod's pool size of 5 against its 20.
-    let pool = v["findings"]
+    assert_eq!(names, ["prod", "staging"]);
+    assert!(
+        v["environments"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{} applied to", file.display())),
+        "{}",
+        v["environments"][0]["source"]
+    );
+    assert!(with_rule(&v, "connection-pools-equal").is_empty());
+    let deploy = &v["deploy"];
+    assert_eq!(deploy["target"], "prod");
+    assert_eq!(deploy["new"], 0);
+    let resolved: Vec<(&str, &str)> = deploy["resolved"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["rule"] == "connection-pools-equal" && f["workload"] == "checkout")
-        .unwrap();
-    assert_eq!(
-        pool["values"],
-        serde_json::json!({"prod": "5", "candidate": "20"})
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["workload"].as_str().or(f["configmap"].as_str()).unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        resolved.contains(&("connection-pools-equal", "checkout")),
+        "{resolved:?}"
     );
+    // What the deploy changes in prod, from what to what.
+    let change = deploy["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["workload"] == "checkout" && c["key"] == "DB_POOL_SIZE")
+        .unwrap_or_else(|| panic!("{deploy:#}"));
+    assert_eq!(
+        (&change["from"], &change["to"]),
+        (&"5".into(), &"20".into())
+    );
+    // Findings already there are marked as such.
+    let debug = with_rule(&v, "no-debug-in-prod");
+    assert!(!debug.is_empty());
+    assert!(debug.iter().all(|f| f["deploy"] == "existing"));
+    // --fail-on-existing makes them count.
+    let (code, _) = gate(&file, &["--fail-on-existing"]);
+    assert_eq!(code, 1);
+}
 
-    // It equals the long form with --env.
-    let long = run(cd()
-        .arg("audit")
-        .arg("--env")
-        .arg(format!("prod={}", data("demo/prod/")))
-        .arg("--env")
-        .arg(format!("candidate={}", file.display()))
-        .args(["--baseline", "prod", "--policy", POLICY, "--format", "json"]));
-    assert_eq!(json_of(&long)["findings"], v["findings"]);
-
-    // Several --against: the first is the baseline; commas work too.
+#[test]
+fn a_candidate_that_introduces_a_problem_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate_file(dir.path(), "rendered.yaml", debug_logging);
+    let (code, v) = gate(&file, &[]);
+    assert_eq!(code, 1);
+    let debug = with_rule(&v, "no-debug-logging-in-prod");
+    assert!(!debug.is_empty(), "{v:#}");
+    assert!(
+        debug
+            .iter()
+            .all(|f| f["deploy"] == "new" && f["severity"] == "critical")
+    );
+    assert_eq!(debug[0]["values"]["prod"], "debug");
+    // The table says it too.
     let r = run(cd()
         .arg("audit")
         .args(demo())
         .arg("--candidate")
         .arg(&file)
-        .args(["--against", "staging,prod", "--format", "json"]));
+        .args(["--against", "prod,staging"]));
+    assert!(
+        r.stdout.contains("What this deploy changes in prod:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("LOG_LEVEL: info → debug"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("[already there before this deploy]"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_rule_that_watches_changes_gives_a_change_its_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate_file(dir.path(), "rendered.yaml", pool_fixed);
+    let policy = write(
+        dir.path(),
+        "changes.yaml",
+        "apiVersion: confdrift/v1\nkind: Policy\nrules:\n  - id: pool-changes-need-review\n    key: DB_POOL_SIZE\n    kind: env\n    changes: true\n    severity: warning\n",
+    );
+    let policy = policy.display().to_string();
+    let (code, v) = gate(&file, &["--policy", &policy, "--fail-on", "warning"]);
+    assert_eq!(code, 1, "{v:#}");
+    let watched = with_rule(&v, "pool-changes-need-review");
+    assert_eq!(watched.len(), 1, "{v:#}");
+    assert_eq!(watched[0]["code"], "changed-by-deploy");
+    assert_eq!(watched[0]["severity"], "warning");
+    assert_eq!(watched[0]["deploy"], "new");
+    assert!(
+        watched[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from 5 to 20"),
+        "{}",
+        watched[0]["message"]
+    );
+    // A change no rule watches is information, not drift.
+    let (code, _) = gate(&file, &["--fail-on", "warning"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn several_against_the_first_is_deployed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate_file(dir.path(), "rendered.yaml", pool_fixed);
+    let r = run(cd()
+        .arg("audit")
+        .args(demo())
+        .arg("--candidate")
+        .arg(&file)
+        .args([
+            "--against",
+            "staging",
+            "--against",
+            "prod",
+            "--format",
+            "json",
+        ]));
     let v = json_of(&r);
     assert_eq!(v["baseline"], "staging");
-    assert_eq!(v["environments"].as_array().unwrap().len(), 3);
+    assert_eq!(v["deploy"]["target"], "staging");
+    assert_eq!(v["environments"].as_array().unwrap().len(), 2);
 }
 
 #[test]

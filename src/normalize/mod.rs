@@ -7,6 +7,7 @@
 //! `optional`; files mounted from ConfigMaps and Secrets. Every value keeps
 //! its provenance. Pure and synchronous: no I/O, no clock.
 
+pub mod apply;
 pub mod canonical;
 pub mod expand;
 pub mod identity;

@@ -158,6 +158,24 @@ pub fn apply(run: &Run) -> Outcome {
     out
 }
 
+/// The rules with `changes: true` that watch `subject` in `env` (the
+/// environment a candidate is deployed to), in policy order.
+pub fn change_watchers<'p>(
+    policy: &'p crate::policy::PolicySet,
+    subject: &Subject,
+    env: &str,
+    namespace: &str,
+) -> Vec<&'p Rule> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| r.has(|c| matches!(c, Check::Changes)))
+        .filter(|r| selects(r, subject))
+        .filter(|r| r.select.environments.is_empty() || any_match(&r.select.environments, env))
+        .filter(|r| r.select.namespaces.is_empty() || any_match(&r.select.namespaces, namespace))
+        .collect()
+}
+
 fn scope_matches(rule: &Rule, scope: &Scope) -> bool {
     let s = &rule.select;
     match scope {
@@ -663,7 +681,7 @@ fn check_subject(
     let mut coverage = Coverage::default();
     for check in &rule.checks {
         match check {
-            Check::Type => {}
+            Check::Type | Check::Changes => {}
             Check::Equal { allow_differ } => {
                 let labels = display_entries(
                     run.envs,

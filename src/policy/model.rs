@@ -178,6 +178,10 @@ pub enum Check {
     },
     Type,
     Relation(Vec<Relation>),
+    /// `changes: true`: in a deploy gate (`--candidate`), any change of a
+    /// matching key in the environment deployed to is a finding of the
+    /// rule's severity. Outside a deploy it checks nothing.
+    Changes,
 }
 
 impl Check {
@@ -193,12 +197,13 @@ impl Check {
             Check::Tolerance { .. } => "tolerance",
             Check::Type => "type",
             Check::Relation(_) => "relation",
+            Check::Changes => "changes",
         }
     }
 
     /// Checks that look at what a value is (and so cannot look at a Secret).
     pub fn reads_values(&self) -> bool {
-        !matches!(self, Check::Equal { .. } | Check::Required)
+        !matches!(self, Check::Equal { .. } | Check::Required | Check::Changes)
     }
 }
 

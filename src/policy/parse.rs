@@ -45,6 +45,7 @@ pub const RULE_FIELDS: &[&str] = &[
     "range",
     "tolerance",
     "relation",
+    "changes",
     "severity",
     "severity_by_env",
     "stale",
@@ -60,6 +61,7 @@ const CHECK_FIELDS: &[&str] = &[
     "tolerance",
     "type",
     "relation",
+    "changes",
 ];
 
 const WAIVER_FIELDS: &[&str] = &[
@@ -661,6 +663,7 @@ impl Decoder<'_> {
                     Some("add `equal: true` or remove `allow_differ`".into()),
                 ),
                 "required" if self.check_true(v, &f) => checks.push(Check::Required),
+                "changes" if self.check_true(v, &f) => checks.push(Check::Changes),
                 "forbid" | "one_of" => {
                     let mut lits = Vec::new();
                     let mut bad = false;

@@ -11,7 +11,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Report;
-use crate::model::Problem;
+use crate::model::{Finding, Problem};
 
 pub const SCHEMA: &str = "confdrift.report/v1";
 
@@ -26,6 +26,45 @@ pub struct JsonReport<'a> {
     pub policy: JsonPolicy<'a>,
     /// What the policy kept out of the findings or the gate.
     pub suppressed: JsonSuppressed<'a>,
+    /// `--candidate`: the deploy gate's view; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<JsonDeploy<'a>>,
+}
+
+/// The deploy gate: `findings` are those of the environments after the
+/// deploy, each with `deploy: new|existing`; these are the rest.
+#[derive(Serialize)]
+pub struct JsonDeploy<'a> {
+    /// The environment deployed to.
+    pub target: &'a str,
+    /// Where the candidate was read from.
+    pub candidate: &'a str,
+    /// Findings introduced by the deploy, and findings there already.
+    pub new: usize,
+    pub existing: usize,
+    /// Whether findings there already fail the gate too.
+    pub fail_on_existing: bool,
+    /// Findings of today that the deploy makes go away.
+    pub resolved: Vec<JsonFinding<'a>>,
+    /// What the deploy changes in the target, key by key.
+    pub changes: Vec<JsonChange<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonChange<'a> {
+    pub workload: Option<&'a str>,
+    pub container: Option<&'a str>,
+    pub configmap: Option<&'a str>,
+    pub kind: Option<&'static str>,
+    /// `null` for a workload, container or ConfigMap added or removed.
+    pub key: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub from_source: Option<&'a str>,
+    pub to_source: Option<&'a str>,
+    pub diff: Option<&'a str>,
+    /// Rules with `changes: true` that watch this key.
+    pub watched_by: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -103,6 +142,9 @@ pub struct JsonFinding<'a> {
     /// The environments the finding is about (where a rule's check failed;
     /// for `equal`, every environment compared).
     pub environments: &'a [String],
+    /// Deploy gate only: `new` (introduced by this deploy) or `existing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -140,22 +182,13 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
         findings: report
             .findings
             .iter()
-            .map(|f| JsonFinding {
-                rule: &f.rule,
-                code: &f.code,
-                severity: f.severity.as_str(),
-                environment: f.environment.as_deref(),
-                workload: f.workload.as_deref(),
-                container: f.container.as_deref(),
-                configmap: f.configmap.as_deref(),
-                kind: f.kind.map(|k| k.as_str()),
-                key: f.key.as_deref(),
-                values: &f.values,
-                sources: &f.sources,
-                message: &f.message,
-                diff: f.diff.as_deref(),
-                waiver: f.waiver.as_deref(),
-                environments: &f.environments,
+            .map(|f| {
+                let mut wire = finding(f);
+                wire.deploy = report
+                    .deploy
+                    .as_ref()
+                    .map(|d| if d.is_existing(f) { "existing" } else { "new" });
+                wire
             })
             .collect(),
         summary: JsonSummary {
@@ -185,7 +218,59 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
             unmatched: report.suppressed.unmatched,
             stale_rules: &report.suppressed.stale_ignored,
         },
+        deploy: deploy(report),
     }
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule: &f.rule,
+        code: &f.code,
+        severity: f.severity.as_str(),
+        environment: f.environment.as_deref(),
+        workload: f.workload.as_deref(),
+        container: f.container.as_deref(),
+        configmap: f.configmap.as_deref(),
+        kind: f.kind.map(|k| k.as_str()),
+        key: f.key.as_deref(),
+        values: &f.values,
+        sources: &f.sources,
+        message: &f.message,
+        diff: f.diff.as_deref(),
+        waiver: f.waiver.as_deref(),
+        environments: &f.environments,
+        deploy: None,
+    }
+}
+
+fn deploy(report: &Report) -> Option<JsonDeploy<'_>> {
+    let d = report.deploy.as_ref()?;
+    let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+    Some(JsonDeploy {
+        target: &d.target,
+        candidate: &d.candidate,
+        new: report.findings.len() - existing,
+        existing,
+        fail_on_existing: d.fail_on_existing,
+        resolved: d.resolved.iter().map(finding).collect(),
+        changes: d
+            .changes
+            .iter()
+            .map(|c| JsonChange {
+                workload: c.workload.as_deref(),
+                container: c.container.as_deref(),
+                configmap: c.configmap.as_deref(),
+                kind: c.kind.map(|k| k.as_str()),
+                key: c.key.as_deref(),
+                from: c.from.as_deref(),
+                to: c.to.as_deref(),
+                from_source: c.from_source.as_deref(),
+                to_source: c.to_source.as_deref(),
+                diff: c.diff.as_deref(),
+                watched_by: &c.watched_by,
+            })
+            .collect(),
+    })
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {

@@ -169,7 +169,7 @@ fn suites(report: &Report, style: Style) -> Vec<Suite> {
                 .map(|(_, fs)| Case {
                     classname: classname.clone(),
                     name: case_name(fs[0]),
-                    outcome: outcome(&report.envs, &fs, threshold),
+                    outcome: outcome(report, &fs, threshold),
                 })
                 .collect()
         };
@@ -248,7 +248,9 @@ fn case_name(f: &Finding) -> String {
     name
 }
 
-fn outcome(envs: &[String], fs: &[&Finding], threshold: Option<Severity>) -> Outcome {
+fn outcome(report: &Report, fs: &[&Finding], threshold: Option<Severity>) -> Outcome {
+    let envs = &report.envs;
+    let existing = |f: &Finding| report.deploy.as_ref().is_some_and(|d| d.is_existing(f));
     let lines: Vec<String> = fs
         .iter()
         .map(|f| {
@@ -257,13 +259,18 @@ fn outcome(envs: &[String], fs: &[&Finding], threshold: Option<Severity>) -> Out
                 .as_ref()
                 .map(|w| format!(" (waived: {w})"))
                 .unwrap_or_default();
-            format!("{} {}: {}{waived}", f.severity, f.code, f.message)
+            let already = if existing(f) {
+                " (already there before this deploy)"
+            } else {
+                ""
+            };
+            format!("{} {}: {}{waived}{already}", f.severity, f.code, f.message)
         })
         .chain(values(envs, fs[0]))
         .collect();
     let failing = fs
         .iter()
-        .filter(|f| f.waiver.is_none() && threshold.is_some_and(|t| f.severity >= t))
+        .filter(|f| report.counts_for_gate(f) && threshold.is_some_and(|t| f.severity >= t))
         .max_by_key(|f| f.severity);
     if let Some(f) = failing {
         return Outcome::Failed {

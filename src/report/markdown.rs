@@ -86,6 +86,23 @@ fn head(report: &Report, style: Style) -> String {
         _ => format!("gate passed (`--fail-on {}`)", style.fail_on.as_str()),
     };
     let mut out = format!("**confdrift: {counts}** — {} — {gate}\n", envs.join(" vs "));
+    if let Some(d) = &report.deploy {
+        let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+        out.push_str(&format!(
+            "\nDeploy of {} to {}: **{} introduced** by this deploy, {} already there ({}), {} \
+             resolved by it.\n",
+            code(&d.candidate),
+            escape(&d.target),
+            report.findings.len() - existing,
+            existing,
+            if d.fail_on_existing {
+                "they count: `--fail-on-existing`"
+            } else {
+                "they do not fail the gate"
+            },
+            d.resolved.len()
+        ));
+    }
     if !incomplete.is_empty() {
         out.push_str(&format!(
             "\n**Not read completely:** {}. What was not seen is listed under Environments; \
@@ -101,7 +118,7 @@ fn critical(report: &Report) -> Critical {
         .findings
         .iter()
         .filter(|f| f.waiver.is_none() && f.severity == Severity::Critical)
-        .map(finding_row)
+        .map(|f| marked_row(report, f))
         .collect();
     let intro = if rows.is_empty() {
         "\nNo critical findings.\n".to_string()
@@ -109,6 +126,19 @@ fn critical(report: &Report) -> Critical {
         "\n### Critical\n\n| Where | Key | Finding |\n|---|---|---|\n".to_string()
     };
     Critical { intro, rows }
+}
+
+/// A finding's row, marked when a deploy finds it already there.
+fn marked_row(report: &Report, f: &Finding) -> String {
+    match &report.deploy {
+        Some(d) if d.is_existing(f) => format!(
+            "| {} | {} | {} *(already there)* |\n",
+            escape(&place(f)),
+            code(&key_label(f)),
+            escape(&f.message)
+        ),
+        _ => finding_row(f),
+    }
 }
 
 fn finding_row(f: &Finding) -> String {
@@ -140,12 +170,15 @@ fn details(summary: &str, body: &str) -> String {
 
 fn sections(report: &Report) -> Vec<Section> {
     let mut out = Vec::new();
+    if let Some(d) = &report.deploy {
+        out.extend(deploy_sections(d));
+    }
     for (severity, label) in [(Severity::Warning, "warning"), (Severity::Info, "info")] {
         let rows: Vec<String> = report
             .findings
             .iter()
             .filter(|f| f.waiver.is_none() && f.severity == severity)
-            .map(finding_row)
+            .map(|f| marked_row(report, f))
             .collect();
         if rows.is_empty() {
             continue;
@@ -386,6 +419,67 @@ fn code(s: &str) -> String {
     } else {
         format!("`{s}`")
     }
+}
+
+/// The deploy gate: what the deploy changes in its target, and what it
+/// resolves.
+fn deploy_sections(d: &super::DeployView) -> Vec<Section> {
+    let mut out = Vec::new();
+    if !d.changes.is_empty() {
+        let mut body =
+            String::from("| Where | Key | Now | After the deploy |\n|---|---|---|---|\n");
+        for c in &d.changes {
+            let place = match (&c.workload, &c.container, &c.configmap) {
+                (Some(w), Some(c), _) => format!("{w}/{c}"),
+                (Some(w), None, _) => format!("workload {w}"),
+                (None, _, Some(cm)) => format!("configmap/{cm}"),
+                _ => String::new(),
+            };
+            let shown = |v: &Option<String>| match v {
+                Some(v) => code(v),
+                None => "(not set)".to_string(),
+            };
+            let mut key = c.key.as_deref().map(code).unwrap_or_default();
+            if !c.watched_by.is_empty() {
+                key.push_str(&format!(
+                    " (watched by {})",
+                    escape(&c.watched_by.join(", "))
+                ));
+            }
+            body.push_str(&format!(
+                "| {} | {key} | {} | {} |\n",
+                escape(&place),
+                shown(&c.from),
+                shown(&c.to)
+            ));
+        }
+        out.push(Section {
+            cut: format!("{} change(s) of this deploy", d.changes.len()),
+            text: details(
+                &format!(
+                    "<b>What this deploy changes in {}: {}</b>",
+                    escape(&d.target),
+                    d.changes.len()
+                ),
+                &body,
+            ),
+        });
+    }
+    if !d.resolved.is_empty() {
+        let rows: Vec<String> = d.resolved.iter().map(finding_row).collect();
+        let body = format!(
+            "| Where | Key | Finding |\n|---|---|---|\n{}",
+            rows.concat()
+        );
+        out.push(Section {
+            cut: format!("{} resolved", rows.len()),
+            text: details(
+                &format!("<b>Resolved by this deploy: {}</b>", rows.len()),
+                &body,
+            ),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub mod sarif;
 pub mod table;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -132,6 +132,47 @@ pub struct Report {
     pub suppressed: Suppressed,
     /// Which policy files were applied.
     pub policy: PolicyUse,
+    /// `--candidate`: the deploy gate's view. `findings` are then those of
+    /// the environments as they will be after the deploy.
+    pub deploy: Option<DeployView>,
+}
+
+/// The deploy gate (`--candidate PATH --against TARGET,…`): the policy is
+/// evaluated on the environments as they are today and as they will be
+/// after the candidate is applied to TARGET; the gate judges what the
+/// deploy introduces.
+#[derive(Debug, Clone, Default)]
+pub struct DeployView {
+    /// The environment deployed to (the first `--against`).
+    pub target: String,
+    /// Where the candidate was read from.
+    pub candidate: String,
+    /// Identities ([`finding_identity`]) of the findings that are there
+    /// today already.
+    pub existing: BTreeSet<String>,
+    /// Findings of today that the deploy makes go away.
+    pub resolved: Vec<Finding>,
+    /// What the deploy changes in the target, key by key.
+    pub changes: Vec<crate::evaluate::Change>,
+    /// `--fail-on-existing`: findings already there count for the gate too.
+    pub fail_on_existing: bool,
+}
+
+impl DeployView {
+    pub fn is_existing(&self, f: &Finding) -> bool {
+        self.existing.contains(&finding_identity(f))
+    }
+}
+
+/// What makes two findings the same finding, today and after a deploy (or
+/// from one nightly run to the next): rule, code and subject, never values.
+pub fn finding_identity(f: &Finding) -> String {
+    let mut id = format!("{}\u{0}{}", f.rule, f.code);
+    for part in subject_key(f) {
+        id.push('\u{0}');
+        id.push_str(part);
+    }
+    id
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +236,7 @@ impl Report {
             findings,
             suppressed: Suppressed::default(),
             policy: PolicyUse::default(),
+            deploy: None,
         }
     }
 
@@ -214,13 +256,25 @@ impl Report {
         self.environments.iter().all(|e| e.complete)
     }
 
-    /// The highest severity of a finding that is not waived.
+    /// The highest severity of a finding that counts for the gate: not
+    /// waived, and in a deploy gate introduced by the deploy (unless
+    /// `--fail-on-existing`).
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings
             .iter()
-            .filter(|f| f.waiver.is_none())
+            .filter(|f| self.counts_for_gate(f))
             .map(|f| f.severity)
             .max()
+    }
+
+    /// Whether a finding can fail the gate: not waived, and not one a
+    /// deploy finds already there (unless `--fail-on-existing`).
+    pub fn counts_for_gate(&self, f: &Finding) -> bool {
+        f.waiver.is_none()
+            && self
+                .deploy
+                .as_ref()
+                .is_none_or(|d| d.fail_on_existing || !d.is_existing(f))
     }
 }
 
@@ -584,6 +638,26 @@ mod tests {
                     severity: Severity::Critical,
                 }],
             },
+            deploy: Some(DeployView {
+                target: b.clone(),
+                candidate: hostile("candidate"),
+                existing: BTreeSet::new(),
+                resolved: Vec::new(),
+                changes: vec![crate::evaluate::Change {
+                    workload: Some(hostile("web")),
+                    container: Some(hostile("app")),
+                    configmap: None,
+                    kind: Some(crate::model::ConfigKind::Env),
+                    key: Some(hostile("KEY")),
+                    from: Some(hostile("from")),
+                    to: Some(hostile("to")),
+                    from_source: Some(hostile("literal")),
+                    to_source: Some(hostile("literal")),
+                    diff: None,
+                    watched_by: vec![hostile("rule")],
+                }],
+                fail_on_existing: false,
+            }),
         }
     }
 

@@ -118,6 +118,10 @@ pub struct SarifResult<'a> {
     pub partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression<'a>>,
+    /// Deploy gate only: `new` when this deploy introduces the finding,
+    /// `unchanged` when it is there today already (SARIF 2.1.0 §3.27.24).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<&'static str>,
     pub properties: ResultProperties<'a>,
 }
 
@@ -224,6 +228,10 @@ pub fn to_wire(report: &Report) -> Log<'_> {
                     })
                     .into_iter()
                     .collect(),
+                baseline_state: report
+                    .deploy
+                    .as_ref()
+                    .map(|d| if d.is_existing(f) { "unchanged" } else { "new" }),
                 properties: ResultProperties {
                     code: &f.code,
                     severity: f.severity.as_str(),
@@ -331,7 +339,11 @@ fn location(report: &Report, f: &Finding, rule: Option<&RuleEntry>) -> Option<Lo
     let physical = if has_subject {
         envs.iter()
             .filter_map(|env| report.environments.iter().find(|e| &e.name == *env))
-            .find_map(|e| manifest_file(&e.source))
+            .find_map(|e| match &report.deploy {
+                // After a deploy, the target's values are the candidate's.
+                Some(d) if d.target == e.name => manifest_file(&d.candidate),
+                _ => manifest_file(&e.source),
+            })
             .map(|file| PhysicalLocation {
                 artifact_location: ArtifactLocation { uri: uri(file) },
                 region: None,

@@ -28,6 +28,25 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         visible(&report.envs.join(", ")),
         visible(&report.baseline)
     )?;
+    if let Some(d) = &report.deploy {
+        let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+        writeln!(
+            out,
+            "Deploy of {} to {}: {} finding(s) introduced by this deploy, {} already there{}, {} \
+             resolved by it; {} the values after the deploy",
+            visible(&d.candidate),
+            visible(&d.target),
+            report.findings.len() - existing,
+            existing,
+            if d.fail_on_existing {
+                " (--fail-on-existing: they count)"
+            } else {
+                " (they do not fail the gate)"
+            },
+            d.resolved.len(),
+            visible(&d.target),
+        )?;
+    }
     writeln!(out)?;
 
     let cross: Vec<_> = report.findings.iter().filter(|f| is_cross_env(f)).collect();
@@ -139,7 +158,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     (s.clone(), paint(s, f.severity, style.color))
                 }
             };
-            let text = visible(&format!("{}: {}", location(f), f.message)).into_owned();
+            let mut text = visible(&format!("{}: {}", location(f), f.message)).into_owned();
+            if report.deploy.as_ref().is_some_and(|d| d.is_existing(f)) {
+                text.push_str(" [already there before this deploy]");
+            }
             for (i, line) in wrap(&text, width.saturating_sub(11)).iter().enumerate() {
                 if i == 0 {
                     // Pad by the plain label's width: colour codes take none.
@@ -204,6 +226,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 writeln!(out, "  {:<8} {:<18} waived: {}", "", "", visible(w))?;
             }
         }
+    }
+
+    if let Some(d) = &report.deploy {
+        deploy_sections(d, style, out)?;
     }
 
     writeln!(out)?;
@@ -467,4 +493,71 @@ fn short_source(src: &str, key: &str) -> String {
         .replace("ConfigMap ", "cm ")
         .replace("Secret ", "secret ");
     cut(&s)
+}
+
+/// What a deploy changes in its target, and what it resolves.
+fn deploy_sections(
+    d: &crate::report::DeployView,
+    style: Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    if d.changes.is_empty() {
+        writeln!(
+            out,
+            "This deploy changes nothing in {}.",
+            visible(&d.target)
+        )?;
+    } else {
+        writeln!(out, "What this deploy changes in {}:", visible(&d.target))?;
+        for c in &d.changes {
+            let place = match (&c.workload, &c.container, &c.configmap) {
+                (Some(w), Some(c), _) => format!("{w}/{c}"),
+                (Some(w), None, _) => format!("workload {w}"),
+                (None, _, Some(cm)) => format!("configmap/{cm}"),
+                _ => String::new(),
+            };
+            let key = match (c.kind, &c.key) {
+                (Some(crate::model::ConfigKind::Flag), Some(k)) => format!(" flag {k}"),
+                (Some(crate::model::ConfigKind::File), Some(k)) => format!(" file {k}"),
+                (_, Some(k)) => format!(" {k}"),
+                (_, None) => String::new(),
+            };
+            let shown = |v: &Option<String>| match v {
+                Some(v) => cut(&visible_lines(v)),
+                None => "(not set)".to_string(),
+            };
+            let mut line = format!(
+                "  {}{}: {} → {}",
+                visible(&place),
+                visible(&key),
+                shown(&c.from),
+                shown(&c.to)
+            );
+            if let Some(src) = &c.to_source {
+                line.push_str(&format!("  ({})", visible(src)));
+            }
+            if !c.watched_by.is_empty() {
+                line.push_str(&format!(
+                    "  [watched by {}]",
+                    visible(&c.watched_by.join(", "))
+                ));
+            }
+            writeln!(out, "{line}")?;
+        }
+    }
+    if !d.resolved.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Resolved by this deploy:")?;
+        for f in &d.resolved {
+            writeln!(
+                out,
+                "  {:<8} {}: {}",
+                paint(f.severity.as_str().to_uppercase(), f.severity, style.color),
+                visible(&location(f)),
+                visible(&f.message)
+            )?;
+        }
+    }
+    Ok(())
 }
