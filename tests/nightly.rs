@@ -533,6 +533,48 @@ fn html_is_one_self_contained_file_with_every_finding() {
     assert!(!page.contains("demo-api-key"), "no secret value");
 }
 
+/// Runs of one day used to be labelled with their date, on top of each
+/// other. Now each label names its run's time, and they stand apart.
+#[test]
+fn html_trend_labels_runs_of_one_day_by_their_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for hour in ["02", "08", "14"] {
+        report(
+            dir.path(),
+            &format!("2026-11-20T{hour}:00:00Z"),
+            ALL,
+            "json",
+        );
+    }
+    let r = report(dir.path(), "2026-11-20T20:00:00Z", ALL, "html");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let start = r
+        .stdout
+        .find("<svg id=\"trend-chart\"")
+        .expect("a trend chart");
+    let end = start + r.stdout[start..].find("</svg>").unwrap() + "</svg>".len();
+    let doc = roxmltree::Document::parse(&r.stdout[start..end]).expect("well-formed SVG");
+    let labels: Vec<(&str, f64)> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("run-label"))
+        .map(|n| {
+            (
+                n.text().unwrap(),
+                n.attribute("x").unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let texts: Vec<&str> = labels.iter().map(|l| l.0).collect();
+    assert_eq!(
+        texts,
+        ["11-20 02:00", "11-20 08:00", "11-20 14:00", "11-20 20:00"]
+    );
+    // 11 characters at 11 px monospace are about 73 px wide.
+    for pair in labels.windows(2) {
+        assert!(pair[1].1 - pair[0].1 > 80.0, "{labels:?}");
+    }
+}
+
 /// Renders the HTML report in a real headless Chromium and checks what a
 /// person would see: the browser parses the same findings, the summary
 /// numbers and the trend, and takes a screenshot.
