@@ -344,6 +344,11 @@ impl History {
 /// Held while a run writes the history: an exclusive OS lock
 /// (`flock(2)` on Linux, `LockFileEx` on Windows) on `DIR/.lock`.
 ///
+/// On a volume shared over NFS it holds across nodes too: since Linux
+/// 2.6.12 NFS clients emulate `flock` as a byte-range lock on the whole
+/// file, taken on the server (flock(2), "NFS details"; not with the
+/// `local_lock` mount option).
+///
 /// The kernel releases it when the process ends, however it ends (SIGKILL,
 /// OOM kill, node drain), so a killed run never locks the next one out; and
 /// nothing is ever taken over or removed, so two runs cannot both believe
