@@ -10,6 +10,7 @@
 //! reported and skipped, never fatal.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -172,7 +173,10 @@ impl History {
                 Ok(Lock { file, path })
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                // The holder's line, at most 512 bytes of whatever is there.
+                let mut head = Vec::new();
+                let _ = (&file).take(512).read_to_end(&mut head);
+                let holder = String::from_utf8_lossy(&head);
                 let holder = holder.lines().next().unwrap_or("").trim();
                 let holder: String = holder.chars().take(200).collect();
                 tracing::debug!(path = %path.display(), holder, "history lock is held");
@@ -714,6 +718,13 @@ mod tests {
             msg.contains(&format!("pid {}", std::process::id())),
             "{msg}"
         );
+        // The text is only informational, and read as untrusted: its first
+        // line, at most 200 characters, escapes written out.
+        let junk = format!("\x1b[2Jpid 9\u{202e}{}\nsecond line", "x".repeat(100_000));
+        std::fs::write(dir.path().join(LOCK), junk).unwrap();
+        let msg = second.lock("t").err().expect("still refused").to_string();
+        assert!(msg.contains("(\\x1b[2Jpid 9\\u{202e}xxx"), "{msg}");
+        assert!(!msg.contains("second line") && msg.len() < 600, "{msg}");
         drop(held);
         second
             .lock("2026-12-07T01:02:04Z")
