@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The lock logs as part of the history (`RUST_LOG=confdrift::history=debug`),
+/// as it did before it had a module of its own.
+const LOG: &str = "confdrift::history";
+
 /// Held while a run writes the history: an exclusive OS lock
 /// (`flock(2)` on Linux, `LockFileEx` on Windows) on `DIR/.lock`.
 ///
@@ -58,7 +62,7 @@ impl Lock {
                 let holder = holder_description(run);
                 // Informational only: a failure to write it changes nothing.
                 let _ = file.set_len(0).and_then(|()| writeln!(file, "{holder}"));
-                tracing::debug!(path = %path.display(), holder, "history locked");
+                tracing::debug!(target: LOG, path = %path.display(), holder, "history locked");
                 Ok(Lock { file, path })
             }
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -68,7 +72,7 @@ impl Lock {
                 let holder = String::from_utf8_lossy(&head);
                 let holder = holder.lines().next().unwrap_or("").trim();
                 let holder: String = holder.chars().take(200).collect();
-                tracing::debug!(path = %path.display(), holder, "history lock is held");
+                tracing::debug!(target: LOG, path = %path.display(), holder, "history lock is held");
                 let by = if holder.is_empty() {
                     String::new()
                 } else {
@@ -94,7 +98,7 @@ impl Drop for Lock {
     fn drop(&mut self) {
         // Closing the file would release it too; unlocking first says so.
         let _ = self.file.unlock();
-        tracing::trace!(path = %self.path.display(), "history unlocked");
+        tracing::trace!(target: LOG, path = %self.path.display(), "history unlocked");
     }
 }
 
