@@ -424,13 +424,13 @@ pub fn nightly(
     dir: &std::path::Path,
 ) -> Result<Nightly> {
     let history = crate::history::History::open(dir)?;
-    let _lock = history.lock()?;
+    let _lock = history.lock(now)?;
     let audit = audit(settings, key, today)?;
     let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
         .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
     json["run"] = serde_json::json!({ "time": now });
     let (index, problems) = history.load();
-    let file = crate::history::run_file(now);
+    let file = history.next_run_file(now, &index);
     let (next, mut changes) = crate::history::advance(&index, &json, now, &file);
     tracing::info!(
         new = changes.new,

@@ -1,7 +1,8 @@
 //! The nightly job: `confdrift report --history DIR` across several runs,
 //! with a fixed clock — what is new, persisting (since when) and resolved;
-//! a history that survives corrupt files, failed runs and a second run at
-//! the same time; and formats that other tools can read back.
+//! a history that survives corrupt files, failed and killed runs, a lock
+//! file left behind, and runs started at the same time; and formats that
+//! other tools can read back.
 
 mod common;
 
@@ -159,30 +160,238 @@ fn a_failed_run_leaves_the_history_as_it_was() {
         std::fs::read_dir(dir.path().join("runs")).unwrap().count(),
         1
     );
-    assert!(!dir.path().join(".lock").exists(), "the lock is released");
+    let history = confdrift::history::History::open(dir.path()).unwrap();
+    history
+        .lock("2026-11-21T02:00:01Z")
+        .expect("the lock is released");
 }
 
-#[test]
-fn a_second_run_on_the_same_history_is_refused_while_the_first_holds_the_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("runs")).unwrap();
-    // This test process is alive: its pid in the lock means "a run is active".
-    std::fs::write(
-        dir.path().join(".lock"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
-    let r = report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
-    assert_eq!(r.code, 2);
+/// What a refused run prints: exit 2 and who holds the lock.
+fn assert_refused(r: &Run) {
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("another confdrift report"),
+        r.stderr.contains("another confdrift report") && r.stderr.contains("refused, not queued"),
         "{}",
         r.stderr
     );
-    // A lock left by a process that is gone is taken over.
-    std::fs::write(dir.path().join(".lock"), "999999999\n").unwrap();
+}
+
+#[test]
+fn a_second_run_is_refused_while_another_process_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    // This test process holds the lock, as a run in progress would.
+    let history = confdrift::history::History::open(dir.path()).unwrap();
+    let held = history.lock("2026-11-20T01:59:00Z").unwrap();
+    let r = report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
+    assert_refused(&r);
+    assert!(
+        r.stderr.contains(&format!("pid {}", std::process::id())),
+        "the holder is named: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("run of 2026-11-20T01:59:00Z"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("runs")).unwrap().count(),
+        0
+    );
+    drop(held);
     let r = report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// In the shipped CronJob confdrift is the container's entrypoint, PID 1,
+/// in every run. A run killed by the OOM killer or `activeDeadlineSeconds`
+/// under the old PID-file lock left `.lock` saying `1`, and every later run
+/// (PID 1, /proc/1 alive) was refused, every night.
+#[test]
+fn a_lock_file_left_with_pid_1_does_not_lock_the_nightly_job_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("runs")).unwrap();
+    std::fs::write(dir.path().join(".lock"), "1\n").unwrap();
+    let r = report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = report(dir.path(), "2026-11-21T02:00:00Z", ALL, "json");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json(&r)["history"]["trend"].as_array().unwrap().len(), 2);
+}
+
+/// Two reports in the same second (or at one fixed `CONFDRIFT_NOW`) used
+/// to share one run file: the first run was lost, and the second said its
+/// findings were `new` while its summary counted them as persisting.
+#[test]
+fn two_runs_in_the_same_second_keep_two_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = "2026-11-20T02:00:00Z";
+    let v1 = json(&report(dir.path(), now, ALL, "json"));
+    let v2 = json(&report(dir.path(), now, ALL, "json"));
+    let findings = v2["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), v1["findings"].as_array().unwrap().len());
+    assert!(
+        findings.iter().all(|f| f["status"] == "persisting"),
+        "nothing is new the second time"
+    );
+    assert_eq!(v2["history"]["new"], 0);
+    assert_eq!(v2["history"]["persisting"], findings.len());
+    assert_history_is_whole(dir.path(), 2);
+}
+
+/// The index names `runs` run files, each distinct, present and whole, and
+/// nothing else is in `runs/`.
+fn assert_history_is_whole(dir: &Path, runs: usize) {
+    let index: serde_json::Value =
+        serde_json::from_str(&read(&dir.join("index.json"))).expect("index is whole");
+    let files: Vec<&str> = index["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), runs, "{files:?}");
+    let distinct: std::collections::BTreeSet<&&str> = files.iter().collect();
+    assert_eq!(distinct.len(), runs, "one file per run: {files:?}");
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(sorted, files, "file names sort in run order");
+    for f in &files {
+        let _: serde_json::Value =
+            serde_json::from_str(&read(&dir.join(f))).expect("every indexed run file is whole");
+    }
+    assert_eq!(std::fs::read_dir(dir.join("runs")).unwrap().count(), runs);
+}
+
+/// Two processes started at once on one history, at the same fixed instant:
+/// each either runs or is refused with exit 2 and the holder named; a
+/// refused one is run again afterwards (as the next night would). Every run
+/// that succeeded is in the index, in its own file: none is lost.
+#[test]
+fn two_runs_started_at_once_both_finish_and_no_run_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = "2026-11-20T02:00:00Z";
+    let bin = assert_cmd::cargo::cargo_bin("confdrift");
+    let mut succeeded = 0;
+    for round in 0..3 {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let runs: Vec<std::thread::JoinHandle<std::process::Output>> =
+            (0..2)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    let bin = bin.clone();
+                    let dir = dir.path().to_path_buf();
+                    std::thread::spawn(move || {
+                        let mut cmd = std::process::Command::new(&bin);
+                        cmd.env_clear()
+                            .env("NO_COLOR", "1")
+                            .env("CONFDRIFT_FINGERPRINT_KEY", KEY)
+                            .env("CONFDRIFT_NOW", now)
+                            .current_dir(root())
+                            .args([
+                                "report",
+                                "--fail-on",
+                                "never",
+                                "--format",
+                                "json",
+                                "--history",
+                            ])
+                            .arg(&dir)
+                            .args(ALL.iter().flat_map(|(n, p)| {
+                                ["--env".to_string(), format!("{n}={}", data(p))]
+                            }));
+                        barrier.wait();
+                        cmd.output().expect("confdrift runs")
+                    })
+                })
+                .collect();
+        // Both have finished before a refused one is run again.
+        let outputs: Vec<std::process::Output> =
+            runs.into_iter().map(|t| t.join().unwrap()).collect();
+        for out in outputs {
+            let r = Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            if r.code == 0 {
+                succeeded += 1;
+                let v = json(&r);
+                // Consistent with itself: the findings' statuses add up to
+                // the history's counts.
+                let statuses = |s: &str| {
+                    v["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|f| f["status"] == s)
+                        .count()
+                };
+                assert_eq!(v["history"]["new"], statuses("new"), "round {round}");
+                assert_eq!(v["history"]["persisting"], statuses("persisting"));
+            } else {
+                assert_refused(&r);
+                // Refused, it changed nothing; run it again now.
+                let again = report(dir.path(), now, ALL, "json");
+                assert_eq!(again.code, 0, "{}", again.stderr);
+                succeeded += 1;
+            }
+        }
+    }
+    assert_eq!(succeeded, 6);
+    assert_history_is_whole(dir.path(), 6);
+}
+
+/// A history written by confdrift before run counters (`runs/<second>.json`)
+/// is continued, and still rebuilt in time order if its index is lost.
+#[test]
+fn an_old_history_with_one_file_per_second_is_continued() {
+    let dir = tempfile::tempdir().unwrap();
+    report(dir.path(), "2026-11-20T02:00:00Z", ALL, "json");
+    report(dir.path(), "2026-11-21T02:00:00Z", NO_STAGING, "json");
+    // Rename the two runs the way the old version named them.
+    let index_path = dir.path().join("index.json");
+    let mut index = read(&index_path);
+    for (new, old) in [
+        ("20261120T020000.000000000Z-0001", "2026-11-20T02-00-00Z"),
+        ("20261121T020000.000000000Z-0001", "2026-11-21T02-00-00Z"),
+    ] {
+        std::fs::rename(
+            dir.path().join(format!("runs/{new}.json")),
+            dir.path().join(format!("runs/{old}.json")),
+        )
+        .unwrap();
+        index = index.replace(new, old);
+    }
+    std::fs::write(&index_path, index).unwrap();
+    let v = json(&report(dir.path(), "2026-11-22T02:00:00Z", ALL, "json"));
+    assert_eq!(v["history"]["previous_run"], "2026-11-21T02:00:00Z");
+    let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
+    assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
+    assert_history_is_whole(dir.path(), 3);
+    // Lost index: rebuilt from old and new names in time order.
+    std::fs::remove_file(&index_path).unwrap();
+    let v = json(&report(dir.path(), "2026-11-23T02:00:00Z", ALL, "json"));
+    let times: Vec<&str> = v["history"]["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-11-20T02:00:00Z",
+            "2026-11-21T02:00:00Z",
+            "2026-11-22T02:00:00Z",
+            "2026-11-23T02:00:00Z"
+        ]
+    );
+    // The dangling reference of staging: gone on the 21st, back on the 22nd.
+    assert_eq!(
+        finding(&v, "dangling-reference", "CDN_URL").unwrap()["first_seen"],
+        "2026-11-22T02:00:00Z"
+    );
 }
 
 /// A sample: metric name, labels, value.
@@ -322,6 +531,48 @@ fn html_is_one_self_contained_file_with_every_finding() {
     assert!(page.contains("id=\"trend-chart\""));
     assert!(page.contains("max-retries"), "line diffs are shown");
     assert!(!page.contains("demo-api-key"), "no secret value");
+}
+
+/// Runs of one day used to be labelled with their date, on top of each
+/// other. Now each label names its run's time, and they stand apart.
+#[test]
+fn html_trend_labels_runs_of_one_day_by_their_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for hour in ["02", "08", "14"] {
+        report(
+            dir.path(),
+            &format!("2026-11-20T{hour}:00:00Z"),
+            ALL,
+            "json",
+        );
+    }
+    let r = report(dir.path(), "2026-11-20T20:00:00Z", ALL, "html");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let start = r
+        .stdout
+        .find("<svg id=\"trend-chart\"")
+        .expect("a trend chart");
+    let end = start + r.stdout[start..].find("</svg>").unwrap() + "</svg>".len();
+    let doc = roxmltree::Document::parse(&r.stdout[start..end]).expect("well-formed SVG");
+    let labels: Vec<(&str, f64)> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("run-label"))
+        .map(|n| {
+            (
+                n.text().unwrap(),
+                n.attribute("x").unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let texts: Vec<&str> = labels.iter().map(|l| l.0).collect();
+    assert_eq!(
+        texts,
+        ["11-20 02:00", "11-20 08:00", "11-20 14:00", "11-20 20:00"]
+    );
+    // 11 characters at 11 px monospace are about 73 px wide.
+    for pair in labels.windows(2) {
+        assert!(pair[1].1 - pair[0].1 > 80.0, "{labels:?}");
+    }
 }
 
 /// Renders the HTML report in a real headless Chromium and checks what a
@@ -510,8 +761,8 @@ fn a_run_killed_at_random_points_never_damages_the_history() {
                 serde_json::from_str(&read(&file)).expect("every indexed run file is whole");
         }
     }
-    // The next run takes over the dead run's lock and carries on from the
-    // last complete run.
+    // The killed runs' locks died with them: the next run carries on from
+    // the last complete run.
     let r = report(dir.path(), "2026-12-01T02:00:00Z", ALL, "json");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r);

@@ -376,7 +376,19 @@ fn finding_row(h: &mut String, f: &Value, envs: &[String], baseline: &str) {
     h.push_str("</td></tr>");
 }
 
-/// Stacked bars of findings per run (critical, warning, info).
+/// Run labels under the trend chart: a monospace font of this size, so
+/// that a label's width is known without a browser.
+const LABEL_FONT_PX: f64 = 11.0;
+/// The width taken for one character of a label: more than the advance of
+/// a monospace glyph at [`LABEL_FONT_PX`] (0.6 em, 6.6 px, in common
+/// monospace fonts).
+const LABEL_CHAR_PX: f64 = 7.0;
+/// The least space between two labels.
+const LABEL_GAP_PX: f64 = 8.0;
+
+/// Stacked bars of findings per run (critical, warning, info), for the last
+/// 60 runs, with runs labelled by their time; see [`run_labels`] and
+/// [`label_positions`].
 fn trend_svg(trend: &[Value]) -> String {
     let runs: Vec<&Value> = trend
         .iter()
@@ -397,7 +409,10 @@ fn trend_svg(trend: &[Value]) -> String {
         .unwrap_or(0)
         .max(1);
     let (w, hgt, pad) = (720.0, 160.0, 28.0);
-    let bar = ((w - 2.0 * pad) / runs.len() as f64).min(40.0);
+    // Each run gets an equal slot across the chart (so its label has room),
+    // its bar at most 38 px wide in the middle of it.
+    let slot = (w - 2.0 * pad) / runs.len() as f64;
+    let width = (slot - 2.0).clamp(1.0, 38.0);
     let mut s = format!(
         "<svg id=\"trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"findings per run\">",
         hgt + 30.0
@@ -407,8 +422,10 @@ fn trend_svg(trend: &[Value]) -> String {
         "<text x=\"2\" y=\"12\">{max}</text><text x=\"2\" y=\"{}\">0</text>",
         hgt
     );
+    let mut centres = Vec::with_capacity(runs.len());
     for (i, r) in runs.iter().enumerate() {
-        let x = pad + i as f64 * bar;
+        let x = pad + i as f64 * slot + (slot - width) / 2.0;
+        centres.push(x + width / 2.0);
         let mut y = hgt;
         for (k, color) in [
             ("info", "#1565c0"),
@@ -420,22 +437,88 @@ fn trend_svg(trend: &[Value]) -> String {
             y -= height;
             let _ = write!(
                 s,
-                "<rect class=\"bar {k}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{} {k}: {n}</title></rect>",
-                (bar - 2.0).max(1.0),
+                "<rect class=\"bar {k}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{} {k}: {n}</title></rect>",
                 esc(str_of(r, "time"))
             );
         }
-        if i == 0 || i + 1 == runs.len() {
-            let _ = write!(
-                s,
-                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
-                hgt + 14.0,
-                esc(&str_of(r, "time").chars().take(10).collect::<String>())
-            );
-        }
+    }
+    let labels = run_labels(&runs);
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let label_w = longest as f64 * LABEL_CHAR_PX;
+    for (i, x) in label_positions(&centres, label_w, w) {
+        let _ = write!(
+            s,
+            "<text class=\"run-label\" x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\" \
+             font-size=\"{LABEL_FONT_PX}\" font-family=\"ui-monospace, monospace\">{}</text>",
+            hgt + 14.0,
+            esc(&labels[i])
+        );
     }
     s.push_str("</svg>");
     s
+}
+
+/// A label per run, from its time, as short as tells the runs apart: the
+/// date (`2026-11-20`) when every run is on a day of its own, else month,
+/// day and time to the minute (`11-20 02:00`), or to the second when two
+/// runs share a minute. (Runs in one second share a label; each bar's
+/// tooltip has the full time.)
+fn run_labels(runs: &[&Value]) -> Vec<String> {
+    let times: Vec<Option<jiff::civil::DateTime>> = runs
+        .iter()
+        .map(|r| {
+            str_of(r, "time")
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).datetime())
+        })
+        .collect();
+    let distinct = |f: &dyn Fn(&jiff::civil::DateTime) -> String| {
+        let keys: Vec<String> = times.iter().flatten().map(f).collect();
+        keys.iter().collect::<std::collections::BTreeSet<_>>().len() == keys.len()
+    };
+    let format: &str = if distinct(&|d| d.strftime("%F").to_string()) {
+        "%F"
+    } else if distinct(&|d| d.strftime("%F %H:%M").to_string()) {
+        "%m-%d %H:%M"
+    } else {
+        "%m-%d %H:%M:%S"
+    };
+    runs.iter()
+        .zip(&times)
+        .map(|(r, t)| match t {
+            Some(d) => d.strftime(format).to_string(),
+            None => str_of(r, "time").chars().take(19).collect(),
+        })
+        .collect()
+}
+
+/// Which runs get a label, and where its centre goes: every `step`-th run
+/// counting back from the last (always labelled), `step` the fewest runs
+/// whose bars are wider than a label and the gap, so labels are evenly
+/// spaced and never overlap. A label is kept inside the chart; one that
+/// would then come too close to its neighbour is left out.
+fn label_positions(centres: &[f64], label_w: f64, chart_w: f64) -> Vec<(usize, f64)> {
+    let Some(last) = centres.len().checked_sub(1) else {
+        return Vec::new();
+    };
+    let spacing = label_w + LABEL_GAP_PX;
+    let pitch = if last > 0 {
+        centres[1] - centres[0]
+    } else {
+        spacing
+    };
+    let step = ((spacing / pitch).ceil() as usize).max(1);
+    let half = (label_w / 2.0).min(chart_w / 2.0);
+    let mut kept: Vec<(usize, f64)> = Vec::new();
+    for i in (0..=last).rev().step_by(step) {
+        let x = centres[i].clamp(half, chart_w - half);
+        if kept.last().is_none_or(|&(_, right)| right - x >= spacing) {
+            kept.push((i, x));
+        }
+    }
+    kept.reverse();
+    kept
 }
 
 #[cfg(test)]
@@ -462,5 +545,99 @@ mod tests {
         let page = String::from_utf8(out).unwrap();
         assert!(!page.contains("<img"), "{page}");
         assert!(page.contains("&lt;img src=x"));
+    }
+
+    /// A history of `n` runs, `per_day` of them each day from 2026-11-01.
+    fn trend(n: usize, per_day: usize) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let (day, run) = (i / per_day, i % per_day);
+                let time = jiff::Timestamp::from_second(1_793_498_400) // 2026-11-01T02:00:00Z
+                    .unwrap()
+                    .checked_add(jiff::SignedDuration::from_secs(
+                        day as i64 * 86_400 + run as i64 * 3_600,
+                    ))
+                    .unwrap();
+                serde_json::json!({"time": time.to_string(), "critical": 1, "warning": 2, "info": i % 5})
+            })
+            .collect()
+    }
+
+    /// The run labels of a chart as a browser would read the SVG: text,
+    /// centre, and the width its characters take at its font size.
+    fn read_labels(svg: &str) -> (f64, Vec<(String, f64, f64)>) {
+        let doc = roxmltree::Document::parse(svg).expect("the chart is well-formed SVG");
+        let width: f64 = doc
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let labels = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("run-label"))
+            .map(|n| {
+                assert_eq!(n.attribute("text-anchor"), Some("middle"));
+                let size: f64 = n.attribute("font-size").unwrap().parse().unwrap();
+                let text = n.text().unwrap().to_string();
+                // 0.6 em per character: a monospace font's advance.
+                let w = text.chars().count() as f64 * 0.6 * size;
+                (text, n.attribute("x").unwrap().parse().unwrap(), w)
+            })
+            .collect();
+        (width, labels)
+    }
+
+    #[test]
+    fn trend_labels_never_overlap_and_the_last_run_is_always_labelled() {
+        for (n, per_day) in [
+            (1, 1),
+            (2, 2),
+            (3, 1),
+            (7, 7),
+            (12, 4),
+            (30, 1),
+            (60, 3),
+            (80, 1),
+        ] {
+            let runs = trend(n, per_day);
+            let (width, labels) = read_labels(&trend_svg(&runs));
+            let case = format!("{n} runs, {per_day} a day: {labels:?}");
+            assert!(!labels.is_empty(), "{case}");
+            for pair in labels.windows(2) {
+                let ((_, a, wa), (_, b, wb)) = (&pair[0], &pair[1]);
+                assert!(b - a >= (wa + wb) / 2.0 + 4.0, "labels overlap: {case}");
+            }
+            for (_, x, w) in &labels {
+                assert!(
+                    x - w / 2.0 >= 0.0 && x + w / 2.0 <= width,
+                    "inside the chart: {case}"
+                );
+            }
+            // Bounded: at most as many as fit side by side.
+            assert!(labels.len() as f64 <= width / 60.0, "{case}");
+            // The last run (the one this report is about) is labelled.
+            let last = &labels.last().unwrap().0;
+            let t: jiff::Timestamp = runs.last().unwrap()["time"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let t = t.to_zoned(jiff::tz::TimeZone::UTC);
+            let names = ["%F", "%m-%d %H:%M", "%m-%d %H:%M:%S"].map(|f| t.strftime(f).to_string());
+            assert!(names.contains(last), "{case}");
+        }
+    }
+
+    #[test]
+    fn runs_of_one_day_are_labelled_by_their_time() {
+        let runs = trend(2, 2);
+        let (_, labels) = read_labels(&trend_svg(&runs));
+        let texts: Vec<&str> = labels.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(texts, ["11-01 02:00", "11-01 03:00"]);
+        // One run a day: the date.
+        let (_, labels) = read_labels(&trend_svg(&trend(2, 1)));
+        let texts: Vec<&str> = labels.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(texts, ["2026-11-01", "2026-11-02"]);
     }
 }

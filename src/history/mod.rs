@@ -6,8 +6,11 @@
 //! History works on the stable wire format (`confdrift.report/v1`), never on
 //! in-memory types, so a newer confdrift reads an older history. Files are
 //! written atomically (temporary file, then rename) and the index last, so a
-//! run that dies leaves the history as it was. A corrupt or foreign file is
-//! reported and skipped, never fatal.
+//! run that dies leaves the history as it was; one run at a time holds the
+//! directory's lock ([`Lock`]), and each run gets a file of its own. A
+//! corrupt or foreign file is reported and skipped, never fatal.
+
+mod lock;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,8 +19,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+pub use lock::Lock;
 
 pub const INDEX: &str = "index.json";
+/// The lock file: never removed, see [`Lock`].
+pub const LOCK: &str = ".lock";
+/// The directory of run files.
+pub const RUNS: &str = "runs";
 pub const SCHEMA: &str = "confdrift.history/v1";
 
 /// The index of a history directory.
@@ -65,6 +73,10 @@ pub struct Changes {
     pub coverage: Vec<String>,
     /// Problems with the history itself (corrupt files skipped, …).
     pub problems: Vec<String>,
+    /// The identities of the findings that are new in this run: what makes
+    /// a finding `new`, never a comparison of times (two runs may share one).
+    #[serde(skip)]
+    pub new_ids: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,7 +142,7 @@ pub struct History {
 
 impl History {
     pub fn open(dir: &Path) -> Result<History> {
-        std::fs::create_dir_all(dir.join("runs")).map_err(|e| Error::io(dir, e))?;
+        std::fs::create_dir_all(dir.join(RUNS)).map_err(|e| Error::io(dir, e))?;
         tracing::debug!(dir = %dir.display(), "history opened");
         Ok(History {
             dir: dir.to_path_buf(),
@@ -138,44 +150,39 @@ impl History {
     }
 
     /// Takes the directory's lock, so two runs never write one history at
-    /// once. A lock left by a process that no longer exists is taken over.
-    pub fn lock(&self) -> Result<Lock> {
-        let path = self.dir.join(".lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let _ = writeln!(f, "{}", std::process::id());
-                    tracing::debug!(path = %path.display(), "history locked");
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = pid.trim();
-                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
-                    tracing::debug!(path = %path.display(), pid, alive, "history lock is held");
-                    if alive || !Path::new("/proc/self").exists() {
-                        return Err(Error::Usage(format!(
-                            "{}: another confdrift report (pid {pid}) is writing this history; \
-                             wait for it, or remove the lock file if no such run is active",
-                            path.display()
-                        )));
-                    }
-                    // The process that held it is gone: a crashed run.
-                    tracing::info!(path = %path.display(), pid, "taking over the lock of a run that is gone");
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => return Err(Error::io(&path, e)),
-            }
-        }
-        Err(Error::Usage(format!(
-            "{}: cannot take the lock",
-            path.display()
-        )))
+    /// once, or refuses at once if another run holds it; `run` (the run's
+    /// time) names this run to a refused one. See [`Lock`].
+    pub fn lock(&self, run: &str) -> Result<Lock> {
+        Lock::take(&self.dir.join(LOCK), run)
+    }
+
+    /// The name of the next run's file, for a run at `time` (see
+    /// [`run_file`]): the first counter that neither a file in `runs/` nor a
+    /// record of `index` uses. Call it while holding the lock, which is what
+    /// makes the name unique.
+    pub fn next_run_file(&self, time: &str, index: &Index) -> String {
+        let stamp = run_stamp(time);
+        let prefix = format!("{stamp}-");
+        let listed = std::fs::read_dir(self.dir.join(RUNS))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned());
+        let indexed = index
+            .runs
+            .iter()
+            .filter_map(|r| r.file.strip_prefix("runs/").map(str::to_string));
+        let used = listed
+            .chain(indexed)
+            .filter_map(|name| {
+                name.strip_prefix(&prefix)?
+                    .strip_suffix(".json")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0);
+        run_file(time, used + 1)
     }
 
     /// Reads the index; a missing index is an empty history, a corrupt one
@@ -223,11 +230,13 @@ impl History {
     /// Rebuilds the index by replaying every readable run file in time order.
     fn rebuild(&self) -> (Index, Vec<String>) {
         let mut problems = Vec::new();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(self.dir.join("runs")) {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(self.dir.join(RUNS)) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(_) => Vec::new(),
         };
-        files.sort();
+        files.sort_by_cached_key(|f| {
+            run_order(&f.file_name().unwrap_or_default().to_string_lossy())
+        });
         let mut index = Index {
             schema: SCHEMA.into(),
             ..Index::default()
@@ -292,25 +301,66 @@ impl History {
     }
 }
 
-/// Held while a run writes the history; removed when dropped.
-pub struct Lock {
-    path: PathBuf,
+/// The run file of the `counter`-th run at `time`:
+/// `runs/20261207T010203.000000000Z-0001.json`, the UTC time to the
+/// nanosecond, then the counter, so that names sort (as text) in the order
+/// the runs were made, and two runs in the same second (or at the same
+/// fixed `CONFDRIFT_NOW`) get two files. See [`History::next_run_file`].
+pub fn run_file(time: &str, counter: u64) -> String {
+    format!("runs/{}-{counter:04}.json", run_stamp(time))
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        tracing::trace!(path = %self.path.display(), "history unlocked");
-        let _ = std::fs::remove_file(&self.path);
+/// A run time as it appears in a run file's name; a time that is not
+/// RFC 3339 (from a library caller) is kept, with only its letters and
+/// digits.
+fn run_stamp(time: &str) -> String {
+    match time.parse::<jiff::Timestamp>() {
+        Ok(t) => {
+            let d = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+            format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second(),
+                d.subsec_nanosecond()
+            )
+        }
+        Err(_) => time
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect(),
     }
 }
 
-/// The run file name for a time: sortable, one per second.
-pub fn run_file(time: &str) -> String {
-    let safe: String = time
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    format!("runs/{safe}.json")
+/// The order of run files when the index is rebuilt: by the time and
+/// counter in the name. Names written by confdrift before run counters
+/// (`2026-11-20T02-00-00Z.json`, one per second) are read as counter 0 of
+/// their second, so an old history and the runs added to it stay in order.
+fn run_order(name: &str) -> (String, u64, String) {
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    if let Some((stamp, counter)) = stem.rsplit_once('-')
+        && stamp.len() == 26
+        && let Ok(counter) = counter.parse::<u64>()
+    {
+        return (stamp.to_string(), counter, name.to_string());
+    }
+    let b = stem.as_bytes();
+    let old = b.len() == 20
+        && b[19] == b'Z'
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && b[10] == b'T'
+        && [13, 16].iter().all(|&i| b[i] == b'-');
+    if old {
+        let digits: String = stem.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() == 14 {
+            let stamp = format!("{}T{}.000000000Z", &digits[..8], &digits[8..]);
+            return (stamp, 0, name.to_string());
+        }
+    }
+    (stem.to_string(), 0, name.to_string())
 }
 
 /// Moves the index forward by one run and tells what changed. Annotates
@@ -336,6 +386,7 @@ pub fn advance(
             }
             None => {
                 changes.new += 1;
+                changes.new_ids.insert(id.clone());
                 time.to_string()
             }
         };
@@ -437,7 +488,7 @@ pub fn annotate(report: &mut serde_json::Value, index: &Index, changes: &Changes
                 .get(&id)
                 .map(|o| o.first_seen.clone())
                 .unwrap_or_else(|| time.to_string());
-            let status = if first_seen == time {
+            let status = if changes.new_ids.contains(&id) {
                 "new"
             } else {
                 "persisting"
@@ -536,5 +587,86 @@ mod tests {
     fn age_is_in_whole_days() {
         assert_eq!(age_days("2026-11-20T02:00:00Z", "2026-11-23T01:59:59Z"), 2);
         assert_eq!(age_days("2026-11-20T02:00:00Z", "2026-11-23T02:00:00Z"), 3);
+    }
+
+    #[test]
+    fn runs_at_the_same_instant_get_distinct_files_that_sort_in_run_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(dir.path()).unwrap();
+        let t = "2026-12-07T01:02:03Z";
+        let mut index = Index::default();
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            let file = h.next_run_file(t, &index);
+            std::fs::write(dir.path().join(&file), "{}").unwrap();
+            index.runs.push(RunRecord {
+                time: t.into(),
+                file: file.clone(),
+                critical: 0,
+                warning: 0,
+                info: 0,
+                waived: 0,
+                complete: true,
+            });
+            names.push(file);
+        }
+        assert_eq!(
+            names,
+            [
+                "runs/20261207T010203.000000000Z-0001.json",
+                "runs/20261207T010203.000000000Z-0002.json",
+                "runs/20261207T010203.000000000Z-0003.json",
+            ]
+        );
+        // A name the index still uses, its file gone, is not reused.
+        std::fs::remove_file(dir.path().join(&names[2])).unwrap();
+        assert_eq!(
+            h.next_run_file(t, &index),
+            "runs/20261207T010203.000000000Z-0004.json"
+        );
+        // Later instants, to the nanosecond, sort after.
+        let later = [
+            run_file("2026-12-07T01:02:03.5Z", 1),
+            run_file("2026-12-07T01:02:04Z", 1),
+            run_file("2026-12-08T00:00:00+01:00", 1),
+        ];
+        let mut sorted = later.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, later);
+        assert!(names[2] < later[0]);
+    }
+
+    #[test]
+    fn old_second_named_run_files_are_read_in_time_order_with_new_ones() {
+        let mut names = vec![
+            "20261121T020000.000000000Z-0001.json",
+            "2026-11-22T02-00-00Z.json",
+            "20261120T020000.000000000Z-0002.json",
+            "2026-11-20T02-00-00Z.json",
+            "20261120T020000.000000000Z-0001.json",
+        ];
+        names.sort_by_cached_key(|n| run_order(n));
+        assert_eq!(
+            names,
+            [
+                "2026-11-20T02-00-00Z.json",
+                "20261120T020000.000000000Z-0001.json",
+                "20261120T020000.000000000Z-0002.json",
+                "20261121T020000.000000000Z-0001.json",
+                "2026-11-22T02-00-00Z.json",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_run_at_the_same_instant_finds_its_findings_persisting() {
+        let t = "2026-12-07T01:02:03Z";
+        let (i1, _) = advance(&Index::default(), &report(json!([pool("5")]), &[]), t, "a");
+        let mut r2 = report(json!([pool("5")]), &[]);
+        let (i2, c2) = advance(&i1, &r2, t, "b");
+        annotate(&mut r2, &i2, &c2, t);
+        assert_eq!((c2.new, c2.persisting), (0, 1));
+        assert_eq!(r2["findings"][0]["status"], "persisting");
+        assert_eq!(i2.runs.len(), 2);
     }
 }
