@@ -607,7 +607,7 @@ fn parse_bytes(
              or write it with `| Out-File -Encoding utf8`",
         ));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::input(
             format!(
                 "{shown}:{}",

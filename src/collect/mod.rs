@@ -58,7 +58,13 @@ impl FileSource {
         let mut out = self
             .paths
             .iter()
-            .map(|p| p.display().to_string())
+            .map(|p| {
+                if files::is_stdin(p) {
+                    "- (standard input)".to_string()
+                } else {
+                    p.display().to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join(",");
         let mut options = Vec::new();
