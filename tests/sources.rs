@@ -403,6 +403,23 @@ fn standard_input_can_be_the_source_of_one_environment_only() {
     );
 }
 
+/// `kustomize build broken | confdrift audit --env x=-` in a shell without
+/// pipefail: the failed render must not pass the gate as an empty
+/// environment.
+#[test]
+fn empty_standard_input_stops_the_run() {
+    let r = run(confdrift()
+        .args(["audit", "--env", "a=-", "--env", "b=testdata/demo/prod"])
+        .write_stdin("\n"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("<stdin>: is empty: nothing was piped in (did the command before `|` fail?)"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn a_broken_object_on_standard_input_is_reported_at_its_line() {
     let r = run(confdrift()

@@ -361,7 +361,15 @@ fn report_renders(
 
 /// Reads standard input whole, at most [`MAX_FILE_BYTES`].
 fn read_stdin() -> Result<Vec<u8>> {
-    use std::io::Read as _;
+    use std::io::{IsTerminal as _, Read as _};
+    if std::io::stdin().is_terminal() {
+        // Waiting for someone to type manifests would look like a hang.
+        return Err(Error::input(
+            STDIN_SHOWN,
+            "is a terminal: `-` reads manifests piped in, e.g. `kubectl kustomize \
+             overlays/prod | confdrift audit --env prod=- …`",
+        ));
+    }
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
@@ -376,6 +384,14 @@ fn read_stdin() -> Result<Vec<u8>> {
                  or kind per source) or read the cluster live (kube:CONTEXT/NAMESPACE)",
                 mebibytes(MAX_FILE_BYTES)
             ),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // `kustomize build broken | confdrift audit --env x=-` without
+        // pipefail: the failed render must not pass as an empty environment.
+        return Err(Error::input(
+            STDIN_SHOWN,
+            "is empty: nothing was piped in (did the command before `|` fail?)",
         ));
     }
     Ok(bytes)

@@ -207,7 +207,14 @@ fn run(program: &Path, args: &[OsString], command: &str, location: &str) -> Resu
     }
     let status = child.wait();
     let stderr = stderr_reader.join().unwrap_or_default();
-    tracing::debug!(command, bytes = out.len(), elapsed = ?started.elapsed(), "rendered");
+    // Sizes only: what a tool says may quote a secretGenerator's input.
+    tracing::debug!(
+        command,
+        bytes = out.len(),
+        stderr_bytes = stderr.len(),
+        elapsed = ?started.elapsed(),
+        "rendered"
+    );
     if out.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::input(
             location,
