@@ -455,6 +455,23 @@ fn a_file_environments_namespace_is_given_to_objects_that_name_none() {
         .map(|f| f["environment"].as_str().unwrap())
         .collect();
     assert_eq!(dangling, vec!["plain"]);
+    let message = |v: &serde_json::Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "dangling-reference")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert!(
+        message(&v).contains(
+            "which does not exist among the objects that name no namespace (if they are \
+             applied with -n NS, give the source ?namespace=NS)"
+        ),
+        "{}",
+        message(&v)
+    );
     assert_eq!(
         v["environments"][1]["source"],
         "testdata/repos/no-namespace?namespace=shop"
@@ -478,6 +495,11 @@ fn a_file_environments_namespace_is_given_to_objects_that_name_none() {
         .map(|f| f["environment"].as_str().unwrap())
         .collect();
     assert_eq!(dangling, vec!["other"]);
+    assert!(
+        message(&v).contains("which does not exist in namespace other;"),
+        "{}",
+        message(&v)
+    );
 }
 
 #[test]
