@@ -122,6 +122,25 @@ fn an_overlay_directory_gives_the_same_findings_as_its_rendered_output() {
     );
     assert_eq!(from_dirs["findings"], from_files["findings"]);
     assert_eq!(from_dirs["summary"], from_files["summary"]);
+    // The same on the command line, lined up however confdrift lines
+    // namePrefix environments up.
+    let on_command_line = |staging: &str, prod: &str| {
+        audit_json(
+            &[
+                "--env",
+                &format!("staging={staging}"),
+                "--env",
+                &format!("prod={prod}"),
+            ],
+            Some(&path),
+        )
+    };
+    let dirs = on_command_line(
+        &format!("{SHOP}/overlays/staging"),
+        &format!("{SHOP}/overlays/prod"),
+    );
+    let files = on_command_line(&staging.display().to_string(), &prod.display().to_string());
+    assert_eq!(dirs["findings"], files["findings"]);
     // And they are the overlays' real differences, not noise: the
     // configMapGenerator merge, the strategic-merge patch, the JSON 6902
     // patch and the secretGenerator all resolved.
@@ -347,23 +366,30 @@ fn a_kustomization_yaml_named_alone_renders_its_directory() {
 fn standard_input_is_a_source_and_gives_the_same_findings_as_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let staging = dir.path().join("staging.yaml");
+    let prod = dir.path().join("prod.yaml");
     render_to(&format!("{SHOP}/overlays/staging"), &staging);
+    render_to(&format!("{SHOP}/overlays/prod"), &prod);
+    let prod = format!("prod={}", prod.display());
     let as_file = audit_json(
         &[
             "--env",
             &format!("staging={}", staging.display()),
             "--env",
-            "prod=testdata/demo/prod",
+            &prod,
         ],
         None,
     );
     let r = run(confdrift()
         .args(["audit", "--format", "json", "--fail-on", "never"])
-        .args(["--env", "staging=-", "--env", "prod=testdata/demo/prod"])
+        .args(["--env", "staging=-", "--env", &prod])
         .write_stdin(std::fs::read(&staging).unwrap()));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let from_stdin: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(from_stdin["findings"], as_file["findings"]);
+    assert!(
+        !as_file["findings"].as_array().unwrap().is_empty(),
+        "the overlays differ"
+    );
     assert_eq!(
         from_stdin["environments"][0]["source"],
         "- (standard input)"
