@@ -526,6 +526,19 @@ fn a_file_environments_namespace_is_given_to_objects_that_name_none() {
         "{}",
         message(&v)
     );
+    // And the report says that this object names another namespace.
+    let problems = v["environments"][0]["problems"].as_array().unwrap();
+    let mismatch = problems
+        .iter()
+        .find(|p| p["code"] == "namespace-mismatch")
+        .unwrap_or_else(|| panic!("{problems:#?}"));
+    assert_eq!(
+        mismatch["message"],
+        "object(s) name a namespace other than the source's other (shop ×1); they are compared \
+         where they say, as `helm install -n other` would put them, but `kubectl apply -n other` \
+         refuses them"
+    );
+    assert_eq!(v["environments"][0]["complete"], true);
 }
 
 #[test]

@@ -220,22 +220,50 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
         });
     }
     if let Some(ns) = &source.namespace {
-        default_namespace(&mut collected.objects, ns);
+        let elsewhere = default_namespace(&mut collected.objects, ns);
+        if !elsewhere.is_empty() {
+            collected.problems.push(Problem {
+                code: "namespace-mismatch".into(),
+                severity: Severity::Info,
+                incomplete: false,
+                location: collected.source.clone(),
+                message: format!(
+                    "object(s) name a namespace other than the source's {ns} ({}); they are \
+                     compared where they say, as `helm install -n {ns}` would put them, but \
+                     `kubectl apply -n {ns}` refuses them",
+                    elsewhere
+                        .iter()
+                        .map(|(n, count)| format!("{n} ×{count}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
     }
     super::finish(&mut collected);
     Ok(collected)
 }
 
 /// Gives objects that name no namespace the source's, as `kubectl apply
-/// -n NS` does; an object that names its own keeps it. Every kind
-/// confdrift reads (Pods, workloads, ConfigMaps, Secrets) is namespaced.
-fn default_namespace(objects: &mut [Object], namespace: &str) {
+/// -n NS` does; an object that names its own keeps it (Helm installs it
+/// there; kubectl refuses it: "the namespace from the provided object does
+/// not match", kubernetes/kubernetes#7656). Every kind confdrift reads
+/// (Pods, workloads, ConfigMaps, Secrets) is namespaced. Returns the other
+/// namespaces named, with how many objects name each.
+fn default_namespace(
+    objects: &mut [Object],
+    namespace: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut elsewhere = std::collections::BTreeMap::new();
     for object in objects {
         let meta = object.meta_mut();
         if meta.namespace.is_empty() {
             meta.namespace = namespace.to_string();
+        } else if meta.namespace != namespace {
+            *elsewhere.entry(meta.namespace.clone()).or_default() += 1;
         }
     }
+    elsewhere
 }
 
 /// `values=` and `release=` are for one Helm chart: the source must hold

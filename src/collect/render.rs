@@ -263,9 +263,13 @@ fn quoted_stderr(stderr: &[u8]) -> String {
 /// The executable named `name` in a directory of PATH, as a shell finds it.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
+    let names = [
+        name.to_string(),
+        format!("{name}{}", std::env::consts::EXE_SUFFIX),
+    ];
     std::env::split_paths(&path)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(name))
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
         .find(|p| is_executable(p))
 }
 
