@@ -271,3 +271,60 @@ pub(crate) fn finish(collected: &mut Collected) {
     collected.problems.sort();
     collected.problems.dedup();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(spec: &str) -> FileSource {
+        match Source::parse(spec) {
+            Ok(Source::Files(f)) => f,
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_after_a_question_mark_apply_to_the_whole_source() {
+        let chart =
+            files("chart/?values=values-prod.yaml,/etc/common.yaml&release=shop&namespace=shop");
+        assert_eq!(chart.paths, vec![PathBuf::from("chart/")]);
+        assert_eq!(
+            chart.values,
+            vec![
+                PathBuf::from("values-prod.yaml"),
+                PathBuf::from("/etc/common.yaml")
+            ]
+        );
+        assert_eq!(chart.release.as_deref(), Some("shop"));
+        assert_eq!(chart.namespace.as_deref(), Some("shop"));
+        assert_eq!(
+            chart.describe(),
+            "chart/?values=values-prod.yaml,/etc/common.yaml&release=shop&namespace=shop"
+        );
+        // Paths still split at `,`, before the options.
+        let two = files("a.yaml,b.yaml?namespace=shop");
+        assert_eq!(
+            two.paths,
+            vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
+        assert_eq!(two.namespace.as_deref(), Some("shop"));
+        assert_eq!(files("rendered.yaml").describe(), "rendered.yaml");
+    }
+
+    #[test]
+    fn a_dash_is_standard_input() {
+        let source = Source::parse("-?namespace=shop").unwrap();
+        assert_eq!(source.stdin_paths(), 1);
+        assert_eq!(source.describe(), "- (standard input)?namespace=shop");
+        assert_eq!(Source::parse("./-").unwrap().stdin_paths(), 0);
+        assert_eq!(Source::parse("kube:ctx/shop").unwrap().stdin_paths(), 0);
+    }
+
+    #[test]
+    fn namespaces_and_releases_are_dns_labels() {
+        assert!(check_dns_label("namespace", "shop-prod").is_ok());
+        for bad in ["Shop", "-shop", "shop-", "sh op", "a.b", &"x".repeat(64)] {
+            assert!(check_dns_label("namespace", bad).is_err(), "{bad}");
+        }
+    }
+}
