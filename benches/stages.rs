@@ -63,7 +63,12 @@ impl Fleet {
             .collect();
         let envs = dirs
             .iter()
-            .map(|(env, dir)| (env.clone(), Source::Files(vec![dir.clone()])))
+            .map(|(env, dir)| {
+                (
+                    env.clone(),
+                    Source::Files(confdrift::collect::FileSource::new(vec![dir.clone()])),
+                )
+            })
             .collect();
         Fleet {
             label: format!("{}x{pods_per_env}", spec.envs),

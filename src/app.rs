@@ -78,6 +78,18 @@ where
             return Err(Error::Usage(format!("environment {name} is given twice")));
         }
     }
+    let stdin: Vec<&str> = settings
+        .envs
+        .iter()
+        .flat_map(|(name, source)| std::iter::repeat_n(name.as_str(), source.stdin_paths()))
+        .collect();
+    if stdin.len() > 1 {
+        return Err(Error::Usage(format!(
+            "standard input (`-`) is the source of more than one environment ({}); it can be \
+             read once: give the others as files",
+            stdin.join(", ")
+        )));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -64,6 +64,15 @@ struct EnvConfig {
     /// Also read the containers' process environments (exec `env`).
     #[serde(default)]
     runtime_env: Option<bool>,
+    /// Files: the namespace of objects that name none (`kubectl apply -n`).
+    #[serde(default)]
+    namespace: Option<String>,
+    /// Files: a Helm chart's values files, relative to the chart directory.
+    #[serde(default)]
+    values: Option<Vec<PathBuf>>,
+    /// Files: a Helm chart's release name.
+    #[serde(default)]
+    release: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +81,26 @@ struct RenameRule {
     #[serde(rename = "match")]
     pattern: String,
     replace: String,
+}
+
+/// A `files:` environment: paths relative to the config file, values
+/// files relative to the chart (as on the command line).
+fn file_source(
+    files: Vec<PathBuf>,
+    namespace: Option<&str>,
+    values: Option<Vec<PathBuf>>,
+    release: Option<&str>,
+    dir: &Path,
+) -> Result<Source> {
+    use crate::collect::{FileSource, check_dns_label};
+    Ok(Source::Files(FileSource {
+        paths: files.into_iter().map(|f| dir.join(f)).collect(),
+        namespace: namespace
+            .map(|n| check_dns_label("namespace", n))
+            .transpose()?,
+        values: values.unwrap_or_default(),
+        release: release.map(|r| check_dns_label("release", r)).transpose()?,
+    }))
 }
 
 /// Reads `30`, `30s`, `2m`, `1h` as a duration.
@@ -153,7 +182,7 @@ impl Settings {
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg);
             Error::Usage(format!(
-                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files, or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
+                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files (with namespace, values, release), or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
                 path.display(),
                 visible(msg)
             ))
@@ -178,9 +207,24 @@ impl Settings {
                             path.display()
                         )));
                     }
-                    Source::Files(files.into_iter().map(|f| dir.join(f)).collect())
+                    file_source(
+                        files,
+                        env.namespace.as_deref(),
+                        env.values.clone(),
+                        env.release.as_deref(),
+                        dir,
+                    )
+                    .map_err(|e| {
+                        Error::Usage(format!("{}: environment {shown}: {e}", path.display()))
+                    })?
                 }
                 (None, Some(context)) => {
+                    if env.namespace.is_some() || env.values.is_some() || env.release.is_some() {
+                        return Err(Error::Usage(format!(
+                            "{}: environment {shown}: namespace, values and release apply to files; a live source names its namespaces with `namespaces: [...]`",
+                            path.display()
+                        )));
+                    }
                     let mut target = KubeTarget {
                         context: (!context.is_empty() && context != "current").then_some(context),
                         namespaces: env.namespaces.unwrap_or_default(),

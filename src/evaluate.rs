@@ -838,7 +838,11 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 None => source.clone(),
             };
             let ns = if namespace.is_empty() {
-                String::new()
+                // Files whose objects name no namespace: where `kubectl
+                // apply -n NS` would put them is the source's `namespace`.
+                " among the objects that name no namespace (if they are applied with -n NS, \
+                 give the source ?namespace=NS)"
+                    .to_string()
             } else {
                 format!(" in namespace {namespace}")
             };

@@ -119,6 +119,15 @@ impl Object {
         }
     }
 
+    pub fn meta_mut(&mut self) -> &mut Meta {
+        match self {
+            Object::Pod { metadata, .. }
+            | Object::Workload { metadata, .. }
+            | Object::ConfigMap { metadata, .. }
+            | Object::Secret { metadata, .. } => metadata,
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match self {
             Object::Pod { .. } => "Pod",

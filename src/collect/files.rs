@@ -1,9 +1,14 @@
 //! The file source: manifests, `kubectl get` dumps and confdrift snapshots,
-//! given as files or directories.
+//! given as files or directories or on standard input, and kustomize
+//! directories and Helm charts through [`render`]. A file in a directory
+//! that holds no Kubernetes object is listed as ignored, never read as one;
+//! a file that claims a `kind` and is broken stops the run with file:line.
 
 use std::path::{Path, PathBuf};
 
+use crate::collect::FileSource;
 use crate::collect::manifest::{self, Format, Parsed};
+use crate::collect::render::{self, Renderable};
 use crate::collect::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
@@ -71,70 +76,122 @@ pub(crate) fn mebibytes(bytes: u64) -> String {
 
 /// Reads every file below `paths` into one environment's [`Collected`].
 pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collected> {
+    collect_source(&FileSource::new(paths.to_vec()), key)
+}
+
+/// `-` as a path: standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How errors and findings name standard input.
+const STDIN_SHOWN: &str = "<stdin>";
+
+/// One thing to read: a file, standard input, or a directory a tool renders.
+#[derive(Debug)]
+enum Input {
+    /// `explicit`: named on its own, so expected to hold something; files
+    /// found in a directory may hold only Services, or no object at all.
+    File {
+        path: PathBuf,
+        explicit: bool,
+    },
+    Stdin,
+    Render {
+        dir: PathBuf,
+        what: Renderable,
+    },
+}
+
+/// Reads one environment's files, directories, renders and standard input
+/// into its [`Collected`].
+pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Collected> {
     let mut collected = Collected {
-        source: paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(","),
+        source: source.describe(),
         fingerprint_key_id: key.id().to_string(),
         ..Collected::default()
     };
-    let mut files = Vec::new();
-    // Files named on their own are expected to hold something; files found
-    // in a directory may hold only Services and the like.
-    let mut explicit = Vec::new();
+    let mut inputs = Vec::new();
     let mut ignored = Vec::new();
-    for path in paths {
+    for path in &source.paths {
+        if is_stdin(path) {
+            inputs.push(Input::Stdin);
+            continue;
+        }
         let meta = std::fs::metadata(path).map_err(|e| {
             Error::input(
                 path.display().to_string(),
-                format!("cannot read: {e} (give a manifest file or a directory of them)"),
+                format!(
+                    "cannot read: {e} (give a manifest file, a directory of them, a kustomize \
+                     directory, a Helm chart, or - for standard input)"
+                ),
             )
         })?;
         if meta.is_dir() {
-            let before = files.len();
-            walk(path, &mut files, &mut ignored)?;
-            explicit.extend(std::iter::repeat_n(false, files.len() - before));
+            walk(path, &mut inputs, &mut ignored)?;
+        } else if let Some((dir, what)) = render::directory_of_named_file(path) {
+            inputs.push(Input::Render { dir, what });
         } else {
-            files.push(path.clone());
-            explicit.push(true);
+            inputs.push(Input::File {
+                path: path.clone(),
+                explicit: true,
+            });
         }
     }
-    if !ignored.is_empty() {
-        ignored.sort();
-        collected.problems.push(Problem {
-            code: "ignored-files".into(),
-            severity: Severity::Info,
-            incomplete: false,
-            location: collected.source.clone(),
-            message: format!(
-                "{} file(s) without a .yaml, .yml or .json extension were not read: {}",
-                ignored.len(),
-                ignored
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
+    check_helm_options(source, &inputs)?;
     tracing::debug!(
         source = %collected.source,
-        files = files.len(),
+        inputs = inputs.len(),
         ignored = ignored.len(),
         "files found"
     );
-    if files.is_empty() {
+    if inputs.is_empty() {
         return Err(Error::input(
             collected.source.clone(),
-            "no manifest files found (expected .yaml, .yml or .json files)",
+            "no manifest files found (expected .yaml, .yml or .json files, a kustomization or \
+             a Helm chart)",
         ));
     }
     let mut finished_pods = 0;
-    for (file, explicit) in files.iter().zip(explicit) {
-        read_file(file, explicit, key, &mut collected, &mut finished_pods)?;
+    let mut without_objects = Vec::new();
+    let mut rendered = Vec::new();
+    for input in &inputs {
+        match input {
+            Input::File { path, explicit } => {
+                if !read_file(path, *explicit, key, &mut collected, &mut finished_pods)? {
+                    without_objects.push(path.clone());
+                }
+            }
+            Input::Stdin => {
+                let bytes = read_stdin()?;
+                let parsed = parse_bytes(&bytes, STDIN_SHOWN, key, &mut collected)?;
+                absorb(
+                    parsed,
+                    true,
+                    STDIN_SHOWN,
+                    &mut collected,
+                    &mut finished_pods,
+                );
+            }
+            Input::Render { dir, what } => {
+                let out = match what {
+                    Renderable::Kustomize => render::kustomize(dir)?,
+                    Renderable::Helm => render::helm(dir, source)?,
+                };
+                let parsed = parse_bytes(&out.bytes, &out.command, key, &mut collected)?;
+                absorb(
+                    parsed,
+                    true,
+                    &out.command,
+                    &mut collected,
+                    &mut finished_pods,
+                );
+                rendered.push((dir.clone(), *what, out.by));
+            }
+        }
     }
+    report_ignored(&mut collected, ignored, without_objects.clone());
+    report_renders(&mut collected, source, &rendered);
     let has_workloads = collected
         .objects
         .iter()
@@ -149,7 +206,7 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
                 .into(),
         });
     }
-    collected.files = files.len();
+    collected.files = inputs.len() - without_objects.len();
     if finished_pods > 0 {
         collected.problems.push(Problem {
             code: "finished-pods".into(),
@@ -162,11 +219,223 @@ pub fn collect_files(paths: &[PathBuf], key: &FingerprintKey) -> Result<Collecte
             ),
         });
     }
+    if let Some(ns) = &source.namespace {
+        let elsewhere = default_namespace(&mut collected.objects, ns);
+        if !elsewhere.is_empty() {
+            collected.problems.push(Problem {
+                code: "namespace-mismatch".into(),
+                severity: Severity::Info,
+                incomplete: false,
+                location: collected.source.clone(),
+                message: format!(
+                    "object(s) name a namespace other than the source's {ns} ({}); they are \
+                     compared where they say, as `helm install -n {ns}` would put them, but \
+                     `kubectl apply -n {ns}` refuses them",
+                    elsewhere
+                        .iter()
+                        .map(|(n, count)| format!("{n} ×{count}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
     super::finish(&mut collected);
     Ok(collected)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Result<()> {
+/// Gives objects that name no namespace the source's, as `kubectl apply
+/// -n NS` does; an object that names its own keeps it (Helm installs it
+/// there; kubectl refuses it: "the namespace from the provided object does
+/// not match", kubernetes/kubernetes#7656). Every kind confdrift reads
+/// (Pods, workloads, ConfigMaps, Secrets) is namespaced. Returns the other
+/// namespaces named, with how many objects name each.
+fn default_namespace(
+    objects: &mut [Object],
+    namespace: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut elsewhere = std::collections::BTreeMap::new();
+    for object in objects {
+        let meta = object.meta_mut();
+        if meta.namespace.is_empty() {
+            meta.namespace = namespace.to_string();
+        } else if meta.namespace != namespace {
+            *elsewhere.entry(meta.namespace.clone()).or_default() += 1;
+        }
+    }
+    elsewhere
+}
+
+/// `values=` and `release=` are for one Helm chart: the source must hold
+/// exactly one.
+fn check_helm_options(source: &FileSource, inputs: &[Input]) -> Result<()> {
+    if source.values.is_empty() && source.release.is_none() {
+        return Ok(());
+    }
+    let charts: Vec<&PathBuf> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Render {
+                dir,
+                what: Renderable::Helm,
+            } => Some(dir),
+            _ => None,
+        })
+        .collect();
+    if charts.len() == 1 {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "source {}: values= and release= are for a Helm chart (a directory with Chart.yaml), \
+         and this source holds {}",
+        crate::report::visible(&source.describe()),
+        if charts.is_empty() {
+            "none".to_string()
+        } else {
+            format!(
+                "{} ({}); give each chart as its own source",
+                charts.len(),
+                charts
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    )))
+}
+
+/// Lists the files of a directory that were not read, with the reason.
+fn report_ignored(collected: &mut Collected, mut other: Vec<PathBuf>, mut no_object: Vec<PathBuf>) {
+    let list = |paths: &mut Vec<PathBuf>| {
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !other.is_empty() {
+        collected.problems.push(Problem {
+            code: "ignored-files".into(),
+            severity: Severity::Info,
+            incomplete: false,
+            location: collected.source.clone(),
+            message: format!(
+                "{} file(s) without a .yaml, .yml or .json extension were not read: {}",
+                other.len(),
+                list(&mut other)
+            ),
+        });
+    }
+    if !no_object.is_empty() {
+        collected.problems.push(Problem {
+            code: "ignored-files".into(),
+            severity: Severity::Info,
+            incomplete: false,
+            location: collected.source.clone(),
+            message: format!(
+                "{} file(s) hold no Kubernetes object (no document has a `kind`: Helm values, \
+                 Chart.yaml, kustomization or other configuration) and were not read: {}",
+                no_object.len(),
+                list(&mut no_object)
+            ),
+        });
+    }
+}
+
+/// Names the tool and version that rendered each directory in the
+/// environment's source, and warns when a directory source held several
+/// kustomizations (a base and its overlays together are not one
+/// environment).
+fn report_renders(
+    collected: &mut Collected,
+    source: &FileSource,
+    rendered: &[(PathBuf, Renderable, String)],
+) {
+    for (dir, _, by) in rendered {
+        let whole = source.paths.len() == 1
+            && (source.paths[0] == *dir
+                || render::directory_of_named_file(&source.paths[0]).is_some());
+        if whole {
+            collected.source.push_str(&format!(", rendered by {by}"));
+        } else {
+            collected
+                .source
+                .push_str(&format!(", {} rendered by {by}", dir.display()));
+        }
+    }
+    let kustomizations: Vec<String> = rendered
+        .iter()
+        .filter(|(_, what, _)| *what == Renderable::Kustomize)
+        .map(|(dir, _, _)| dir.display().to_string())
+        .collect();
+    if kustomizations.len() > 1 {
+        collected.problems.push(Problem {
+            code: "several-kustomizations".into(),
+            severity: Severity::Warning,
+            incomplete: false,
+            location: collected.source.clone(),
+            message: format!(
+                "{} kustomizations were each rendered into this one environment ({}); if they \
+                 are a base and its overlays, give the one overlay this environment deploys \
+                 as its source",
+                kustomizations.len(),
+                kustomizations.join(", ")
+            ),
+        });
+    }
+}
+
+/// Reads standard input whole, at most [`MAX_FILE_BYTES`].
+fn read_stdin() -> Result<Vec<u8>> {
+    use std::io::{IsTerminal as _, Read as _};
+    if std::io::stdin().is_terminal() {
+        // Waiting for someone to type manifests would look like a hang.
+        return Err(Error::input(
+            STDIN_SHOWN,
+            "is a terminal: `-` reads manifests piped in, e.g. `kubectl kustomize \
+             overlays/prod | confdrift audit --env prod=- …`",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::input(STDIN_SHOWN, format!("cannot read standard input: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::input(
+            STDIN_SHOWN,
+            format!(
+                "is more than the {} confdrift reads from one source; split it (one namespace \
+                 or kind per source) or read the cluster live (kube:CONTEXT/NAMESPACE)",
+                mebibytes(MAX_FILE_BYTES)
+            ),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // `kustomize build broken | confdrift audit --env x=-` without
+        // pipefail: the failed render must not pass as an empty environment.
+        return Err(Error::input(
+            STDIN_SHOWN,
+            "is empty: nothing was piped in (did the command before `|` fail?)",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Walks a directory: a kustomization or a Helm chart (the directory given,
+/// or one found below it) is rendered as a unit and nothing else in it is
+/// read; other directories are walked for manifest files.
+fn walk(dir: &Path, inputs: &mut Vec<Input>, ignored: &mut Vec<PathBuf>) -> Result<()> {
+    if let Some(what) = render::kind_of_dir(dir)? {
+        inputs.push(Input::Render {
+            dir: dir.to_path_buf(),
+            what,
+        });
+        return Ok(());
+    }
     let mut entries = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .map(|e| e.map(|e| e.path()))
@@ -179,13 +448,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Res
             continue;
         }
         if path.is_dir() {
-            walk(&path, files, ignored)?;
+            walk(&path, inputs, ignored)?;
         } else if path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
-            files.push(path);
+            inputs.push(Input::File {
+                path,
+                explicit: false,
+            });
         } else {
             tracing::trace!(file = %path.display(), "not read: no .yaml, .yml or .json extension");
             ignored.push(path);
@@ -194,33 +466,91 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Res
     Ok(())
 }
 
+/// Reads one file into `collected`. `false`: a file found in a directory
+/// that holds no Kubernetes object at all (no document has a `kind`: a Helm
+/// values file, a `Chart.yaml`), left for the caller to list as ignored.
 fn read_file(
     path: &Path,
     explicit: bool,
     key: &FingerprintKey,
     collected: &mut Collected,
     finished_pods: &mut usize,
-) -> Result<()> {
+) -> Result<bool> {
     let shown = path.display().to_string();
     let started = std::time::Instant::now();
-    let (parsed, had_snapshot, empty, how) = match read_json_streaming(path, &shown, key)? {
-        Some(parsed) => (parsed, false, false, "JSON from a reader"),
-        None => {
-            let (parsed, had_snapshot, empty) = parse_text(path, &shown, key, collected)?;
-            (parsed, had_snapshot, empty, "text")
-        }
+    let (parsed, how) = match read_json_streaming(path, &shown, key)? {
+        Some(parsed) => (
+            FileParse {
+                parsed,
+                had_snapshot: false,
+                empty: false,
+            },
+            "JSON from a reader",
+        ),
+        None => match parse_text(path, &shown, key, collected) {
+            Ok(parsed) => (parsed, "text"),
+            Err(e) if !explicit && holds_no_object(path, &shown) => {
+                tracing::debug!(file = %shown, error = %e, "not read: no document has a `kind`");
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        },
     };
     // Names and counts only: never a value.
     tracing::debug!(
         file = %shown,
         how,
-        objects = parsed.objects.len(),
-        skipped = parsed.skipped_kinds.values().sum::<usize>(),
-        finished_pods = parsed.finished_pods,
-        snapshot = had_snapshot,
+        objects = parsed.parsed.objects.len(),
+        skipped = parsed.parsed.skipped_kinds.values().sum::<usize>(),
+        finished_pods = parsed.parsed.finished_pods,
+        snapshot = parsed.had_snapshot,
         elapsed = ?started.elapsed(),
         "file read"
     );
+    absorb(parsed, explicit, &shown, collected, finished_pods);
+    Ok(true)
+}
+
+/// Whether a file that did not parse as manifests holds no document with a
+/// `kind` at all, and every document is YAML or JSON: not a Kubernetes
+/// object that is broken, but another kind of file.
+fn holds_no_object(path: &Path, shown: &str) -> bool {
+    let Ok(bytes) = read_limited(path) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match manifest::split_documents(text, shown) {
+        Ok(docs) => docs.iter().all(|d| manifest::claims_no_kind(d, shown)),
+        Err(_) => false,
+    }
+}
+
+/// What one file or stream gave.
+struct FileParse {
+    parsed: Parsed,
+    /// It was a confdrift snapshot (already merged).
+    had_snapshot: bool,
+    /// It held no YAML or JSON document.
+    empty: bool,
+}
+
+/// Adds what one file or stream gave to `collected`, with a warning when
+/// something named on its own holds nothing confdrift reads.
+fn absorb(
+    file: FileParse,
+    explicit: bool,
+    shown: &str,
+    collected: &mut Collected,
+    finished_pods: &mut usize,
+) {
+    let FileParse {
+        parsed,
+        had_snapshot,
+        empty,
+    } = file;
     if explicit && parsed.objects.is_empty() && !had_snapshot && !empty {
         let found = if parsed.skipped_kinds.is_empty() {
             "no objects".to_string()
@@ -236,7 +566,7 @@ fn read_file(
             code: "no-workloads".into(),
             severity: Severity::Warning,
             incomplete: false,
-            location: shown.clone(),
+            location: shown.to_string(),
             message: format!(
                 "holds no Pods, workloads, ConfigMaps or Secrets (found: {found}); \
                  is this the right file?"
@@ -248,7 +578,7 @@ fn read_file(
             code: "no-workloads".into(),
             severity: Severity::Warning,
             incomplete: false,
-            location: shown.clone(),
+            location: shown.to_string(),
             message: "is empty (no YAML or JSON documents); is this the right file?".into(),
         });
     }
@@ -257,7 +587,6 @@ fn read_file(
         *collected.skipped_kinds.entry(k).or_default() += n;
     }
     collected.objects.extend(parsed.objects);
-    Ok(())
 }
 
 /// Reads a regular file that starts with `{` (after whitespace) as one JSON
@@ -295,15 +624,25 @@ fn read_json_streaming(path: &Path, shown: &str, key: &FingerprintKey) -> Result
 }
 
 /// Reads a file whole and parses every document in it: YAML, JSON streams,
-/// and every file [`read_json_streaming`] turned down. Returns what was
-/// parsed, whether the file was a snapshot, and whether it was empty.
+/// and every file [`read_json_streaming`] turned down.
 fn parse_text(
     path: &Path,
     shown: &str,
     key: &FingerprintKey,
     collected: &mut Collected,
-) -> Result<(Parsed, bool, bool)> {
+) -> Result<FileParse> {
     let bytes = read_limited(path)?;
+    parse_bytes(&bytes, shown, key, collected)
+}
+
+/// Parses every document of a file's or a stream's bytes; a snapshot among
+/// them is merged into `collected` at once.
+fn parse_bytes(
+    bytes: &[u8],
+    shown: &str,
+    key: &FingerprintKey,
+    collected: &mut Collected,
+) -> Result<FileParse> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(Error::input(
             format!("{shown}:1"),
@@ -312,7 +651,7 @@ fn parse_text(
              or write it with `| Out-File -Encoding utf8`",
         ));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::input(
             format!(
                 "{shown}:{}",
@@ -352,5 +691,9 @@ fn parse_text(
             had_snapshot = true;
         }
     }
-    Ok((parsed, had_snapshot, docs.is_empty()))
+    Ok(FileParse {
+        parsed,
+        had_snapshot,
+        empty: docs.is_empty(),
+    })
 }

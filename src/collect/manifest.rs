@@ -380,6 +380,21 @@ fn line_of(text: &str, byte: usize) -> usize {
     text[..byte].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
+/// Whether a document is well-formed YAML or JSON that does not claim to be
+/// a Kubernetes object: no top-level `kind` (a Helm values file, a
+/// `Chart.yaml`, a kustomization, any other configuration). A document that
+/// does not parse, or is too deep or too aliased to parse safely, claims
+/// nothing either way: `false`.
+pub fn claims_no_kind(doc: &Document<'_>, path: &str) -> bool {
+    let value: Option<serde_yaml::Value> = match doc.format {
+        Format::Yaml => yaml_limits::check(doc, path)
+            .ok()
+            .and_then(|()| serde_yaml::from_str(doc.text).ok()),
+        Format::Json => serde_json::from_str(doc.text).ok(),
+    };
+    value.is_some_and(|v| v.get("kind").is_none())
+}
+
 /// Parses one document into `out`.
 pub fn parse_document(
     doc: &Document<'_>,

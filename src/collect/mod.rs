@@ -7,6 +7,7 @@
 pub mod files;
 pub mod kube;
 pub mod manifest;
+pub mod render;
 pub mod runtime;
 pub mod snapshot;
 
@@ -21,15 +22,129 @@ pub use kube::KubeTarget;
 /// Where one environment's objects come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// Manifest files, directories of them, or confdrift snapshots.
-    Files(Vec<PathBuf>),
+    /// Manifest files, directories of them, kustomize directories, Helm
+    /// charts, standard input (`-`), or confdrift snapshots.
+    Files(FileSource),
     /// A live cluster.
     Kube(KubeTarget),
 }
 
+/// Paths as they sit in a repository, and how to read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSource {
+    /// Files, directories, or `-` for standard input.
+    pub paths: Vec<PathBuf>,
+    /// The namespace of objects that name none, as `kubectl apply -n` gives
+    /// it (and `helm template --namespace`).
+    pub namespace: Option<String>,
+    /// Values files for the Helm chart of this source, relative to the
+    /// chart directory or absolute, in `--values` order.
+    pub values: Vec<PathBuf>,
+    /// The Helm release name (`helm template`'s default: `release-name`).
+    pub release: Option<String>,
+}
+
+impl FileSource {
+    pub fn new(paths: Vec<PathBuf>) -> FileSource {
+        FileSource {
+            paths,
+            ..FileSource::default()
+        }
+    }
+
+    /// The paths as given, then the options in query form:
+    /// `chart?values=a.yaml,b.yaml&release=shop&namespace=shop`.
+    pub fn describe(&self) -> String {
+        let mut out = self
+            .paths
+            .iter()
+            .map(|p| {
+                if files::is_stdin(p) {
+                    "- (standard input)".to_string()
+                } else {
+                    p.display().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut options = Vec::new();
+        if !self.values.is_empty() {
+            let values: Vec<String> = self
+                .values
+                .iter()
+                .map(|v| v.display().to_string())
+                .collect();
+            options.push(format!("values={}", values.join(",")));
+        }
+        if let Some(r) = &self.release {
+            options.push(format!("release={r}"));
+        }
+        if let Some(ns) = &self.namespace {
+            options.push(format!("namespace={ns}"));
+        }
+        if !options.is_empty() {
+            out.push('?');
+            out.push_str(&options.join("&"));
+        }
+        out
+    }
+
+    /// Reads the options after `?` in `--env NAME=PATH?OPTIONS`.
+    fn parse_options(&mut self, query: &str) -> Result<()> {
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if value.is_empty() {
+                return Err(Error::Usage(format!(
+                    "source option {}: expected KEY=VALUE (namespace=NS, values=FILE[,FILE…], release=NAME)",
+                    crate::report::visible(pair)
+                )));
+            }
+            match key {
+                "namespace" => self.namespace = Some(check_dns_label("namespace", value)?),
+                "release" => self.release = Some(check_dns_label("release", value)?),
+                "values" => self.values.extend(
+                    value
+                        .split(',')
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from),
+                ),
+                other => {
+                    return Err(Error::Usage(format!(
+                        "source option {}: unknown; valid options are namespace=NS (for objects that name none), values=FILE[,FILE…] and release=NAME (for a Helm chart)",
+                        crate::report::visible(other)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A namespace or Helm release name: a DNS label (RFC 1123), as the API
+/// server and Helm require.
+pub(crate) fn check_dns_label(what: &str, value: &str) -> Result<String> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(Error::Usage(format!(
+            "{what} {}: must be a DNS label (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",
+            crate::report::visible(value)
+        )))
+    }
+}
+
 impl Source {
     /// Parses the SOURCE of `--env NAME=SOURCE`: a path (or several joined
-    /// with `,`), or `kube:CONTEXT/NAMESPACE[,NAMESPACE…]` (`kube:` alone is
+    /// with `,`; `-` is standard input) with options after `?`
+    /// (`rendered.yaml?namespace=shop`, `chart/?values=a.yaml,b.yaml&release=shop`),
+    /// or `kube:CONTEXT/NAMESPACE[,NAMESPACE…]` (`kube:` alone is
     /// the current context and all namespaces; `kube:in-cluster/NS` is the
     /// pod's ServiceAccount).
     pub fn parse(spec: &str) -> Result<Source> {
@@ -53,17 +168,30 @@ impl Source {
                 "empty source: give a file, a directory or kube:CONTEXT/NAMESPACE".into(),
             ));
         }
-        Ok(Source::Files(spec.split(',').map(PathBuf::from).collect()))
+        let (paths, query) = spec.split_once('?').unwrap_or((spec, ""));
+        if paths.is_empty() {
+            return Err(Error::Usage(format!(
+                "source {}: no path before `?`",
+                crate::report::visible(spec)
+            )));
+        }
+        let mut source = FileSource::new(paths.split(',').map(PathBuf::from).collect());
+        source.parse_options(query)?;
+        Ok(Source::Files(source))
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Source::Files(paths) => paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(","),
+            Source::Files(f) => f.describe(),
             Source::Kube(t) => t.describe(),
+        }
+    }
+
+    /// How many of its paths are standard input (`-`).
+    pub fn stdin_paths(&self) -> usize {
+        match self {
+            Source::Files(f) => f.paths.iter().filter(|p| files::is_stdin(p)).count(),
+            Source::Kube(_) => 0,
         }
     }
 }
@@ -80,9 +208,9 @@ pub async fn collect(
     let started = std::time::Instant::now();
     tracing::info!(source = %source.describe(), "collecting");
     let collected = match source {
-        Source::Files(paths) => {
-            let paths = paths.clone();
-            tokio::task::spawn_blocking(move || files::collect_files(&paths, &key))
+        Source::Files(source) => {
+            let source = source.clone();
+            tokio::task::spawn_blocking(move || files::collect_source(&source, &key))
                 .await
                 .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
         }
@@ -142,4 +270,61 @@ pub(crate) fn finish(collected: &mut Collected) {
     }
     collected.problems.sort();
     collected.problems.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(spec: &str) -> FileSource {
+        match Source::parse(spec) {
+            Ok(Source::Files(f)) => f,
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_after_a_question_mark_apply_to_the_whole_source() {
+        let chart =
+            files("chart/?values=values-prod.yaml,/etc/common.yaml&release=shop&namespace=shop");
+        assert_eq!(chart.paths, vec![PathBuf::from("chart/")]);
+        assert_eq!(
+            chart.values,
+            vec![
+                PathBuf::from("values-prod.yaml"),
+                PathBuf::from("/etc/common.yaml")
+            ]
+        );
+        assert_eq!(chart.release.as_deref(), Some("shop"));
+        assert_eq!(chart.namespace.as_deref(), Some("shop"));
+        assert_eq!(
+            chart.describe(),
+            "chart/?values=values-prod.yaml,/etc/common.yaml&release=shop&namespace=shop"
+        );
+        // Paths still split at `,`, before the options.
+        let two = files("a.yaml,b.yaml?namespace=shop");
+        assert_eq!(
+            two.paths,
+            vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
+        assert_eq!(two.namespace.as_deref(), Some("shop"));
+        assert_eq!(files("rendered.yaml").describe(), "rendered.yaml");
+    }
+
+    #[test]
+    fn a_dash_is_standard_input() {
+        let source = Source::parse("-?namespace=shop").unwrap();
+        assert_eq!(source.stdin_paths(), 1);
+        assert_eq!(source.describe(), "- (standard input)?namespace=shop");
+        assert_eq!(Source::parse("./-").unwrap().stdin_paths(), 0);
+        assert_eq!(Source::parse("kube:ctx/shop").unwrap().stdin_paths(), 0);
+    }
+
+    #[test]
+    fn namespaces_and_releases_are_dns_labels() {
+        assert!(check_dns_label("namespace", "shop-prod").is_ok());
+        for bad in ["Shop", "-shop", "shop-", "sh op", "a.b", &"x".repeat(64)] {
+            assert!(check_dns_label("namespace", bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -409,6 +409,8 @@ fn logical_location(report: &Report, env: &str, f: &Finding) -> LogicalLocation 
 
 /// The path of an environment read from exactly one manifest file.
 fn manifest_file(source: &str) -> Option<&str> {
+    // `rendered.yaml?namespace=shop`: the options are not part of the path.
+    let source = source.split_once('?').map_or(source, |(path, _)| path);
     let lower = source.to_ascii_lowercase();
     let manifest = [".yaml", ".yml", ".json"]
         .iter()
@@ -525,6 +527,14 @@ mod tests {
         );
         assert_eq!(manifest_file("dumps/prod/"), None);
         assert_eq!(manifest_file("a.yaml,b.yaml"), None);
+        assert_eq!(
+            manifest_file("out/candidate.yaml?namespace=shop"),
+            Some("out/candidate.yaml")
+        );
+        assert_eq!(
+            manifest_file("overlays/prod, rendered by kubectl kustomize (kustomize v5.5.0)"),
+            None
+        );
     }
 
     #[test]
