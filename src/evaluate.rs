@@ -60,6 +60,10 @@ pub const CODES: &[(&str, &str)] = &[
         "a non-optional reference to a ConfigMap, Secret or key that does not exist: the pod cannot start",
     ),
     (
+        "rejected-by-api-server",
+        "a value the API server refuses (a number or boolean where Kubernetes takes a string): `kubectl apply` fails",
+    ),
+    (
         "pod-skew",
         "pods of one workload in one environment run with different values",
     ),
@@ -837,6 +841,8 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 Some(k) => format!("key {k} of {source}"),
                 None => source.clone(),
             };
+            // Always where it was looked for: objects without a namespace
+            // (a Helm chart's, applied with `-n`) are one namespace together.
             let ns = if namespace.is_empty() {
                 // Files whose objects name no namespace: where `kubectl
                 // apply -n NS` would put them is the source's `namespace`.
@@ -861,6 +867,42 @@ fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 message: format!(
                     "{env}: {workload}/{container} refers to {target} ({referrer}), which does not \
                      exist{ns}; the pod cannot start until it does (or the reference is made optional)"
+                ),
+                diff: None,
+                waiver: None,
+                environments: vec![env.to_string()],
+            }
+        }
+        Issue::RejectedByApiServer {
+            object,
+            workload,
+            container,
+            configmap,
+            kind,
+            value,
+        } => {
+            let shown = value.text.clone().unwrap_or_else(|| "<redacted>".into());
+            let fix = match &value.text {
+                Some(t) => format!("quote it (\"{t}\")"),
+                None => "quote it".to_string(),
+            };
+            Finding {
+                rule: "rejected-by-api-server".into(),
+                environment: Some(env.to_string()),
+                code: "rejected-by-api-server".into(),
+                severity: Severity::Critical,
+                workload: workload.clone(),
+                container: container.clone(),
+                configmap: configmap.clone(),
+                kind: *kind,
+                key: value.key.clone(),
+                values: BTreeMap::from([(env.to_string(), Some(shown.clone()))]),
+                sources: BTreeMap::from([(env.to_string(), value.location.clone())]),
+                message: format!(
+                    "{env}: {}: {object} {} is {} ({shown}), where Kubernetes takes only a \
+                     string: the API server rejects it and `kubectl apply` fails; {fix}. It is \
+                     compared as written.",
+                    value.location, value.field, value.written_as
                 ),
                 diff: None,
                 waiver: None,

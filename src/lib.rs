@@ -17,4 +17,5 @@ pub mod history;
 pub mod model;
 pub mod normalize;
 pub mod policy;
+pub mod quantity;
 pub mod report;

@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapKeySelector, EnvFromSource, ObjectFieldSelector, ResourceFieldSelector,
-    SecretKeySelector, VolumeMount,
+    ConfigMapKeySelector, EnvFromSource, ObjectFieldSelector, SecretKeySelector, VolumeMount,
 };
 use serde::{Deserialize, Serialize};
 
@@ -197,6 +196,33 @@ pub struct Meta {
     /// `stringData` or `binaryData`: when the content was last written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<String>,
+    /// Values of this object that the API server would refuse (a number
+    /// where Kubernetes takes only a string): read as written, and reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedValue>,
+}
+
+/// A value as written in a manifest that the API server would refuse:
+/// `kubectl apply` fails on it. Only files can hold one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedValue {
+    /// `file:line` of the value itself.
+    pub location: String,
+    /// The field path in the object, e.g. `data.PORT` or
+    /// `spec.template.spec.containers[0].env[2].value`.
+    pub field: String,
+    /// What the YAML or JSON parser reads it as: `an integer`, `a boolean`, …
+    pub written_as: String,
+    /// The value as written; `None` for a Secret's (never shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The container, for a container's env value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The env variable or data key the value belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -228,6 +254,10 @@ pub struct PodSpec {
     pub init_containers: Vec<Container>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
+    /// Pod-level `resources` (the PodLevelResources feature): a container
+    /// without a limit of its own gets the pod's in the downward API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Box<Resources>>,
 }
 
 /// The volume sources that put configuration into files. Other sources
@@ -237,6 +267,7 @@ pub struct PodSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Volume {
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_map: Option<ConfigMapVolume>,
@@ -250,7 +281,7 @@ pub struct Volume {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigMapVolume {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<KeyToPath>>,
@@ -288,7 +319,9 @@ pub struct VolumeProjection {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct KeyToPath {
+    #[serde(default, deserialize_with = "null_as_default")]
     pub key: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub path: String,
 }
 
@@ -302,6 +335,29 @@ pub struct Container {
     pub env_from: Vec<EnvFromSource>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volume_mounts: Vec<VolumeMount>,
+    /// The limits and requests a `resourceFieldRef` can read; `None` when
+    /// the container sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Box<Resources>>,
+}
+
+/// A container's (or pod's) `resources`, reduced to what the downward API
+/// exposes (`cpu`, `memory`, `ephemeral-storage`, `hugepages-*`), each
+/// quantity as written. Other resources (GPUs, claims) are dropped.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    pub limits: Pairs,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    pub requests: Pairs,
+}
+
+impl Resources {
+    /// Whether the downward API can expose resource `name`
+    /// (k8s.io/kubernetes pkg/api/v1/resource `IsStandardContainerResourceName`).
+    pub fn exposed(name: &str) -> bool {
+        matches!(name, "cpu" | "memory" | "ephemeral-storage") || name.starts_with("hugepages-")
+    }
 }
 
 /// One `env` entry of a container: k8s-openapi's `EnvVar` with `valueFrom`
@@ -337,6 +393,68 @@ pub struct EnvVarSource {
     pub field_ref: Option<Box<ObjectFieldSelector>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_field_ref: Option<Box<ResourceFieldSelector>>,
+}
+
+/// `valueFrom.resourceFieldRef`. Unlike k8s-openapi's, the divisor is
+/// read as written whether a string or a number (`divisor: 1` in JSON is a
+/// valid quantity).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceFieldSelector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub resource: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "quantity_text"
+    )]
+    pub divisor: Option<String>,
+}
+
+/// Reads `null` (YAML `null`, `~` or nothing; JSON `null`) as the field's
+/// default, as the API server does: `env: null` is no env. Applied to every
+/// field confdrift reads from a manifest that is not already an `Option`.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A quantity as written: a string, or a number as JSON and YAML write it.
+pub fn quantity_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Q;
+    impl<'de> serde::de::Visitor<'de> for Q {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a quantity such as 500m or 128Mi")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+    }
+    d.deserialize_option(Q)
 }
 
 /// The labels confdrift reads: workload identity (`app.kubernetes.io/name`,
@@ -516,8 +634,6 @@ pub enum Value {
     Secret(Fingerprint),
     /// Set per pod by the kubelet (`fieldRef`); compared by the field path.
     FieldRef(String),
-    /// Set from the container's resources (`resourceFieldRef`).
-    ResourceFieldRef(String),
     /// `binaryData`, by SHA-256.
     Binary(String),
     /// Could not be resolved; never equal to anything.
@@ -555,8 +671,12 @@ pub enum Provenance {
     FieldRef {
         path: String,
     },
+    /// The downward API's `resourceFieldRef`, resolved from the container's
+    /// resources (of `container`, when it names another one).
     ResourceFieldRef {
         resource: String,
+        container: Option<String>,
+        divisor: Option<String>,
     },
     /// A data key of a ConfigMap object itself.
     ConfigMapData {
@@ -614,7 +734,20 @@ impl fmt::Display for Provenance {
                 None => write!(f, "envFrom {} {name}/{key}", source.as_str()),
             },
             Provenance::FieldRef { path } => write!(f, "fieldRef {path}"),
-            Provenance::ResourceFieldRef { resource } => write!(f, "resourceFieldRef {resource}"),
+            Provenance::ResourceFieldRef {
+                resource,
+                container,
+                divisor,
+            } => {
+                write!(f, "resourceFieldRef {resource}")?;
+                if let Some(c) = container {
+                    write!(f, " of {c}")?;
+                }
+                match divisor {
+                    Some(d) => write!(f, " / {d}"),
+                    None => Ok(()),
+                }
+            }
             Provenance::ConfigMapData { name, key } => write!(f, "ConfigMap {name}/{key}"),
             Provenance::Mounted { source, name, key } => {
                 write!(f, "mounted {} {name}/{key}", source.as_str())
@@ -776,6 +909,18 @@ pub enum Issue {
         started: String,
         stale: usize,
         pods: usize,
+    },
+    /// A value written in a manifest that the API server refuses (a number
+    /// or boolean where Kubernetes takes a string): `kubectl apply` fails.
+    RejectedByApiServer {
+        /// `Deployment web`, `ConfigMap shop-config`.
+        object: String,
+        /// The subject the value is compared under, where it has one.
+        workload: Option<String>,
+        container: Option<String>,
+        configmap: Option<String>,
+        kind: Option<ConfigKind>,
+        value: RejectedValue,
     },
     /// Pods of one workload that disagree on a value.
     Skew {

@@ -15,9 +15,14 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use k8s_openapi::api::core::v1::{EnvFromSource, VolumeMount};
+
 use crate::error::{Error, Result};
 use crate::fingerprint::{FingerprintKey, sha256_hex};
-use crate::model::{Container, Meta, Object, OwnerRef, PodSpec, PodStatus, WorkloadKind};
+use crate::model::{
+    Container, EnvVar, EnvVarSource, Meta, Object, OwnerRef, PodSpec, PodStatus, RejectedValue,
+    Resources, WorkloadKind, null_as_default, quantity_text,
+};
 
 /// The kind a confdrift snapshot file carries.
 pub const SNAPSHOT_KIND: &str = "Snapshot";
@@ -54,11 +59,11 @@ pub(crate) struct RawObject {
     #[serde(default)]
     status: Option<RawStatus>,
     #[serde(default, deserialize_with = "unique_keys")]
-    data: Option<BTreeMap<String, Option<String>>>,
+    data: Option<StringMap>,
     #[serde(default, deserialize_with = "unique_keys")]
-    string_data: Option<BTreeMap<String, Option<String>>>,
+    string_data: Option<StringMap>,
     #[serde(default, deserialize_with = "unique_keys")]
-    binary_data: Option<BTreeMap<String, Option<String>>>,
+    binary_data: Option<StringMap>,
     #[serde(default)]
     items: Option<Vec<RawObject>>,
 }
@@ -73,7 +78,7 @@ struct RawMeta {
     #[serde(default)]
     namespace: Option<String>,
     #[serde(default, deserialize_with = "unique_keys")]
-    labels: Option<BTreeMap<String, Option<String>>>,
+    labels: Option<StringMap>,
     #[serde(default)]
     owner_references: Option<Vec<RawOwnerRef>>,
     #[serde(default)]
@@ -83,9 +88,9 @@ struct RawMeta {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawOwnerRef {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     name: String,
     #[serde(default)]
     controller: Option<bool>,
@@ -134,15 +139,130 @@ impl<'de> Deserialize<'de> for TouchesData {
 #[serde(rename_all = "camelCase")]
 struct RawSpec {
     #[serde(default)]
-    containers: Option<Vec<Container>>,
+    containers: Option<Vec<RawContainer>>,
     #[serde(default)]
-    init_containers: Option<Vec<Container>>,
+    init_containers: Option<Vec<RawContainer>>,
     #[serde(default)]
     volumes: Option<Vec<crate::model::Volume>>,
+    /// Pod-level resources.
+    #[serde(default)]
+    resources: Option<RawResources>,
     #[serde(default)]
     template: Option<Box<RawTemplate>>,
     #[serde(default)]
     job_template: Option<Box<RawTemplate>>,
+}
+
+/// A container as a manifest writes it; becomes a [`Container`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawContainer {
+    #[serde(default, deserialize_with = "null_as_default")]
+    name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    env: Vec<RawEnvVar>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    env_from: Vec<EnvFromSource>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    volume_mounts: Vec<VolumeMount>,
+    #[serde(default)]
+    resources: Option<RawResources>,
+}
+
+/// An `env` entry as written: its `value` may be a number or a boolean,
+/// which the API server refuses. Like [`EnvVar`], a field given twice is
+/// an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEnvVar {
+    #[serde(default, deserialize_with = "null_as_default")]
+    name: String,
+    #[serde(default)]
+    value: Option<ApiString>,
+    #[serde(default)]
+    value_from: Option<Box<EnvVarSource>>,
+}
+
+/// `resources.limits` / `requests`: quantities, strings or numbers, of
+/// the resources the downward API exposes.
+#[derive(Debug, Default, Deserialize)]
+struct RawResources {
+    #[serde(default, deserialize_with = "quantities")]
+    limits: Vec<(String, String)>,
+    #[serde(default, deserialize_with = "quantities")]
+    requests: Vec<(String, String)>,
+}
+
+impl RawResources {
+    fn lean(this: Option<RawResources>) -> Option<Box<Resources>> {
+        let r = this?;
+        (!r.limits.is_empty() || !r.requests.is_empty()).then(|| {
+            Box::new(Resources {
+                limits: r.limits.into_iter().collect(),
+                requests: r.requests.into_iter().collect(),
+            })
+        })
+    }
+}
+
+fn quantities<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<(String, String)>, D::Error> {
+    struct Q(Option<String>);
+    impl<'de> Deserialize<'de> for Q {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            quantity_text(d).map(Q)
+        }
+    }
+    let map: Option<BTreeMap<String, Q>> = Option::deserialize(d)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| Resources::exposed(k))
+        .filter_map(|(k, q)| Some((k, q.0?)))
+        .collect())
+}
+
+/// A field Kubernetes types as a string, as written. An unquoted `8080`
+/// or `true` is a number or a boolean to YAML and JSON, and the API server
+/// refuses it (`kubectl apply` fails): it is kept as text, to compare, and
+/// reported as rejected.
+#[derive(Debug)]
+enum ApiString {
+    Str(String),
+    /// What the parser read instead (`an integer`), and its text.
+    Other(&'static str, String),
+}
+
+impl<'de> Deserialize<'de> for ApiString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ApiString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Str(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Str(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Other("an integer", v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Other("an integer", v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Other("a number", v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<ApiString, E> {
+                Ok(ApiString::Other("a boolean", v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,7 +282,7 @@ struct RawStatus {
 
 #[derive(Debug, Default, Deserialize)]
 struct RawContainerStatus {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     name: String,
     #[serde(default)]
     state: Option<RawContainerState>,
@@ -214,12 +334,14 @@ fn is_kubernetes_group(kind: &str, api_version: Option<&str>) -> bool {
 /// `kubectl apply` (strict field validation, its default since 1.27)
 /// rejects it. The error sends the document to [`fallback`], which names
 /// the key and its position.
+type StringMap = BTreeMap<String, Option<ApiString>>;
+
 fn unique_keys<'de, D: Deserializer<'de>>(
     d: D,
-) -> std::result::Result<Option<BTreeMap<String, Option<String>>>, D::Error> {
+) -> std::result::Result<Option<StringMap>, D::Error> {
     struct Unique;
     impl<'de> Visitor<'de> for Unique {
-        type Value = Option<BTreeMap<String, Option<String>>>;
+        type Value = Option<StringMap>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a map of strings")
         }
@@ -241,7 +363,7 @@ fn unique_keys<'de, D: Deserializer<'de>>(
         ) -> std::result::Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(k) = map.next_key::<String>()? {
-                let v = map.next_value::<Option<String>>()?;
+                let v = map.next_value::<Option<ApiString>>()?;
                 if out.contains_key(&k) {
                     return Err(serde::de::Error::custom(format_args!(
                         "duplicate key `{k}`"
@@ -256,7 +378,7 @@ fn unique_keys<'de, D: Deserializer<'de>>(
 }
 
 /// [`unique_keys`] as a type, for visitors that read fields by hand.
-struct UniqueKeys(Option<BTreeMap<String, Option<String>>>);
+struct UniqueKeys(Option<StringMap>);
 
 impl<'de> Deserialize<'de> for UniqueKeys {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -409,6 +531,8 @@ pub fn parse_document(
     let ctx = Ctx {
         path,
         line: doc.line,
+        text: Some(doc.text),
+        item: None,
     };
     // Undo what a failed streaming parse already added before falling back.
     let mark = (
@@ -469,7 +593,12 @@ pub fn parse_json_reader<R: std::io::Read>(
     path: &str,
     key: &FingerprintKey,
 ) -> Option<Parsed> {
-    let ctx = Ctx { path, line };
+    let ctx = Ctx {
+        path,
+        line,
+        text: None,
+        item: None,
+    };
     let mut out = Parsed::default();
     let mut converted: Result<()> = Ok(());
     let mut snapshot = false;
@@ -546,8 +675,8 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                 "stringData" => raw.string_data = map.next_value::<UniqueKeys>()?.0,
                 "binaryData" => raw.binary_data = map.next_value::<UniqueKeys>()?.0,
                 "items" => {
-                    streamed = true;
-                    map.next_value_seed(ItemsSeed {
+                    // `items: null` is no `items`, as for any field.
+                    streamed = map.next_value_seed(ItemsSeed {
                         list_kind: raw.kind.as_deref(),
                         ctx: self.ctx,
                         key: self.key,
@@ -576,12 +705,16 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                 return Ok(());
             }
             let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-            for mut item in pending {
+            for (i, mut item) in pending {
                 if item.kind.is_none() {
                     item.kind = item_kind.map(str::to_string);
                 }
                 if self.converted.is_ok() {
-                    *self.converted = convert(item, self.ctx, self.key, self.out);
+                    let ctx = Ctx {
+                        item: Some(i),
+                        ..*self.ctx
+                    };
+                    *self.converted = convert(item, &ctx, self.key, self.out);
                 }
             }
             return Ok(());
@@ -599,41 +732,58 @@ struct ItemsSeed<'a, 'c> {
     key: &'a FingerprintKey,
     out: &'a mut Parsed,
     converted: &'a mut Result<()>,
-    pending: &'a mut Vec<RawObject>,
+    pending: &'a mut Vec<(usize, RawObject)>,
 }
 
+/// Converts the items of a List; `false` when `items` is null.
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_option(self)
     }
 }
 
 impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
-    type Value = ();
+    type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of Kubernetes objects")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+    fn visit_unit<E>(self) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E>(self) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<bool, A::Error> {
         let item_kind = self
             .list_kind
             .and_then(|k| k.strip_suffix("List"))
             .filter(|k| !k.is_empty());
+        let mut index = 0;
         while let Some(mut item) = seq.next_element::<RawObject>()? {
+            let i = index;
+            index += 1;
             if item.kind.is_none() {
                 match item_kind {
                     Some(k) => item.kind = Some(k.to_string()),
                     None => {
-                        self.pending.push(item);
+                        self.pending.push((i, item));
                         continue;
                     }
                 }
             }
             if self.converted.is_ok() {
-                *self.converted = convert(item, self.ctx, self.key, self.out);
+                let ctx = Ctx {
+                    item: Some(i),
+                    ..*self.ctx
+                };
+                *self.converted = convert(item, &ctx, self.key, self.out);
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -772,9 +922,11 @@ fn fallback(
     let ctx = Ctx {
         path,
         line: doc.line,
+        text: Some(doc.text),
+        item: None,
     };
     match kind.as_deref() {
-        Some(k) if is_list_kind(k) && generic.get("items").is_some() => {
+        Some(k) if is_list_kind(k) && generic.get("items").is_some_and(|i| !i.is_null()) => {
             let Some(items) = generic.get("items").and_then(|i| i.as_sequence()) else {
                 return Err(first.into_error(doc, path, "`items` must be a list: "));
             };
@@ -793,9 +945,9 @@ fn fallback(
                         .or_default() += 1;
                     continue;
                 }
-                match serde_yaml::from_value::<RawObject>(item.clone()) {
-                    Ok(raw) => convert(raw, &ctx, key, out)?,
-                    Err(_) => {
+                match serde_path_to_error::deserialize::<_, RawObject>(item.clone()) {
+                    Ok(raw) => convert(raw, &Ctx { item: Some(i), ..ctx }, key, out)?,
+                    Err(e) => {
                         // Parse the text again, typed for this item only, to
                         // get the exact line of the error.
                         let probe = probe_item(doc, i);
@@ -804,7 +956,10 @@ fn fallback(
                             .and_then(|m| m.get("name"))
                             .and_then(|n| n.as_str())
                             .unwrap_or("?");
-                        let what = format!("{item_kind} {name} (items[{i}]): ");
+                        let what = format!(
+                            "{item_kind} {name} (items[{i}]): {}",
+                            field_prefix(&e.path().to_string())
+                        );
                         return Err(match probe {
                             Some(e) => e.into_error(doc, path, &what),
                             None => first.into_error(doc, path, &what),
@@ -830,7 +985,8 @@ fn fallback(
                 .and_then(|m| m.get("name"))
                 .and_then(|n| n.as_str())
                 .unwrap_or("?");
-            Err(first.into_error(doc, path, &format!("{k} {name}: ")))
+            let at = error_path(doc).map(|p| field_prefix(&p)).unwrap_or_default();
+            Err(first.into_error(doc, path, &format!("{k} {name}: {at}")))
         }
         Some(k) => {
             *out.skipped_kinds.entry(k.to_string()).or_default() += 1;
@@ -862,6 +1018,39 @@ fn display_kind(kind: &str) -> String {
         "(no kind)".to_string()
     } else {
         kind.to_string()
+    }
+}
+
+/// The field path where the typed parse of a document fails
+/// (`spec.template.spec.containers[0].env[2].valueFrom`), from parsing it
+/// again with the path tracked: only on the error path, so the fast path
+/// pays nothing for it.
+fn error_path(doc: &Document<'_>) -> Option<String> {
+    let err = match doc.format {
+        Format::Yaml => {
+            let de = serde_yaml::Deserializer::from_str(doc.text);
+            serde_path_to_error::deserialize::<_, RawObject>(de)
+                .err()?
+                .path()
+                .to_string()
+        }
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(doc.text);
+            serde_path_to_error::deserialize::<_, RawObject>(&mut de)
+                .err()?
+                .path()
+                .to_string()
+        }
+    };
+    Some(err)
+}
+
+/// `path: ` to put before an error message, or nothing at the root.
+fn field_prefix(path: &str) -> String {
+    if path.is_empty() || path == "." {
+        String::new()
+    } else {
+        format!("{path}: ")
     }
 }
 
@@ -916,7 +1105,7 @@ struct ProbeItems {
 impl<'de> DeserializeSeed<'de> for ProbeItems {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -924,6 +1113,15 @@ impl<'de> Visitor<'de> for ProbeItems {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of objects")
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let mut i = 0;
@@ -940,9 +1138,15 @@ impl<'de> Visitor<'de> for ProbeItems {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     path: &'a str,
     line: usize,
+    /// The document's text, to find a value's line in; `None` when it is
+    /// streamed.
+    text: Option<&'a str>,
+    /// The index in `items` of the List item being converted.
+    item: Option<usize>,
 }
 
 impl Ctx<'_> {
@@ -963,11 +1167,15 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         // The API server's typed lists (`PodList`) leave out each item's
         // kind; `kubectl get -o json` fills it in.
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-        for mut item in items {
+        for (i, mut item) in items.into_iter().enumerate() {
             if item.kind.is_none() {
                 item.kind = item_kind.map(str::to_string);
             }
-            convert(item, ctx, key, out)?;
+            let ctx = Ctx {
+                item: Some(i),
+                ..*ctx
+            };
+            convert(item, &ctx, key, out)?;
         }
         return Ok(());
     }
@@ -999,9 +1207,13 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 "has no metadata.name; Kubernetes requires a name (or generateName)",
             )
         })?;
-    let meta = convert_meta(raw_meta, name);
+    let mut rejected = Rejections {
+        ctx: *ctx,
+        found: Vec::new(),
+    };
+    let meta = convert_meta(raw_meta, name, &mut rejected)?;
     let what = format!("{kind} {}", meta.name);
-    let object = match kind.as_str() {
+    let mut object = match kind.as_str() {
         "Pod" => {
             let status = raw.status.unwrap_or_default();
             let phase = status.phase;
@@ -1019,7 +1231,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 return Ok(());
             }
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
-            let spec = pod_spec(spec, ctx, &what)?;
+            let spec = pod_spec(spec, ctx, &what, &["spec"], &mut rejected)?;
             // Replicas come one after the other in a list: share their spec.
             let spec = match &out.last_spec {
                 Some(prev) if **prev == spec => prev.clone(),
@@ -1041,12 +1253,15 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         "ConfigMap" => {
             let mut data = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
-                let v = v.unwrap_or_default();
+                let v = rejected
+                    .read(v, || keys(&["data", &k]), None, Some(&k), false)?
+                    .unwrap_or_default();
                 check_size(ctx, &what, || format!("data key {k}"), v.len())?;
                 data.insert(k, v);
             }
             let mut binary_data = BTreeMap::new();
             for (k, v) in raw.binary_data.unwrap_or_default() {
+                let v = rejected.read(v, || keys(&["binaryData", &k]), None, Some(&k), false)?;
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
                     ctx.error(&what, format!("binaryData key {k} is not valid base64"))
                 })?;
@@ -1062,6 +1277,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         "Secret" => {
             let mut fingerprints = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
+                let v = rejected.read(v, || keys(&["data", &k]), None, Some(&k), true)?;
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
                     ctx.error(
                         &what,
@@ -1076,7 +1292,9 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             }
             // The API server merges stringData over data on write.
             for (k, v) in raw.string_data.unwrap_or_default() {
-                let v = v.unwrap_or_default();
+                let v = rejected
+                    .read(v, || keys(&["stringData", &k]), None, Some(&k), true)?
+                    .unwrap_or_default();
                 check_size(ctx, &what, || format!("stringData key {k}"), v.len())?;
                 fingerprints.insert(k, key.fingerprint(v.as_bytes()));
             }
@@ -1089,6 +1307,11 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             let workload_kind =
                 WorkloadKind::from_kind(&kind).expect("is_known_kind covers workload kinds");
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            let at: &[&str] = if workload_kind == WorkloadKind::CronJob {
+                &["spec", "jobTemplate", "spec", "template", "spec"]
+            } else {
+                &["spec", "template", "spec"]
+            };
             let template = if workload_kind == WorkloadKind::CronJob {
                 spec.job_template
                     .and_then(|jt| jt.spec)
@@ -1103,12 +1326,157 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             Object::Workload {
                 workload_kind,
                 metadata: meta,
-                template: compact(pod_spec(template, ctx, &what)?),
+                template: compact(pod_spec(template, ctx, &what, at, &mut rejected)?),
             }
         }
     };
+    rejected.found.sort();
+    object.meta_mut().rejected = rejected.found;
     out.objects.push(object);
     Ok(())
+}
+
+/// A step of a path into a document.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn keys(path: &[&str]) -> Vec<Seg> {
+    path.iter().map(|k| Seg::Key(k.to_string())).collect()
+}
+
+/// `spec.containers[0].env[2].value`.
+fn field_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if out.is_empty() => out.push_str(k),
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The values of one object that the API server would refuse, each with
+/// the line it is written on.
+struct Rejections<'c> {
+    ctx: Ctx<'c>,
+    found: Vec<RejectedValue>,
+}
+
+impl Rejections<'_> {
+    /// A string field's value as written; one that is not a string to YAML
+    /// or JSON is recorded. `at` gives the field's path in the object.
+    fn read(
+        &mut self,
+        value: Option<ApiString>,
+        at: impl FnOnce() -> Vec<Seg>,
+        container: Option<&str>,
+        key: Option<&str>,
+        secret: bool,
+    ) -> Result<Option<String>> {
+        let (written_as, parsed) = match value {
+            None => return Ok(None),
+            Some(ApiString::Str(s)) => return Ok(Some(s)),
+            Some(ApiString::Other(what, text)) => (what, text),
+        };
+        let Some(doc) = self.ctx.text else {
+            // Streamed: the text path reads the document and finds the line.
+            return Err(self.ctx.error("document", "holds a value to locate in its text"));
+        };
+        let local = at();
+        let mut path = Vec::new();
+        if let Some(i) = self.ctx.item {
+            path.push(Seg::Key("items".into()));
+            path.push(Seg::Index(i));
+        }
+        path.extend(local.iter().cloned());
+        let (line, text) = match locate(doc, &path) {
+            Some((line, text)) => (self.ctx.line + line.max(1) - 1, text),
+            None => (self.ctx.line, parsed),
+        };
+        self.found.push(RejectedValue {
+            location: format!("{}:{line}", self.ctx.path),
+            field: field_path(&local),
+            written_as: written_as.to_string(),
+            text: (!secret).then(|| text.clone()),
+            container: container.map(str::to_string),
+            key: key.map(str::to_string),
+        });
+        Ok(Some(text))
+    }
+}
+
+/// Finds the scalar at `path` in a YAML (or JSON) document: the line it is
+/// on (counted in the document, from 1) and its text exactly as written
+/// (`1.50`, `True`). Run only for a value the API server would refuse.
+fn locate(text: &str, path: &[Seg]) -> Option<(usize, String)> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut p = Parser::new_from_str(text);
+    let mut next = || p.next_token().ok();
+    let first = loop {
+        match next()? {
+            (Event::StreamStart | Event::DocumentStart, _) => continue,
+            other => break other,
+        }
+    };
+    // Consumes the rest of a node whose first event is `ev`.
+    fn skip(next: &mut dyn FnMut() -> Option<(Event, yaml_rust2::scanner::Marker)>, ev: &Event) -> Option<()> {
+        let mut depth = match ev {
+            Event::MappingStart(..) | Event::SequenceStart(..) => 1,
+            _ => return Some(()),
+        };
+        while depth > 0 {
+            match next()?.0 {
+                Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+                Event::StreamEnd => return None,
+                _ => {}
+            }
+        }
+        Some(())
+    }
+    let (mut ev, mut mark) = first;
+    for seg in path {
+        match (seg, &ev) {
+            (Seg::Key(k), Event::MappingStart(..)) => loop {
+                let (key, _) = next()?;
+                match key {
+                    Event::MappingEnd => return None,
+                    Event::Scalar(ref name, ..) if name == k => {
+                        (ev, mark) = next()?;
+                        break;
+                    }
+                    other => {
+                        skip(&mut next, &other)?;
+                        let (value, _) = next()?;
+                        skip(&mut next, &value)?;
+                    }
+                }
+            },
+            (Seg::Index(i), Event::SequenceStart(..)) => {
+                for _ in 0..*i {
+                    let (item, _) = next()?;
+                    if item == Event::SequenceEnd {
+                        return None;
+                    }
+                    skip(&mut next, &item)?;
+                }
+                (ev, mark) = next()?;
+            }
+            _ => return None,
+        }
+    }
+    match ev {
+        Event::Scalar(value, ..) => Some((mark.line(), value)),
+        _ => None,
+    }
 }
 
 fn decode_base64(s: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
@@ -1194,21 +1562,73 @@ fn check_env(
     check_size(ctx, what, || format!("{} ({}) value", entry(), e.name), len)
 }
 
-fn pod_spec(spec: RawSpec, ctx: &Ctx<'_>, what: &str) -> Result<PodSpec> {
-    let containers = spec.containers.unwrap_or_default();
-    if containers.is_empty() {
+/// Converts a pod spec at `at` (`spec`, `spec.template.spec`, …) in its
+/// object, checking its env entries as the API server does.
+fn pod_spec(
+    spec: RawSpec,
+    ctx: &Ctx<'_>,
+    what: &str,
+    at: &[&str],
+    rejected: &mut Rejections<'_>,
+) -> Result<PodSpec> {
+    let raw = spec.containers.unwrap_or_default();
+    if raw.is_empty() {
         return Err(ctx.error(what, "pod spec has no containers"));
     }
-    let init_containers = spec.init_containers.as_deref().unwrap_or_default();
-    for c in containers.iter().chain(init_containers) {
+    let mut read = |list: Vec<RawContainer>, field: &str| -> Result<Vec<Container>> {
+        list.into_iter()
+            .enumerate()
+            .map(|(i, c)| container(c, at, field, i, rejected))
+            .collect()
+    };
+    let containers = read(raw, "containers")?;
+    let init_containers = read(spec.init_containers.unwrap_or_default(), "initContainers")?;
+    for c in containers.iter().chain(&init_containers) {
         for (i, e) in c.env.iter().enumerate() {
             check_env(ctx, what, &c.name, i, e)?;
         }
     }
     Ok(PodSpec {
         containers,
-        init_containers: spec.init_containers.unwrap_or_default(),
+        init_containers,
         volumes: spec.volumes.unwrap_or_default(),
+        resources: RawResources::lean(spec.resources),
+    })
+}
+
+/// One container, `at.field[index]` in its object.
+fn container(
+    c: RawContainer,
+    at: &[&str],
+    field: &str,
+    index: usize,
+    rejected: &mut Rejections<'_>,
+) -> Result<Container> {
+    let env = c
+        .env
+        .into_iter()
+        .enumerate()
+        .map(|(j, e)| {
+            let path = || {
+                let mut p = keys(at);
+                p.extend([Seg::Key(field.into()), Seg::Index(index)]);
+                p.extend([Seg::Key("env".into()), Seg::Index(j), Seg::Key("value".into())]);
+                p
+            };
+            let value = rejected.read(e.value, path, Some(&c.name), Some(&e.name), false)?;
+            Ok(EnvVar {
+                name: e.name,
+                value,
+                value_from: e.value_from,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Container {
+        name: c.name,
+        env,
+        env_from: c.env_from,
+        volume_mounts: c.volume_mounts,
+        resources: RawResources::lean(c.resources),
     })
 }
 
@@ -1227,7 +1647,14 @@ fn compact(mut spec: PodSpec) -> PodSpec {
     spec
 }
 
-fn convert_meta(raw: RawMeta, name: String) -> Meta {
+fn convert_meta(raw: RawMeta, name: String, rejected: &mut Rejections<'_>) -> Result<Meta> {
+    let mut labels = Vec::new();
+    for (k, v) in raw.labels.unwrap_or_default() {
+        let v = rejected.read(v, || keys(&["metadata", "labels", &k]), None, None, false)?;
+        if crate::model::READ_LABELS.contains(&k.as_str()) {
+            labels.push((k, v.unwrap_or_default()));
+        }
+    }
     let last_update = raw
         .managed_fields
         .unwrap_or_default()
@@ -1235,16 +1662,10 @@ fn convert_meta(raw: RawMeta, name: String) -> Meta {
         .filter(|m| m.fields.as_ref().is_some_and(|f| f.0))
         .filter_map(|m| m.time)
         .max_by_key(|t| crate::normalize::timestamp(t));
-    Meta {
+    Ok(Meta {
         name,
         namespace: raw.namespace.unwrap_or_default(),
-        labels: raw
-            .labels
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _)| crate::model::READ_LABELS.contains(&k.as_str()))
-            .map(|(k, v)| (k, v.unwrap_or_default()))
-            .collect(),
+        labels: labels.into_iter().collect(),
         owner_references: raw
             .owner_references
             .unwrap_or_default()
@@ -1256,7 +1677,8 @@ fn convert_meta(raw: RawMeta, name: String) -> Meta {
             })
             .collect(),
         last_update,
-    }
+        rejected: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -1452,7 +1874,7 @@ mod tests {
 
     #[test]
     fn json_streams_and_lists_parse_with_lines() {
-        let text = "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n{\"kind\":\"List\",\"items\":[\n{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\"},\"data\":{\"x\":5}}]}\n";
+        let text = "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n{\"kind\":\"List\",\"items\":[\n{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\"},\"data\":{\"x\":[5]}}]}\n";
         let key = FingerprintKey::new(b"test", true);
         let docs = split_documents(text, "f.json").unwrap();
         assert_eq!(docs.len(), 2);
@@ -1471,6 +1893,321 @@ mod tests {
         // The quoted scalar opened on line 7 runs to the end of the file.
         assert!(err.starts_with("f.yaml:9:"), "{err}");
         assert!(err.contains("end of stream at line 9"), "{err}");
+    }
+
+    /// A manifest with every field confdrift reads, as a Helm chart or
+    /// kustomize renders it.
+    const EVERY_FIELD: &str = r#"
+kind: List
+apiVersion: v1
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: shop
+    labels: {app.kubernetes.io/name: web, app: web}
+    ownerReferences: [{kind: Thing, name: t, controller: true}]
+    managedFields: [{manager: m, time: "2026-01-01T00:00:00Z", fieldsV1: {"f:data": {}}}]
+  spec:
+    template:
+      spec:
+        resources: {limits: {cpu: "2", memory: 1Gi}, requests: {memory: 1Gi}}
+        containers:
+        - name: app
+          env:
+          - {name: A, value: "1"}
+          - name: B
+            valueFrom:
+              configMapKeyRef: {name: cfg, key: b, optional: true}
+          - name: C
+            valueFrom:
+              secretKeyRef: {name: sec, key: c, optional: true}
+          - name: D
+            valueFrom:
+              fieldRef: {fieldPath: metadata.name, apiVersion: v1}
+          - name: E
+            valueFrom:
+              resourceFieldRef: {resource: limits.memory, divisor: 1Mi, containerName: app}
+          envFrom:
+          - configMapRef: {name: cfg, optional: true}
+            prefix: P_
+          - secretRef: {name: sec, optional: true}
+          volumeMounts:
+          - {name: files, mountPath: /etc/app, subPath: app.conf, readOnly: true}
+          resources:
+            limits: {cpu: 500m, memory: 128Mi}
+            requests: {cpu: 100m, memory: 64Mi}
+        initContainers:
+        - name: init
+          env: [{name: I, value: "1"}]
+        volumes:
+        - name: files
+          configMap:
+            name: cfg
+            optional: true
+            items: [{key: b, path: app.conf}]
+        - name: creds
+          secret: {secretName: sec, optional: true, items: [{key: c, path: c}]}
+        - name: both
+          projected:
+            sources:
+            - configMap: {name: cfg, optional: true, items: [{key: b, path: b}]}
+            - secret: {name: sec, optional: true}
+- apiVersion: batch/v1
+  kind: CronJob
+  metadata: {name: nightly, namespace: shop}
+  spec:
+    jobTemplate:
+      spec:
+        template:
+          spec:
+            containers: [{name: job, env: [{name: J, value: "1"}]}]
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web-1, namespace: shop}
+  spec:
+    containers: [{name: app, env: [{name: A, value: "1"}]}]
+  status:
+    phase: Running
+    containerStatuses: [{name: app, state: {running: {startedAt: "2026-01-01T00:00:00Z"}}}]
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: cfg, namespace: shop}
+  data: {b: two}
+  binaryData: {bin: aGk=}
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: sec, namespace: shop}
+  data: {c: aGk=}
+  stringData: {d: plain}
+"#;
+
+    /// Every path to a mapping entry in `v`, and the same value with that
+    /// entry set to null or removed.
+    fn variants(v: &serde_yaml::Value) -> Vec<(String, serde_yaml::Value, serde_yaml::Value)> {
+        fn walk(
+            v: &serde_yaml::Value,
+            path: String,
+            edit: &dyn Fn(&dyn Fn(&mut serde_yaml::Value)) -> serde_yaml::Value,
+            out: &mut Vec<(String, serde_yaml::Value, serde_yaml::Value)>,
+        ) {
+            match v {
+                serde_yaml::Value::Mapping(m) => {
+                    for (k, child) in m {
+                        let key = k.as_str().unwrap_or("?").to_string();
+                        let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                        let k2 = k.clone();
+                        let nulled = edit(&|target: &mut serde_yaml::Value| {
+                            target[&k2] = serde_yaml::Value::Null;
+                        });
+                        let k3 = k.clone();
+                        let removed = edit(&|target: &mut serde_yaml::Value| {
+                            target.as_mapping_mut().unwrap().remove(&k3);
+                        });
+                        out.push((at.clone(), nulled, removed));
+                        let k4 = k.clone();
+                        let inner = move |f: &dyn Fn(&mut serde_yaml::Value)| {
+                            edit(&|target: &mut serde_yaml::Value| f(&mut target[&k4]))
+                        };
+                        walk(child, at, &inner, out);
+                    }
+                }
+                serde_yaml::Value::Sequence(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        let inner = move |f: &dyn Fn(&mut serde_yaml::Value)| {
+                            edit(&|target: &mut serde_yaml::Value| f(&mut target[i]))
+                        };
+                        walk(child, format!("{path}[{i}]"), &inner, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let root = v.clone();
+        let edit = move |f: &dyn Fn(&mut serde_yaml::Value)| {
+            let mut copy = root.clone();
+            f(&mut copy);
+            copy
+        };
+        walk(v, String::new(), &edit, &mut out);
+        out
+    }
+
+    #[test]
+    fn null_on_any_field_is_read_as_its_absence_in_yaml_and_json() {
+        // The API server decodes `null` as the field's absence; kustomize
+        // and Helm write `env: null`, `volumeMounts: null` and the like.
+        let full: serde_yaml::Value = serde_yaml::from_str(EVERY_FIELD).unwrap();
+        let all = variants(&full);
+        assert!(all.len() > 100, "{}", all.len());
+        for (at, nulled, removed) in all {
+            // In a map of strings, `KEY: null` is the key with an empty
+            // value (Go's JSON decoding), not an absent key.
+            let parent = at.rsplit_once('.').map_or("", |(p, _)| p);
+            if ["labels", "data", "stringData", "binaryData"]
+                .iter()
+                .any(|m| parent.ends_with(m) || parent.contains(&format!("{m}.")))
+            {
+                continue;
+            }
+            let yaml = |v: &serde_yaml::Value| serde_yaml::to_string(v).unwrap();
+            let json = |v: &serde_yaml::Value| serde_json::to_string_pretty(v).unwrap();
+            for (null_text, absent_text) in
+                [(yaml(&nulled), yaml(&removed)), (json(&nulled), json(&removed))]
+            {
+                let with_null = parse(&null_text);
+                let without = parse(&absent_text);
+                match (&with_null, &without) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.objects, b.objects, "{at}: null is not absence");
+                        assert_eq!(a.skipped_kinds, b.skipped_kinds, "{at}");
+                    }
+                    (Err(a), Err(_)) => {
+                        assert!(!a.to_string().contains("unit value"), "{at}: {a}");
+                    }
+                    _ => panic!(
+                        "{at}: null gives {:?}, absence {:?}",
+                        with_null.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+                        without.as_ref().map(|_| ()).map_err(|e| e.to_string())
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_yaml_spelling_of_null_is_absence() {
+        for null in ["null", "~", "", "Null", "NULL"] {
+            let text = format!(
+                "kind: Deployment\nmetadata:\n  name: web\n  labels: {null}\nspec:\n  template:\n    \
+                 spec:\n      volumes: {null}\n      initContainers: {null}\n      containers:\n      \
+                 - name: app\n        env: {null}\n        envFrom: {null}\n        volumeMounts: \
+                 {null}\n        resources: {null}\n---\nkind: ConfigMap\nmetadata: {{name: c}}\n\
+                 data: {null}\n"
+            );
+            let out = parse(&text).unwrap_or_else(|e| panic!("{null:?}: {e}"));
+            assert_eq!(out.objects.len(), 2, "{null:?}");
+        }
+    }
+
+    #[test]
+    fn errors_that_remain_name_the_field_path_in_yaml_and_json() {
+        let yaml = "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      \
+                    containers:\n      - name: app\n        env:\n        - {name: A, value: '1'}\n        \
+                    - {name: B, value: '2'}\n        - name: C\n          valueFrom: [oops]\n";
+        let err = parse(yaml).unwrap_err().to_string();
+        assert!(
+            err.contains("spec.template.spec.containers[0].env[2].valueFrom"),
+            "{err}"
+        );
+        assert!(err.starts_with("f.yaml:12:"), "the line of the fault: {err}");
+        let json = r#"{"kind": "Deployment", "metadata": {"name": "web"},
+ "spec": {"template": {"spec": {"containers": [{"name": "app",
+   "env": [{"name": "A", "value": "1"}, {"name": "B", "valueFrom": 7}]}]}}}}"#;
+        let err = parse(json).unwrap_err().to_string();
+        assert!(
+            err.contains("spec.template.spec.containers[0].env[1].valueFrom"),
+            "{err}"
+        );
+        assert!(err.starts_with("f.yaml:3:"), "{err}");
+        // In a List, the item is named and the path is the item's.
+        let list = "kind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: c}\n  data:\n    A: [1]\n";
+        let err = parse(list).unwrap_err().to_string();
+        assert!(err.contains("ConfigMap c (items[0]): data.A:"), "{err}");
+    }
+
+    fn rejected(out: &Parsed) -> Vec<RejectedValue> {
+        out.objects
+            .iter()
+            .flat_map(|o| o.meta().rejected.clone())
+            .collect()
+    }
+
+    #[test]
+    fn values_the_api_server_rejects_are_read_as_written_and_located() {
+        let text = "kind: ConfigMap\nmetadata: {name: a}\ndata: {OK: '1'}\n---\nkind: ConfigMap\n\
+                    metadata:\n  name: cfg\n  labels: {version: 1.0}\ndata:\n  HOST: db\n  PORT: 8080\n  \
+                    RATIO: 1.50\n---\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    \
+                    spec:\n      containers:\n      - name: app\n        env:\n        - name: A\n          \
+                    value: x\n        - name: DEBUG\n          value: true\n";
+        let out = parse(text).unwrap();
+        let got = rejected(&out);
+        let brief: Vec<(&str, &str, &str, Option<&str>)> = got
+            .iter()
+            .map(|r| {
+                (
+                    r.location.as_str(),
+                    r.field.as_str(),
+                    r.written_as.as_str(),
+                    r.text.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                ("f.yaml:11", "data.PORT", "an integer", Some("8080")),
+                ("f.yaml:12", "data.RATIO", "a number", Some("1.50")),
+                ("f.yaml:8", "metadata.labels.version", "a number", Some("1.0")),
+                (
+                    "f.yaml:25",
+                    "spec.template.spec.containers[0].env[1].value",
+                    "a boolean",
+                    Some("true")
+                ),
+            ]
+        );
+        // Compared as written.
+        let Object::ConfigMap { data, .. } = &out.objects[1] else { panic!() };
+        assert_eq!(data["RATIO"], "1.50");
+        let Object::Workload { template, .. } = &out.objects[2] else { panic!() };
+        assert_eq!(template.containers[0].env[1].value.as_deref(), Some("true"));
+        assert_eq!(got[3].container.as_deref(), Some("app"));
+        assert_eq!(got[3].key.as_deref(), Some("DEBUG"));
+    }
+
+    #[test]
+    fn json_numbers_where_strings_belong_are_rejected_not_an_error() {
+        let text = r#"{"kind": "List", "items": [
+  {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"A": "1"}},
+  {"kind": "ConfigMap", "metadata": {"name": "cfg"},
+   "data": {"PORT": 8080}},
+  {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"PIN": 1234}}
+]}"#;
+        let out = parse(text).unwrap();
+        let got = rejected(&out);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].location, "f.yaml:4");
+        assert_eq!(got[0].text.as_deref(), Some("8080"));
+        // A Secret's value is never kept to be shown.
+        assert_eq!(got[1].location, "f.yaml:5");
+        assert_eq!(got[1].text, None);
+        assert_eq!(got[1].field, "stringData.PIN");
+        // The streamed reader leaves such a file to the text path, which
+        // can find the lines.
+        assert!(parse_streamed(text).is_none());
+    }
+
+    #[test]
+    fn resources_keep_only_what_the_downward_api_exposes() {
+        let text = r#"{"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c",
+  "resources": {"limits": {"cpu": 1, "memory": "128Mi", "nvidia.com/gpu": 1, "hugepages-2Mi": "4Mi"},
+                "claims": [{"name": "x"}]}}]}}"#;
+        let out = parse(text).unwrap();
+        let Object::Pod { spec, .. } = &out.objects[0] else { panic!() };
+        let r = spec.containers[0].resources.as_deref().unwrap();
+        let limits: Vec<(&String, &String)> = r.limits.iter().collect();
+        assert_eq!(
+            limits,
+            [
+                (&"cpu".to_string(), &"1".to_string()),
+                (&"hugepages-2Mi".to_string(), &"4Mi".to_string()),
+                (&"memory".to_string(), &"128Mi".to_string())
+            ]
+        );
+        assert!(r.requests.is_empty());
     }
 
     #[test]

@@ -12,7 +12,6 @@ pub enum CompareKey {
         mac: String,
     },
     FieldRef(String),
-    ResourceFieldRef(String),
     Binary(String),
     /// Never equal to anything, itself included.
     Unresolved,
@@ -62,7 +61,6 @@ pub fn compare_key(kind: ConfigKind, value: &Value) -> CompareKey {
             mac: f.mac.clone(),
         },
         Value::FieldRef(p) => CompareKey::FieldRef(p.clone()),
-        Value::ResourceFieldRef(p) => CompareKey::ResourceFieldRef(p.clone()),
         Value::Binary(h) => CompareKey::Binary(h.clone()),
         Value::Unresolved(_) => CompareKey::Unresolved,
     }

@@ -176,6 +176,7 @@ mod tests {
                 })
                 .unwrap_or_default(),
             last_update: None,
+            rejected: Vec::new(),
         }
     }
 

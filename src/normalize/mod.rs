@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
-    Object, PodSpec, PodStatus, Provenance, RefKind, RuntimeEnv, Scope, Subject, Value, Volume,
-    WorkloadInfo,
+    Object, PodSpec, PodStatus, Provenance, RefKind, RejectedValue, ResourceFieldSelector,
+    Resources, RuntimeEnv, Scope, Subject, Value, Volume, WorkloadInfo,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -45,9 +45,20 @@ pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
 /// The label that marks a ConfigMap as a flag store.
 pub const FLAG_STORE_LABEL: &str = "confdrift.io/flags";
 
-/// ConfigMaps that every namespace gets from the control plane, with
-/// per-cluster content: never compared as objects.
-const GENERATED_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
+/// The CA bundles a controller writes into every namespace, with content
+/// that differs per cluster (its CA): the root CA publisher of
+/// kube-controller-manager (`kube-root-ca.crt`), OpenShift's service CA
+/// operator (`openshift-service-ca.crt`) and istiod (`istio-ca-root-cert`).
+/// Never compared, as objects or as mounted files, and never dangling: a
+/// rendered manifest does not hold them, the cluster makes them. This is a
+/// fact about Kubernetes, not a preference, so it is here and not in the
+/// policy's `ignore` (which matches keys, and which a user's policy
+/// replaces).
+const GENERATED_CONFIGMAPS: &[&str] = &[
+    "kube-root-ca.crt",
+    "openshift-service-ca.crt",
+    "istio-ca-root-cert",
+];
 
 /// The prefix of the projected volume the ServiceAccount admission plugin
 /// adds to every pod (`kube-api-access-<random>`).
@@ -222,8 +233,37 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
             } else {
                 base.to_string()
             };
+            for r in &metadata.rejected {
+                inv.issues.push(Issue::RejectedByApiServer {
+                    object: format!("ConfigMap {}", metadata.name),
+                    workload: None,
+                    container: None,
+                    configmap: Some(id.clone()),
+                    kind: r.key.as_ref().map(|_| ConfigKind::ConfigMap),
+                    value: r.clone(),
+                });
+            }
             add_configmap(&mut inv, &id, metadata, data, binary_data, opts);
             inv.configmaps.insert(id);
+        }
+    }
+    // A Secret's values are not compared as an object's; a refused one is
+    // still reported (its value never is).
+    for o in &collected.objects {
+        if let Object::Secret { metadata, .. } = o {
+            for r in &metadata.rejected {
+                inv.issues.push(Issue::RejectedByApiServer {
+                    object: format!("Secret {}", metadata.name),
+                    workload: None,
+                    container: None,
+                    configmap: None,
+                    kind: None,
+                    value: RejectedValue {
+                        text: None,
+                        ..r.clone()
+                    },
+                });
+            }
         }
     }
     inv.issues.sort();
@@ -414,6 +454,30 @@ fn resolve_group(
         }
         inv.issues.append(&mut r.issues);
         resolved.push((r.entries, pods));
+    }
+    for (meta, _) in group.pods.iter().chain(&group.templates) {
+        let kind = if group.pods.iter().any(|(m, _)| std::ptr::eq(*m, *meta)) {
+            "Pod"
+        } else {
+            group.kind.as_str()
+        };
+        for r in &meta.rejected {
+            let key_kind = r.key.as_deref().filter(|_| r.container.is_some()).map(|k| {
+                if opts.is_flag(k) {
+                    ConfigKind::Flag
+                } else {
+                    ConfigKind::Env
+                }
+            });
+            inv.issues.push(Issue::RejectedByApiServer {
+                object: format!("{kind} {}", meta.name),
+                workload: Some(id.to_string()),
+                container: r.container.clone(),
+                configmap: None,
+                kind: key_kind,
+                value: r.clone(),
+            });
+        }
     }
     if !group.pods.is_empty() {
         stale_pods(inv, id, ns, group, refs);
@@ -687,7 +751,6 @@ pub fn display_value(v: &Value) -> String {
         Value::Text(t) => t.clone(),
         Value::Secret(_) => "<redacted>".into(),
         Value::FieldRef(p) => format!("<fieldRef {p}>"),
-        Value::ResourceFieldRef(p) => format!("<resourceFieldRef {p}>"),
         Value::Binary(h) => format!("<binary sha256:{}>", &h[..h.len().min(12)]),
         Value::Unresolved(why) => format!("<unresolved: {why}>"),
     }
@@ -814,17 +877,12 @@ impl Resolver<'_, '_> {
                             },
                         ))
                     } else if let Some(r) = &src.resource_field_ref {
-                        let target = r.container_name.clone().unwrap_or_else(|| c.name.clone());
-                        let divisor = r
-                            .divisor
-                            .as_ref()
-                            .map(|d| format!(" / {}", d.0))
-                            .unwrap_or_default();
-                        let what = format!("{} of {target}{divisor}", r.resource);
                         Some((
-                            Value::ResourceFieldRef(what),
+                            resource_field_value(r, c, spec),
                             Provenance::ResourceFieldRef {
                                 resource: r.resource.clone(),
+                                container: r.container_name.clone().filter(|n| !n.is_empty()),
+                                divisor: r.divisor.clone(),
                             },
                         ))
                     } else if let Some(k) = &src.config_map_key_ref {
@@ -1020,6 +1078,9 @@ impl Resolver<'_, '_> {
         optional: Option<bool>,
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
+        if GENERATED_CONFIGMAPS.contains(&name) {
+            return;
+        }
         let values = self
             .refs
             .configmaps
@@ -1109,6 +1170,99 @@ impl Resolver<'_, '_> {
     }
 }
 
+/// The value the kubelet gives a `resourceFieldRef`: the kubelet's
+/// `containerResourceRuntimeValue` (pkg/kubelet/kubelet_pods.go) calls
+/// k8s.io/kubernetes pkg/api/v1/resource `ExtractContainerResourceValue`,
+/// which divides the container's limit or request by `divisor` (1 when
+/// unset or zero) and rounds up: cpu in millicores
+/// (`convertResourceCPUToString`: ceil(MilliValue / divisor.MilliValue), so
+/// 500m / 1 is 1), everything else in units
+/// (`convertResourceMemoryToString`: ceil(Value / divisor.Value), so 128Mi /
+/// 1Mi is 128). A container without a limit gets the pod-level limit, else
+/// the node's allocatable (`defaultPodLimitsForDownwardAPI`), which no
+/// manifest tells: unresolved. A missing request defaults to the limit, as
+/// the API server's defaulting does (`SetDefaults_Pod`); without either it is
+/// 0 or a LimitRange's default: unresolved too.
+fn resource_field_value(r: &ResourceFieldSelector, c: &Container, spec: &PodSpec) -> Value {
+    use crate::quantity::Quantity;
+    let target = match r.container_name.as_deref().filter(|n| !n.is_empty()) {
+        None => Some(c),
+        Some(name) => spec
+            .containers
+            .iter()
+            .chain(&spec.init_containers)
+            .find(|x| x.name == name),
+    };
+    let Some(target) = target else {
+        return Value::Unresolved(format!(
+            "resourceFieldRef names container {}, which the pod does not have",
+            r.container_name.as_deref().unwrap_or_default()
+        ));
+    };
+    let Some((side, resource)) = r
+        .resource
+        .split_once('.')
+        .filter(|(side, res)| matches!(*side, "limits" | "requests") && Resources::exposed(res))
+    else {
+        return Value::Unresolved(format!(
+            "resourceFieldRef {:?} is not a resource the downward API exposes (limits.cpu, \
+             requests.memory, limits.ephemeral-storage, limits.hugepages-2Mi, …)",
+            r.resource
+        ));
+    };
+    let divisor = match r.divisor.as_deref().map(Quantity::parse) {
+        None => Quantity::parse("1"),
+        Some(Some(d)) if d.is_zero() => Quantity::parse("1"),
+        Some(d) => d,
+    };
+    let Some(divisor) = divisor else {
+        return Value::Unresolved(format!(
+            "resourceFieldRef divisor {:?} is not a quantity",
+            r.divisor.as_deref().unwrap_or_default()
+        ));
+    };
+    // A zero limit counts as none (`MergeContainerResourceLimits`).
+    fn set<'p>(pairs: Option<&'p crate::model::Pairs>, resource: &str) -> Option<&'p String> {
+        pairs
+            .and_then(|p| p.get(resource))
+            .filter(|v| Quantity::parse(v).is_none_or(|q| !q.is_zero()))
+    }
+    let own = target.resources.as_deref();
+    let limit = set(own.map(|r| &r.limits), resource).or_else(|| {
+        matches!(resource, "cpu" | "memory")
+            .then(|| set(spec.resources.as_deref().map(|r| &r.limits), resource))
+            .flatten()
+    });
+    let written = match side {
+        "limits" => limit.ok_or_else(|| format!("{} not set: node allocatable", r.resource)),
+        _ => own
+            .and_then(|r| r.requests.get(resource))
+            .or(set(own.map(|r| &r.limits), resource))
+            .ok_or_else(|| {
+                format!(
+                    "{} not set (and no limit to default from): 0, or a LimitRange default",
+                    r.resource
+                )
+            }),
+    };
+    let written = match written {
+        Ok(w) => w,
+        Err(why) => return Value::Unresolved(why),
+    };
+    let Some(amount) = Quantity::parse(written) else {
+        return Value::Unresolved(format!("{side}.{resource} {written:?} is not a quantity"));
+    };
+    let scale = if resource == "cpu" { 3 } else { 0 };
+    match (amount.ceil_scaled(scale), divisor.ceil_scaled(scale)) {
+        (Some(a), Some(d)) if d > 0 => Value::Text(a.div_ceil(d).to_string()),
+        _ => Value::Unresolved(format!(
+            "{} {written} / {} is out of range",
+            r.resource,
+            r.divisor.as_deref().unwrap_or("1")
+        )),
+    }
+}
+
 /// Expands a literal env value against the variables defined before it.
 /// A reference to a Secret makes the result a Secret (fingerprinted); a
 /// reference to a per-pod field stays symbolic, so pods do not differ.
@@ -1149,7 +1303,6 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
                         hasher.update(f.mac.as_bytes());
                     }
                     Value::FieldRef(path) => text.push_str(&format!("<fieldRef {path}>")),
-                    Value::ResourceFieldRef(r) => text.push_str(&format!("<resourceFieldRef {r}>")),
                     Value::Binary(_) | Value::Unresolved(_) => {
                         unresolved = Some(format!("refers to $({name}), which is unresolved"));
                     }

@@ -84,7 +84,13 @@ const KINDS: &[&str] = &["env", "configmap", "flag", "file"];
 const SEVERITIES: &[&str] = &["critical", "warning", "info"];
 
 /// Rule ids of confdrift's built-in findings.
-pub const RESERVED_IDS: &[&str] = &["unmatched", "dangling-reference", "pod-skew", "stale-pod"];
+pub const RESERVED_IDS: &[&str] = &[
+    "unmatched",
+    "dangling-reference",
+    "rejected-by-api-server",
+    "pod-skew",
+    "stale-pod",
+];
 
 /// One file's policy, as far as it could be read.
 #[derive(Debug, Default)]

@@ -451,27 +451,29 @@ fn quantity(t: &str, unit: Option<Unit>) -> Result<f64, String> {
     if let Some(n) = decimal(t) {
         return Ok(n * unit.map_or(1.0, |u| u.factor));
     }
+    // Kubernetes' own spelling (`512Mi`, `100m`, `1e3`), read as the API
+    // server reads it; then the byte suffixes applications write.
+    if let Some(q) = crate::quantity::Quantity::parse(t) {
+        return Ok(q.to_f64());
+    }
     let n = number_prefix(t);
     let Some(value) = decimal(&t[..n]).filter(|_| n > 0) else {
         return Err("it is not a quantity like 512Mi, 1G or 1048576".into());
     };
     let suffix = &t[n..];
     let factor = match suffix {
-        "Ki" | "KiB" => KI,
-        "Mi" | "MiB" => KI * KI,
-        "Gi" | "GiB" => KI * KI * KI,
-        "Ti" | "TiB" => KI.powi(4),
-        "Pi" | "PiB" => KI.powi(5),
-        "Ei" | "EiB" => KI.powi(6),
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" | "kB" | "KB" => 1e3,
-        "M" | "MB" => 1e6,
-        "G" | "GB" => 1e9,
-        "T" | "TB" => 1e12,
-        "P" | "PB" => 1e15,
-        "E" | "EB" => 1e18,
+        "KiB" => KI,
+        "MiB" => KI * KI,
+        "GiB" => KI * KI * KI,
+        "TiB" => KI.powi(4),
+        "PiB" => KI.powi(5),
+        "EiB" => KI.powi(6),
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "PB" => 1e15,
+        "EB" => 1e18,
         "B" => 1.0,
         other => match other.to_ascii_lowercase().as_str() {
             "kib" => KI,
