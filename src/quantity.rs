@@ -132,7 +132,9 @@ mod tests {
 
     #[test]
     fn what_is_not_a_kubernetes_quantity_is_refused() {
-        for bad in ["", "-1", "Mi", "12 Mi", "1.2.3", "1MiB", "1e", "1e+", "ten", "1x"] {
+        for bad in [
+            "", "-1", "Mi", "12 Mi", "1.2.3", "1MiB", "1e", "1e+", "ten", "1x",
+        ] {
             assert!(Quantity::parse(bad).is_none(), "{bad}");
         }
     }

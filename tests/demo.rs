@@ -215,6 +215,10 @@ fn auditing_snapshots_equals_auditing_the_originals() {
             .arg("--output")
             .arg(&out));
         assert_eq!(r.code, 0, "{}", r.stderr);
+        // The containers' resources travel with the snapshot, so that a
+        // resourceFieldRef resolves from it as from the files.
+        let saved = read(&out);
+        assert!(saved.contains("\"limits\""), "{env}: no resources saved");
         envs.push("--env".to_string());
         envs.push(format!("{env}={}", out.display()));
     }

@@ -157,7 +157,9 @@ struct RawSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawContainer {
-    #[serde(default, deserialize_with = "null_as_default")]
+    /// Required, as Kubernetes requires it; `null` is read as empty and
+    /// refused in [`container`].
+    #[serde(deserialize_with = "null_as_default")]
     name: String,
     #[serde(default, deserialize_with = "null_as_default")]
     env: Vec<RawEnvVar>,
@@ -946,7 +948,15 @@ fn fallback(
                     continue;
                 }
                 match serde_path_to_error::deserialize::<_, RawObject>(item.clone()) {
-                    Ok(raw) => convert(raw, &Ctx { item: Some(i), ..ctx }, key, out)?,
+                    Ok(raw) => convert(
+                        raw,
+                        &Ctx {
+                            item: Some(i),
+                            ..ctx
+                        },
+                        key,
+                        out,
+                    )?,
                     Err(e) => {
                         // Parse the text again, typed for this item only, to
                         // get the exact line of the error.
@@ -956,10 +966,12 @@ fn fallback(
                             .and_then(|m| m.get("name"))
                             .and_then(|n| n.as_str())
                             .unwrap_or("?");
-                        let what = format!(
-                            "{item_kind} {name} (items[{i}]): {}",
-                            field_prefix(&e.path().to_string())
-                        );
+                        let field = e.path().to_string();
+                        let at = match &probe {
+                            Some(p) if p.message.contains(&field) => String::new(),
+                            _ => field_prefix(&field),
+                        };
+                        let what = format!("{item_kind} {name} (items[{i}]): {at}");
                         return Err(match probe {
                             Some(e) => e.into_error(doc, path, &what),
                             None => first.into_error(doc, path, &what),
@@ -985,7 +997,11 @@ fn fallback(
                 .and_then(|m| m.get("name"))
                 .and_then(|n| n.as_str())
                 .unwrap_or("?");
-            let at = error_path(doc).map(|p| field_prefix(&p)).unwrap_or_default();
+            // serde_yaml's messages start with the path already.
+            let at = error_path(doc)
+                .filter(|p| !first.message.starts_with(p.as_str()))
+                .map(|p| field_prefix(&p))
+                .unwrap_or_default();
             Err(first.into_error(doc, path, &format!("{k} {name}: {at}")))
         }
         Some(k) => {
@@ -1388,7 +1404,9 @@ impl Rejections<'_> {
         };
         let Some(doc) = self.ctx.text else {
             // Streamed: the text path reads the document and finds the line.
-            return Err(self.ctx.error("document", "holds a value to locate in its text"));
+            return Err(self
+                .ctx
+                .error("document", "holds a value to locate in its text"));
         };
         let local = at();
         let mut path = Vec::new();
@@ -1427,7 +1445,10 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, String)> {
         }
     };
     // Consumes the rest of a node whose first event is `ev`.
-    fn skip(next: &mut dyn FnMut() -> Option<(Event, yaml_rust2::scanner::Marker)>, ev: &Event) -> Option<()> {
+    fn skip(
+        next: &mut dyn FnMut() -> Option<(Event, yaml_rust2::scanner::Marker)>,
+        ev: &Event,
+    ) -> Option<()> {
         let mut depth = match ev {
             Event::MappingStart(..) | Event::SequenceStart(..) => 1,
             _ => return Some(()),
@@ -1578,7 +1599,16 @@ fn pod_spec(
     let mut read = |list: Vec<RawContainer>, field: &str| -> Result<Vec<Container>> {
         list.into_iter()
             .enumerate()
-            .map(|(i, c)| container(c, at, field, i, rejected))
+            .map(|(i, c)| {
+                if c.name.is_empty() {
+                    let at = at.join(".");
+                    return Err(ctx.error(
+                        what,
+                        format!("{at}.{field}[{i}] has no name; Kubernetes requires one"),
+                    ));
+                }
+                container(c, at, field, i, rejected)
+            })
             .collect()
     };
     let containers = read(raw, "containers")?;
@@ -1612,7 +1642,11 @@ fn container(
             let path = || {
                 let mut p = keys(at);
                 p.extend([Seg::Key(field.into()), Seg::Index(index)]);
-                p.extend([Seg::Key("env".into()), Seg::Index(j), Seg::Key("value".into())]);
+                p.extend([
+                    Seg::Key("env".into()),
+                    Seg::Index(j),
+                    Seg::Key("value".into()),
+                ]);
                 p
             };
             let value = rejected.read(e.value, path, Some(&c.name), Some(&e.name), false)?;
@@ -1996,7 +2030,11 @@ items:
                 serde_yaml::Value::Mapping(m) => {
                     for (k, child) in m {
                         let key = k.as_str().unwrap_or("?").to_string();
-                        let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                        let at = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
                         let k2 = k.clone();
                         let nulled = edit(&|target: &mut serde_yaml::Value| {
                             target[&k2] = serde_yaml::Value::Null;
@@ -2054,9 +2092,10 @@ items:
             }
             let yaml = |v: &serde_yaml::Value| serde_yaml::to_string(v).unwrap();
             let json = |v: &serde_yaml::Value| serde_json::to_string_pretty(v).unwrap();
-            for (null_text, absent_text) in
-                [(yaml(&nulled), yaml(&removed)), (json(&nulled), json(&removed))]
-            {
+            for (null_text, absent_text) in [
+                (yaml(&nulled), yaml(&removed)),
+                (json(&nulled), json(&removed)),
+            ] {
                 let with_null = parse(&null_text);
                 let without = parse(&absent_text);
                 match (&with_null, &without) {
@@ -2102,7 +2141,10 @@ items:
             err.contains("spec.template.spec.containers[0].env[2].valueFrom"),
             "{err}"
         );
-        assert!(err.starts_with("f.yaml:12:"), "the line of the fault: {err}");
+        assert!(
+            err.starts_with("f.yaml:12:"),
+            "the line of the fault: {err}"
+        );
         let json = r#"{"kind": "Deployment", "metadata": {"name": "web"},
  "spec": {"template": {"spec": {"containers": [{"name": "app",
    "env": [{"name": "A", "value": "1"}, {"name": "B", "valueFrom": 7}]}]}}}}"#;
@@ -2113,9 +2155,13 @@ items:
         );
         assert!(err.starts_with("f.yaml:3:"), "{err}");
         // In a List, the item is named and the path is the item's.
-        let list = "kind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: c}\n  data:\n    A: [1]\n";
+        let list =
+            "kind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: c}\n  data:\n    A: [1]\n";
         let err = parse(list).unwrap_err().to_string();
-        assert!(err.contains("ConfigMap c (items[0]): data.A:"), "{err}");
+        assert!(
+            err.contains("ConfigMap c (items[0]): items[0].data.A:"),
+            "{err}"
+        );
     }
 
     fn rejected(out: &Parsed) -> Vec<RejectedValue> {
@@ -2150,7 +2196,12 @@ items:
             [
                 ("f.yaml:11", "data.PORT", "an integer", Some("8080")),
                 ("f.yaml:12", "data.RATIO", "a number", Some("1.50")),
-                ("f.yaml:8", "metadata.labels.version", "a number", Some("1.0")),
+                (
+                    "f.yaml:8",
+                    "metadata.labels.version",
+                    "a number",
+                    Some("1.0")
+                ),
                 (
                     "f.yaml:25",
                     "spec.template.spec.containers[0].env[1].value",
@@ -2160,9 +2211,13 @@ items:
             ]
         );
         // Compared as written.
-        let Object::ConfigMap { data, .. } = &out.objects[1] else { panic!() };
+        let Object::ConfigMap { data, .. } = &out.objects[1] else {
+            panic!()
+        };
         assert_eq!(data["RATIO"], "1.50");
-        let Object::Workload { template, .. } = &out.objects[2] else { panic!() };
+        let Object::Workload { template, .. } = &out.objects[2] else {
+            panic!()
+        };
         assert_eq!(template.containers[0].env[1].value.as_deref(), Some("true"));
         assert_eq!(got[3].container.as_deref(), Some("app"));
         assert_eq!(got[3].key.as_deref(), Some("DEBUG"));
@@ -2196,7 +2251,9 @@ items:
   "resources": {"limits": {"cpu": 1, "memory": "128Mi", "nvidia.com/gpu": 1, "hugepages-2Mi": "4Mi"},
                 "claims": [{"name": "x"}]}}]}}"#;
         let out = parse(text).unwrap();
-        let Object::Pod { spec, .. } = &out.objects[0] else { panic!() };
+        let Object::Pod { spec, .. } = &out.objects[0] else {
+            panic!()
+        };
         let r = spec.containers[0].resources.as_deref().unwrap();
         let limits: Vec<(&String, &String)> = r.limits.iter().collect();
         assert_eq!(

@@ -998,14 +998,32 @@ fn resource_field_refs_resolve_as_extract_container_resource_value_rounding_up()
         &[
             ("CPU_LIMIT", "{resource: limits.cpu}"),
             ("CPU_LIMIT_MILLIS", "{resource: limits.cpu, divisor: 1m}"),
-            ("CPU_REQUEST_MILLIS", "{resource: requests.cpu, divisor: 1m}"),
+            (
+                "CPU_REQUEST_MILLIS",
+                "{resource: requests.cpu, divisor: 1m}",
+            ),
             ("MEMORY_LIMIT_MB", "{resource: limits.memory, divisor: 1Mi}"),
             ("MEMORY_LIMIT", "{resource: limits.memory}"),
-            ("MEMORY_REQUEST_MB", "{resource: requests.memory, divisor: 1Mi}"),
-            ("SCRATCH_MB", "{resource: limits.ephemeral-storage, divisor: 1Mi}"),
-            ("SCRATCH_REQUEST", "{resource: requests.ephemeral-storage, divisor: 1Mi}"),
-            ("HUGEPAGES_MB", "{resource: limits.hugepages-2Mi, divisor: 1Mi}"),
-            ("PROXY_MEMORY_MB", "{containerName: proxy, resource: limits.memory, divisor: 1Mi}"),
+            (
+                "MEMORY_REQUEST_MB",
+                "{resource: requests.memory, divisor: 1Mi}",
+            ),
+            (
+                "SCRATCH_MB",
+                "{resource: limits.ephemeral-storage, divisor: 1Mi}",
+            ),
+            (
+                "SCRATCH_REQUEST",
+                "{resource: requests.ephemeral-storage, divisor: 1Mi}",
+            ),
+            (
+                "HUGEPAGES_MB",
+                "{resource: limits.hugepages-2Mi, divisor: 1Mi}",
+            ),
+            (
+                "PROXY_MEMORY_MB",
+                "{containerName: proxy, resource: limits.memory, divisor: 1Mi}",
+            ),
             ("ZERO_DIVISOR", "{resource: limits.cpu, divisor: '0'}"),
         ],
     );
@@ -1049,7 +1067,10 @@ fn a_jvm_heap_from_a_memory_limit_drifts_visibly() {
         value(&staging, "web/app", "MEMORY_LIMIT_MB"),
         value(&prod, "web/app", "MEMORY_LIMIT_MB"),
     );
-    assert_eq!((a, b), (&Value::Text("64".into()), &Value::Text("128".into())));
+    assert_eq!(
+        (a, b),
+        (&Value::Text("64".into()), &Value::Text("128".into()))
+    );
     assert!(!same(ConfigKind::Env, a, b));
 }
 
@@ -1061,7 +1082,10 @@ fn a_missing_limit_is_node_allocatable_unresolved_and_never_equal() {
         ("MEMORY_LIMIT", "{resource: limits.memory}"),
         ("CPU_REQUEST", "{resource: requests.cpu}"),
         ("NOT_A_RESOURCE", "{resource: limits.gpu}"),
-        ("NO_SUCH_CONTAINER", "{containerName: nope, resource: limits.cpu}"),
+        (
+            "NO_SUCH_CONTAINER",
+            "{containerName: nope, resource: limits.cpu}",
+        ),
     ];
     let a = resource_env("resources: {}", &env);
     let b = resource_env("resources: null", &env);
@@ -1070,9 +1094,16 @@ fn a_missing_limit_is_node_allocatable_unresolved_and_never_equal() {
         *mem,
         Value::Unresolved("limits.memory not set: node allocatable".into())
     );
-    assert!(!same(ConfigKind::Env, mem, value(&b, "web/app", "MEMORY_LIMIT")));
+    assert!(!same(
+        ConfigKind::Env,
+        mem,
+        value(&b, "web/app", "MEMORY_LIMIT")
+    ));
     for k in ["CPU_REQUEST", "NOT_A_RESOURCE", "NO_SUCH_CONTAINER"] {
-        assert!(matches!(value(&a, "web/app", k), Value::Unresolved(_)), "{k}");
+        assert!(
+            matches!(value(&a, "web/app", k), Value::Unresolved(_)),
+            "{k}"
+        );
     }
     assert_eq!(a.unresolved(), 4);
     // A pod-level limit stands in for a container's missing one.
@@ -1081,7 +1112,10 @@ fn a_missing_limit_is_node_allocatable_unresolved_and_never_equal() {
         &web_with_resources("resources: {}", "env: [{name: M, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}]")
             .replace("    spec:\n      containers:", "    spec:\n      resources: {limits: {memory: 1Gi}}\n      containers:"),
     );
-    assert_eq!(*value(&pod_level, "web/app", "M"), Value::Text("1024".into()));
+    assert_eq!(
+        *value(&pod_level, "web/app", "M"),
+        Value::Text("1024".into())
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1628,6 +1662,55 @@ fn the_kube_api_access_volume_and_kube_root_ca_are_never_compared() {
     assert!(inv.configmaps.is_empty(), "{:?}", inv.configmaps);
     assert_eq!(keys(&inv, "checkout/server"), ["A"]);
     assert!(keys(&inv, "configmap/kube-root-ca.crt").is_empty());
+}
+
+#[test]
+fn generated_ca_bundles_are_never_compared_nor_dangling() {
+    // kube-root-ca.crt (kube-controller-manager), openshift-service-ca.crt
+    // (the service CA operator) and istio-ca-root-cert (istiod) are written
+    // into every namespace with the cluster's own CA. A rendered manifest
+    // never holds them; a live namespace holds a different one per cluster.
+    let pod = "
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, namespace: shop}
+        spec:
+          containers:
+          - name: app
+            env: [{name: A, value: '1'}]
+            volumeMounts:
+            - {name: istio, mountPath: /var/run/secrets/istio}
+            - {name: openshift, mountPath: /etc/pki/service-ca}
+            - {name: root, mountPath: /etc/ssl/cluster}
+          volumes:
+          - {name: istio, configMap: {name: istio-ca-root-cert}}
+          - {name: openshift, configMap: {name: openshift-service-ca.crt}}
+          - name: root
+            projected:
+              sources:
+              - configMap: {name: kube-root-ca.crt}
+        ";
+    let bundle = |name: &str, pem: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: shop}}\n\
+             data: {{root-cert.pem: {pem}}}\n"
+        )
+    };
+    let rendered = inventory("rendered", pod);
+    assert!(rendered.issues.is_empty(), "{:?}", rendered.issues);
+    assert_eq!(keys(&rendered, "web/app"), ["A"]);
+    let live = inventory(
+        "live",
+        &stream(&[
+            pod,
+            &bundle("istio-ca-root-cert", "cluster-a"),
+            &bundle("openshift-service-ca.crt", "cluster-a"),
+            &bundle("kube-root-ca.crt", "cluster-a"),
+        ]),
+    );
+    assert!(live.issues.is_empty(), "{:?}", live.issues);
+    assert!(live.configmaps.is_empty(), "{:?}", live.configmaps);
+    assert_eq!(keys(&live, "web/app"), ["A"]);
 }
 
 // ---------------------------------------------------------------------------
