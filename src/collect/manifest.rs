@@ -2017,60 +2017,66 @@ items:
   stringData: {d: plain}
 "#;
 
-    /// Every path to a mapping entry in `v`, and the same value with that
-    /// entry set to null or removed.
+    /// A step into a generic YAML value.
+    #[derive(Clone)]
+    enum Step {
+        Key(serde_yaml::Value),
+        Index(usize),
+    }
+
+    /// Every mapping entry in `v`: its path, and `v` with that entry set to
+    /// null and with it removed.
     fn variants(v: &serde_yaml::Value) -> Vec<(String, serde_yaml::Value, serde_yaml::Value)> {
-        fn walk(
-            v: &serde_yaml::Value,
-            path: String,
-            edit: &dyn Fn(&dyn Fn(&mut serde_yaml::Value)) -> serde_yaml::Value,
-            out: &mut Vec<(String, serde_yaml::Value, serde_yaml::Value)>,
-        ) {
+        fn paths(v: &serde_yaml::Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
             match v {
                 serde_yaml::Value::Mapping(m) => {
                     for (k, child) in m {
-                        let key = k.as_str().unwrap_or("?").to_string();
-                        let at = if path.is_empty() {
-                            key.clone()
-                        } else {
-                            format!("{path}.{key}")
-                        };
-                        let k2 = k.clone();
-                        let nulled = edit(&|target: &mut serde_yaml::Value| {
-                            target[&k2] = serde_yaml::Value::Null;
-                        });
-                        let k3 = k.clone();
-                        let removed = edit(&|target: &mut serde_yaml::Value| {
-                            target.as_mapping_mut().unwrap().remove(&k3);
-                        });
-                        out.push((at.clone(), nulled, removed));
-                        let k4 = k.clone();
-                        let inner = move |f: &dyn Fn(&mut serde_yaml::Value)| {
-                            edit(&|target: &mut serde_yaml::Value| f(&mut target[&k4]))
-                        };
-                        walk(child, at, &inner, out);
+                        at.push(Step::Key(k.clone()));
+                        out.push(at.clone());
+                        paths(child, at, out);
+                        at.pop();
                     }
                 }
                 serde_yaml::Value::Sequence(items) => {
                     for (i, child) in items.iter().enumerate() {
-                        let inner = move |f: &dyn Fn(&mut serde_yaml::Value)| {
-                            edit(&|target: &mut serde_yaml::Value| f(&mut target[i]))
-                        };
-                        walk(child, format!("{path}[{i}]"), &inner, out);
+                        at.push(Step::Index(i));
+                        paths(child, at, out);
+                        at.pop();
                     }
                 }
                 _ => {}
             }
         }
-        let mut out = Vec::new();
-        let root = v.clone();
-        let edit = move |f: &dyn Fn(&mut serde_yaml::Value)| {
-            let mut copy = root.clone();
-            f(&mut copy);
-            copy
-        };
-        walk(v, String::new(), &edit, &mut out);
-        out
+        fn parent<'v>(v: &'v mut serde_yaml::Value, path: &[Step]) -> &'v mut serde_yaml::Value {
+            path.iter().fold(v, |v, step| match step {
+                Step::Key(k) => &mut v[k],
+                Step::Index(i) => &mut v[*i],
+            })
+        }
+        let mut all = Vec::new();
+        paths(v, &mut Vec::new(), &mut all);
+        all.into_iter()
+            .map(|path| {
+                let (last, head) = path.split_last().expect("a path to an entry");
+                let Step::Key(key) = last else {
+                    unreachable!("entries end in a key")
+                };
+                let name = path
+                    .iter()
+                    .map(|s| match s {
+                        Step::Key(k) => format!(".{}", k.as_str().unwrap_or("?")),
+                        Step::Index(i) => format!("[{i}]"),
+                    })
+                    .collect::<String>();
+                let mut nulled = v.clone();
+                parent(&mut nulled, head)[key] = serde_yaml::Value::Null;
+                let mut removed = v.clone();
+                if let Some(m) = parent(&mut removed, head).as_mapping_mut() {
+                    m.remove(key);
+                }
+                (name.trim_start_matches('.').to_string(), nulled, removed)
+            })
+            .collect()
     }
 
     #[test]
