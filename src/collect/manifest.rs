@@ -1431,10 +1431,31 @@ impl Rejections<'_> {
     }
 }
 
+/// The line in the file of the node at `path` in the object being
+/// converted, when the document's text is at hand.
+fn entry_line(ctx: &Ctx<'_>, path: &[Seg]) -> Option<usize> {
+    let mut full = Vec::new();
+    if let Some(i) = ctx.item {
+        full.extend([Seg::Key("items".into()), Seg::Index(i)]);
+    }
+    full.extend(path.iter().cloned());
+    let (line, _) = locate_node(ctx.text?, &full)?;
+    Some(ctx.line + line.max(1) - 1)
+}
+
 /// Finds the scalar at `path` in a YAML (or JSON) document: the line it is
 /// on (counted in the document, from 1) and its text exactly as written
 /// (`1.50`, `True`). Run only for a value the API server would refuse.
 fn locate(text: &str, path: &[Seg]) -> Option<(usize, String)> {
+    match locate_node(text, path)? {
+        (line, Some(value)) => Some((line, value)),
+        (_, None) => None,
+    }
+}
+
+/// The line where the node at `path` starts (counted in the document,
+/// from 1), and its text when it is a scalar.
+fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<String>)> {
     use yaml_rust2::parser::{Event, Parser};
     let mut p = Parser::new_from_str(text);
     let mut next = || p.next_token().ok();
@@ -1495,7 +1516,8 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, String)> {
         }
     }
     match ev {
-        Event::Scalar(value, ..) => Some((mark.line(), value)),
+        Event::Scalar(value, ..) => Some((mark.line(), Some(value))),
+        Event::MappingStart(..) | Event::SequenceStart(..) => Some((mark.line(), None)),
         _ => None,
     }
 }
@@ -1613,9 +1635,27 @@ fn pod_spec(
     };
     let containers = read(raw, "containers")?;
     let init_containers = read(spec.init_containers.unwrap_or_default(), "initContainers")?;
-    for c in containers.iter().chain(&init_containers) {
-        for (i, e) in c.env.iter().enumerate() {
-            check_env(ctx, what, &c.name, i, e)?;
+    let lists = [
+        ("containers", &containers),
+        ("initContainers", &init_containers),
+    ];
+    for (field, list) in lists {
+        for (ci, c) in list.iter().enumerate() {
+            for (i, e) in c.env.iter().enumerate() {
+                if check_env(ctx, what, &c.name, i, e).is_ok() {
+                    continue;
+                }
+                // Worded again with the line of the entry, which is only
+                // looked for when there is an error.
+                let mut path = keys(at);
+                path.extend([Seg::Key(field.into()), Seg::Index(ci)]);
+                path.extend([Seg::Key("env".into()), Seg::Index(i)]);
+                let here = Ctx {
+                    line: entry_line(ctx, &path).unwrap_or(ctx.line),
+                    ..*ctx
+                };
+                check_env(&here, what, &c.name, i, e)?;
+            }
         }
     }
     Ok(PodSpec {
@@ -1811,6 +1851,21 @@ mod tests {
         let err = parse(text).unwrap_err().to_string();
         assert!(err.starts_with("f.yaml:12:"), "{err}");
         assert!(err.contains("Pod p"), "{err}");
+    }
+
+    #[test]
+    fn an_env_entry_the_api_server_refuses_is_named_at_its_own_line() {
+        let text = "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: Deployment\nmetadata: {name: web}\n\
+                    spec:\n  template:\n    spec:\n      containers:\n      - name: app\n        env:\n        \
+                    - {name: A, value: '1'}\n        - name: B=C\n          value: x\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("f.yaml:13:"), "{err}");
+        assert!(err.contains("env[1] name \"B=C\""), "{err}");
+        let json = "{\"kind\": \"List\", \"items\": [\n {\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},\n  \
+                    \"spec\": {\"containers\": [{\"name\": \"c\", \"env\": [\n   {\"value\": \"orphan\"}]}]}}]}";
+        let err = parse(json).unwrap_err().to_string();
+        assert!(err.starts_with("f.yaml:4:"), "{err}");
+        assert!(err.contains("env[0] has no name"), "{err}");
     }
 
     #[test]

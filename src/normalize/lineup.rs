@@ -369,6 +369,15 @@ fn apply(inv: &mut Inventory, affix: &Affix) {
                 *workload = rename(workload)
             }
             Issue::Skew { subject, .. } => rename_scope(&mut subject.scope),
+            Issue::RejectedByApiServer {
+                workload,
+                configmap,
+                ..
+            } => {
+                for name in [workload, configmap].into_iter().flatten() {
+                    *name = rename(name);
+                }
+            }
         }
     }
     inv.issues.sort();
