@@ -876,6 +876,11 @@ fn shift_lines(msg: &str, offset: usize) -> String {
 /// Removes the offending value from serde's "invalid type/value" messages,
 /// because the value may be a Secret's.
 pub(crate) fn sanitize(msg: &str) -> String {
+    // serde says `unit value` for YAML's and JSON's null, and names our
+    // parsing structs (`RawEnvVar`): say what the user wrote and reads.
+    let msg = &msg
+        .replace("unit value", "null")
+        .replace("expected struct Raw", "expected struct ");
     for marker in ["invalid type: ", "invalid value: ", "invalid length "] {
         if let Some(i) = msg.find(marker) {
             let rest = &msg[i + marker.len()..];
@@ -1920,6 +1925,10 @@ mod tests {
             "invalid type: integer, expected a string"
         );
         assert_eq!(sanitize("missing field `name`"), "missing field `name`");
+        assert_eq!(
+            sanitize("env[0]: invalid type: unit value, expected struct RawEnvVar"),
+            "env[0]: invalid type: null, expected struct EnvVar"
+        );
     }
 
     #[test]
