@@ -223,3 +223,34 @@ fn a_dangling_reference_names_the_namespace_it_looked_in() {
         messages[1]
     );
 }
+
+#[test]
+fn sarif_points_a_rejected_value_at_its_file_and_line() {
+    let r = run(confdrift()
+        .arg("audit")
+        .arg("--env")
+        .arg(format!("staging={}", data("rendered/rejected.yaml")))
+        .arg("--env")
+        .arg(format!("prod={}", data("rendered/quoted.json")))
+        .args(["--format", "sarif"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let port = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|res| {
+            res["ruleId"] == "rejected-by-api-server"
+                && res["message"]["text"].as_str().unwrap().contains("PORT")
+        })
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    let physical = &port["locations"][0]["physicalLocation"];
+    assert!(
+        physical["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("testdata/rendered/rejected.yaml"),
+        "{physical}"
+    );
+    assert_eq!(physical["region"]["startLine"], 7, "{physical}");
+}

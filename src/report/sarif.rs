@@ -336,7 +336,20 @@ fn location(report: &Report, f: &Finding, rule: Option<&RuleEntry>) -> Option<Lo
     } else {
         Vec::new()
     };
-    let physical = if has_subject {
+    // A value the API server refuses is at a known line of a manifest.
+    let written_at = (f.code == "rejected-by-api-server")
+        .then(|| f.sources.values().next())
+        .flatten()
+        .and_then(|at| at.rsplit_once(':'))
+        .and_then(|(file, line)| Some((file, line.parse::<usize>().ok()?)));
+    let physical = if let Some((file, line)) = written_at {
+        Some(PhysicalLocation {
+            artifact_location: ArtifactLocation { uri: uri(file) },
+            region: Some(Region {
+                start_line: line.max(1),
+            }),
+        })
+    } else if has_subject {
         envs.iter()
             .filter_map(|env| report.environments.iter().find(|e| &e.name == *env))
             .find_map(|e| match &report.deploy {
