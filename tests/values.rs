@@ -213,7 +213,7 @@ fn a_dangling_reference_names_the_namespace_it_looked_in() {
         .collect();
     assert_eq!(messages.len(), 2, "{}", r.stdout);
     assert!(
-        messages[0].contains("which does not exist in the objects that name no namespace"),
+        messages[0].contains("which does not exist among the objects that name no namespace"),
         "{}",
         messages[0]
     );
