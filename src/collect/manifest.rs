@@ -45,6 +45,13 @@ pub const MAX_NESTING: usize = 128;
 /// memory and "billion laughs" alias bombs. JSON is read item by item.
 pub const MAX_YAML_NODES: usize = 10_000_000;
 
+/// How many bytes of one document may be parsed again to find the lines of
+/// values the API server would refuse: 16 MiB. Each one is found by
+/// reading the document from its start, so a hostile document with a
+/// hundred thousand of them would otherwise take hours; past the budget a
+/// value is reported at the document's first line.
+pub const LOCATE_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RawObject {
@@ -530,11 +537,13 @@ pub fn parse_document(
     if doc.format == Format::Yaml {
         yaml_limits::check(doc, path)?;
     }
+    let budget = std::cell::Cell::new(LOCATE_BUDGET_BYTES);
     let ctx = Ctx {
         path,
         line: doc.line,
         text: Some(doc.text),
         item: None,
+        budget: &budget,
     };
     // Undo what a failed streaming parse already added before falling back.
     let mark = (
@@ -600,6 +609,7 @@ pub fn parse_json_reader<R: std::io::Read>(
         line,
         text: None,
         item: None,
+        budget: &std::cell::Cell::new(0),
     };
     let mut out = Parsed::default();
     let mut converted: Result<()> = Ok(());
@@ -926,11 +936,13 @@ fn fallback(
         .get("kind")
         .and_then(|k| k.as_str())
         .map(str::to_string);
+    let budget = std::cell::Cell::new(LOCATE_BUDGET_BYTES);
     let ctx = Ctx {
         path,
         line: doc.line,
         text: Some(doc.text),
         item: None,
+        budget: &budget,
     };
     match kind.as_deref() {
         Some(k) if is_list_kind(k) && generic.get("items").is_some_and(|i| !i.is_null()) => {
@@ -1168,6 +1180,8 @@ struct Ctx<'a> {
     text: Option<&'a str>,
     /// The index in `items` of the List item being converted.
     item: Option<usize>,
+    /// What is left of [`LOCATE_BUDGET_BYTES`] for this document.
+    budget: &'a std::cell::Cell<usize>,
 }
 
 impl Ctx<'_> {
@@ -1420,7 +1434,11 @@ impl Rejections<'_> {
             path.push(Seg::Index(i));
         }
         path.extend(local.iter().cloned());
-        let (line, text) = match locate(doc, &path) {
+        let affordable = self.ctx.budget.get() >= doc.len();
+        if affordable {
+            self.ctx.budget.set(self.ctx.budget.get() - doc.len());
+        }
+        let (line, text) = match affordable.then(|| locate(doc, &path)).flatten() {
             Some((line, text)) => (self.ctx.line + line.max(1) - 1, text),
             None => (self.ctx.line, parsed),
         };
@@ -1444,6 +1462,7 @@ fn entry_line(ctx: &Ctx<'_>, path: &[Seg]) -> Option<usize> {
         full.extend([Seg::Key("items".into()), Seg::Index(i)]);
     }
     full.extend(path.iter().cloned());
+    // Once, for an error that stops the run: no budget needed.
     let (line, _) = locate_node(ctx.text?, &full)?;
     Some(ctx.line + line.max(1) - 1)
 }
@@ -2291,6 +2310,33 @@ items:
         assert_eq!(template.containers[0].env[1].value.as_deref(), Some("true"));
         assert_eq!(got[3].container.as_deref(), Some("app"));
         assert_eq!(got[3].key.as_deref(), Some("DEBUG"));
+    }
+
+    #[test]
+    fn finding_the_lines_of_rejected_values_is_bounded() {
+        // Each line is found by reading the document again: past a budget
+        // of bytes, values are reported at the document's first line, so a
+        // hostile document cannot make confdrift hang.
+        let n = LOCATE_BUDGET_BYTES / 200_000 + 50;
+        let mut text = String::from("---\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n");
+        for i in 0..n {
+            text.push_str(&format!("  K{i}: {i}\n"));
+        }
+        text.push_str(&format!("  PAD: '{}'\n", "x".repeat(200_000)));
+        let out = parse(&text).unwrap();
+        let got = rejected(&out);
+        assert_eq!(got.len(), n);
+        let at = |key: &str| {
+            got.iter()
+                .find(|r| r.key.as_deref() == Some(key))
+                .unwrap()
+                .location
+                .clone()
+        };
+        assert_eq!(at("K0"), "f.yaml:5");
+        let at_start = got.iter().filter(|r| r.location == "f.yaml:1").count();
+        let doc_len = text.len() - 4;
+        assert_eq!(n - at_start, LOCATE_BUDGET_BYTES / doc_len, "located ones");
     }
 
     #[test]
