@@ -35,7 +35,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
             [only] => {
                 let only = only.to_string();
                 for o in &mut incoming {
-                    let meta = meta_mut(o);
+                    let meta = o.meta_mut();
                     if meta.namespace.is_empty() {
                         meta.namespace = only.clone();
                     }
@@ -162,15 +162,6 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
     };
     crate::collect::finish(&mut after);
     after
-}
-
-fn meta_mut(o: &mut Object) -> &mut crate::model::Meta {
-    match o {
-        Object::Pod { metadata, .. }
-        | Object::Workload { metadata, .. }
-        | Object::ConfigMap { metadata, .. }
-        | Object::Secret { metadata, .. } => metadata,
-    }
 }
 
 #[cfg(test)]
