@@ -31,6 +31,7 @@ use crate::model::{
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
 use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
+pub use identity::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
 
 /// Env var names treated as feature flags unless configured otherwise.
 pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
@@ -161,14 +162,24 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 workload_kind,
                 metadata,
                 template,
+                template_from,
             } => {
                 if let Some((kind, name)) = template_workload(*workload_kind, metadata, &owners) {
+                    let template = match template_from {
+                        None => Some(template),
+                        Some(r) => owners.template_of(&metadata.namespace, &r.kind, &r.name),
+                    };
+                    if let (None, Some(r)) = (template, template_from) {
+                        inv.problems.push(template_not_found(collected, &kind, metadata, r));
+                    }
                     let name = renamed(&mut inv, opts, name);
                     let g = groups
                         .entry((metadata.namespace.clone(), name))
                         .or_default();
                     g.set_kind(kind);
-                    g.templates.push((metadata, template));
+                    if let Some(template) = template {
+                        g.templates.push((metadata, template));
+                    }
                 }
             }
             _ => {}
@@ -231,6 +242,27 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
     inv
 }
 
+/// A workload that runs another's pod template (`spec.workloadRef`) whose
+/// template is not in the input: its configuration is not seen.
+fn template_not_found(
+    collected: &Collected,
+    kind: &str,
+    meta: &Meta,
+    r: &crate::model::TemplateRef,
+) -> crate::model::Problem {
+    crate::model::Problem {
+        code: "template-not-found".into(),
+        severity: crate::model::Severity::Warning,
+        incomplete: true,
+        location: collected.source.clone(),
+        message: format!(
+            "{kind} {}/{} runs the pod template of {} {}, which is not in this source; its \
+             configuration is not compared (add the {} to the source)",
+            meta.namespace, meta.name, r.kind, r.name, r.kind
+        ),
+    }
+}
+
 /// Applies the environment's rewrites and remembers the original name.
 fn renamed(inv: &mut Inventory, opts: &Options, name: String) -> String {
     let new = opts.rename(&name);
@@ -285,6 +317,9 @@ struct Refs<'a> {
     updated: HashMap<(RefKind, &'a str, &'a str), &'a str>,
     /// Process environments read with `--runtime-env`, by namespace and pod.
     runtime: HashMap<(&'a str, &'a str), Vec<&'a RuntimeEnv>>,
+    /// Secrets a controller makes from an object in the input, by
+    /// namespace and name → what makes them (`ExternalSecret shop-db`).
+    produced: HashMap<(&'a str, &'a str), &'a str>,
 }
 
 impl<'a> Refs<'a> {
@@ -293,6 +328,7 @@ impl<'a> Refs<'a> {
         let mut configmaps = HashMap::new();
         let mut secrets = HashMap::new();
         let mut updated = HashMap::new();
+        let mut produced = HashMap::new();
         for o in objects {
             let kind = match o {
                 Object::ConfigMap { .. } => Some(RefKind::ConfigMap),
@@ -325,6 +361,12 @@ impl<'a> Refs<'a> {
                         fingerprints,
                     );
                 }
+                Object::ProducedSecret { metadata, made_by } => {
+                    produced.insert(
+                        (metadata.namespace.as_str(), metadata.name.as_str()),
+                        made_by.as_str(),
+                    );
+                }
                 _ => {}
             }
         }
@@ -342,12 +384,21 @@ impl<'a> Refs<'a> {
             collected,
             updated,
             runtime,
+            produced,
         }
     }
 
     /// Why a missing object of `kind` cannot be called dangling: its kind
-    /// could not be read in the namespace (RBAC, errors), so it may exist.
-    fn unreadable(&self, ns: &str, kind: RefKind) -> Option<Value> {
+    /// could not be read in the namespace (RBAC, errors), so it may exist;
+    /// or a controller makes it from an object in the input (an
+    /// ExternalSecret's Secret), so it will exist, with values known only
+    /// then.
+    fn unreadable(&self, ns: &str, kind: RefKind, name: &str) -> Option<Value> {
+        if kind == RefKind::Secret
+            && let Some(by) = self.produced.get(&(ns, name))
+        {
+            return Some(Value::Unresolved(format!("made by {by} at runtime")));
+        }
         self.collected.is_unreadable(ns, kind.as_str()).then(|| {
             Value::Unresolved(format!(
                 "{}s in namespace {ns} could not be read",
@@ -736,8 +787,8 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (Value::Text(v.clone()), prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::ConfigMap).is_some() => {
-                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap);
+                    None if self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name).is_some() => {
+                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name);
                         vars.insert(
                             format!("<envFrom ConfigMap {}>", cm.name),
                             (
@@ -774,8 +825,8 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (self.refs.secret_value(f), prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::Secret).is_some() => {
-                        let v = self.refs.unreadable(self.ns, RefKind::Secret);
+                    None if self.refs.unreadable(self.ns, RefKind::Secret, &sr.name).is_some() => {
+                        let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
                         vars.insert(
                             format!("<envFrom Secret {}>", sr.name),
                             (
@@ -895,7 +946,7 @@ impl Resolver<'_, '_> {
             Some(Some(v)) => return Some((v, prov)),
             Some(None) => format!("key {key} missing in {} {name}", kind.as_str()),
             None => {
-                if let Some(v) = self.refs.unreadable(self.ns, kind) {
+                if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
                     return Some((v, prov));
                 }
                 format!("{} {name} not found", kind.as_str())
@@ -1073,7 +1124,7 @@ impl Resolver<'_, '_> {
             key: k.to_string(),
         };
         let Some(values) = values else {
-            if let Some(v) = self.refs.unreadable(self.ns, kind) {
+            if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
                 files.push((format!("<{} {name}>", kind.as_str()), v, prov("*")));
             } else if optional != Some(true) {
                 self.dangling(
