@@ -110,6 +110,11 @@ pub enum Object {
         /// What makes it, e.g. `ExternalSecret shop-db`.
         #[serde(rename = "madeBy")]
         made_by: String,
+        /// The keys it will hold, when the producer names them all (a
+        /// SealedSecret's `encryptedData`); `None` when only the controller
+        /// knows (an ExternalSecret's `dataFrom`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keys: Option<Vec<String>>,
     },
     ConfigMap {
         metadata: Meta,

@@ -154,6 +154,23 @@ struct RawSpec {
     /// cert-manager Certificate: the Secret it makes.
     #[serde(default)]
     secret_name: Option<String>,
+    /// ExternalSecret: the keys it fetches one by one.
+    #[serde(default)]
+    data: Option<Vec<RawSecretKey>>,
+    /// ExternalSecret: whole remote secrets, whose keys only the
+    /// controller knows.
+    #[serde(default)]
+    data_from: Option<IgnoredAny>,
+    /// SealedSecret: the keys it will hold, encrypted.
+    #[serde(default)]
+    encrypted_data: Option<BTreeMap<String, IgnoredAny>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSecretKey {
+    #[serde(default)]
+    secret_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -171,12 +188,18 @@ struct RawTarget {
     name: Option<String>,
     #[serde(default)]
     creation_policy: Option<String>,
+    /// Templated data: its keys are the template's to say.
+    #[serde(default)]
+    template: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct RawTemplate {
     #[serde(default)]
     spec: Option<RawSpec>,
+    /// A SealedSecret's template: plain keys added to the Secret.
+    #[serde(default)]
+    data: Option<BTreeMap<String, IgnoredAny>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1272,7 +1295,39 @@ fn produced_secret(p: &kinds::SecretProducer, meta: &Meta, spec: Option<&RawSpec
             ..Meta::default()
         },
         made_by: format!("{} {}", p.kind, meta.name),
+        keys: spec.and_then(|s| produced_keys(p, s)),
     })
+}
+
+/// The keys a producer's Secret will hold, when the producer names them
+/// all: an ExternalSecret's `data[].secretKey` (without `dataFrom` or a
+/// target template, which add keys only the controller knows), a
+/// SealedSecret's `encryptedData` plus its template's plain `data`.
+fn produced_keys(p: &kinds::SecretProducer, spec: &RawSpec) -> Option<Vec<String>> {
+    let mut keys: Vec<String> = match p.name {
+        SecretName::TargetNameOrOwn => {
+            if spec.data_from.is_some() || spec.target.as_ref().is_some_and(|t| t.template.is_some()) {
+                return None;
+            }
+            spec.data
+                .iter()
+                .flatten()
+                .filter_map(|d| d.secret_key.clone())
+                .collect()
+        }
+        SecretName::Own => {
+            let sealed = spec.encrypted_data.iter().flat_map(|m| m.keys().cloned());
+            let plain = spec
+                .template
+                .iter()
+                .flat_map(|t| t.data.iter().flat_map(|m| m.keys().cloned()));
+            sealed.chain(plain).collect()
+        }
+        SecretName::SpecSecretName => return None,
+    };
+    keys.sort();
+    keys.dedup();
+    Some(keys)
 }
 
 /// Items of a typed list (`StatefulSetList`) that name no `apiVersion`
@@ -1676,9 +1731,9 @@ mod tests {
             .objects
             .iter()
             .map(|o| match o {
-                Object::ProducedSecret { metadata, made_by } => {
-                    (metadata.name.as_str(), made_by.as_str())
-                }
+                Object::ProducedSecret {
+                    metadata, made_by, ..
+                } => (metadata.name.as_str(), made_by.as_str()),
                 o => panic!("{o:?}"),
             })
             .collect();

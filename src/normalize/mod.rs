@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
     Object, PodSpec, PodStatus, Provenance, RefKind, RuntimeEnv, Scope, Subject, Value, Volume,
-    WorkloadInfo,
+    WorkloadInfo, WorkloadKind,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
@@ -179,6 +179,10 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                     g.set_kind(kind);
                     if let Some(template) = template {
                         g.templates.push((metadata, template));
+                        g.template_first |= matches!(
+                            workload_kind,
+                            WorkloadKind::KnativeService | WorkloadKind::KnativeConfiguration
+                        );
                     }
                 }
             }
@@ -293,6 +297,11 @@ struct Group<'a> {
     /// The status of each pod, in the order of `pods`.
     statuses: Vec<&'a PodStatus>,
     templates: Vec<(&'a Meta, &'a PodSpec)>,
+    /// Compare the template even when there are pods: Knative's pods run
+    /// with a `queue-proxy` sidecar and `K_REVISION`, `K_SERVICE`, `PORT`
+    /// that Knative adds (its runtime contract), none of them written by
+    /// people nor in a rendered source; the Service's template is.
+    template_first: bool,
 }
 
 impl Group<'_> {
@@ -318,8 +327,9 @@ struct Refs<'a> {
     /// Process environments read with `--runtime-env`, by namespace and pod.
     runtime: HashMap<(&'a str, &'a str), Vec<&'a RuntimeEnv>>,
     /// Secrets a controller makes from an object in the input, by
-    /// namespace and name → what makes them (`ExternalSecret shop-db`).
-    produced: HashMap<(&'a str, &'a str), &'a str>,
+    /// namespace and name → what makes them (`ExternalSecret shop-db`) and
+    /// the keys they will hold, when known. A Secret in the input wins.
+    produced: HashMap<(&'a str, &'a str), (&'a str, Option<&'a [String]>)>,
 }
 
 impl<'a> Refs<'a> {
@@ -361,10 +371,14 @@ impl<'a> Refs<'a> {
                         fingerprints,
                     );
                 }
-                Object::ProducedSecret { metadata, made_by } => {
+                Object::ProducedSecret {
+                    metadata,
+                    made_by,
+                    keys,
+                } => {
                     produced.insert(
                         (metadata.namespace.as_str(), metadata.name.as_str()),
-                        made_by.as_str(),
+                        (made_by.as_str(), keys.as_deref()),
                     );
                 }
                 _ => {}
@@ -395,9 +409,9 @@ impl<'a> Refs<'a> {
     /// then.
     fn unreadable(&self, ns: &str, kind: RefKind, name: &str) -> Option<Value> {
         if kind == RefKind::Secret
-            && let Some(by) = self.produced.get(&(ns, name))
+            && let Some((by, _)) = self.produced.get(&(ns, name))
         {
-            return Some(Value::Unresolved(format!("made by {by} at runtime")));
+            return Some(Value::Unresolved(made_at_runtime(by)));
         }
         self.collected.is_unreadable(ns, kind.as_str()).then(|| {
             Value::Unresolved(format!(
@@ -407,6 +421,21 @@ impl<'a> Refs<'a> {
         })
     }
 
+    /// The values of a Secret a controller makes, when its keys are known:
+    /// every one unresolved until the controller has run.
+    fn produced_values(&self, ns: &str, name: &str) -> Option<BTreeMap<String, Value>> {
+        if self.secrets.contains_key(&(ns, name)) {
+            return None;
+        }
+        let (by, keys) = self.produced.get(&(ns, name))?;
+        Some(
+            keys.as_ref()?
+                .iter()
+                .map(|k| (k.clone(), Value::Unresolved(made_at_runtime(by))))
+                .collect(),
+        )
+    }
+
     fn secret_value(&self, f: &Fingerprint) -> Value {
         if f.key_id == self.key_id {
             Value::Secret(f.clone())
@@ -414,6 +443,11 @@ impl<'a> Refs<'a> {
             Value::Unresolved("Secret fingerprint made with another key".into())
         }
     }
+}
+
+/// Why a value of a Secret made by a controller is not known yet.
+fn made_at_runtime(by: &str) -> String {
+    format!("made by {by} at runtime")
 }
 
 /// Resolves every pod (or, without pods, every template) of one workload and
@@ -426,7 +460,7 @@ fn resolve_group(
     refs: &Refs<'_>,
     opts: &Options,
 ) {
-    let variants = if group.pods.is_empty() {
+    let variants = if group.pods.is_empty() || group.template_first {
         &group.templates
     } else {
         &group.pods
@@ -825,6 +859,20 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (self.refs.secret_value(f), prov));
                         }
                     }
+                    None if let Some(values) =
+                        self.refs.produced_values(self.ns, sr.name.as_str()) =>
+                    {
+                        for (k, v) in values {
+                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                            let prov = Provenance::EnvFrom {
+                                source: RefKind::Secret,
+                                name: sr.name.clone(),
+                                key: k,
+                                prefix: prefix.clone(),
+                            };
+                            vars.insert(name, (v, prov));
+                        }
+                    }
                     None if self.refs.unreadable(self.ns, RefKind::Secret, &sr.name).is_some() => {
                         let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
                         vars.insert(
@@ -940,7 +988,12 @@ impl Resolver<'_, '_> {
                 .refs
                 .secrets
                 .get(&(self.ns, name))
-                .map(|fps| fps.get(key).map(|f| self.refs.secret_value(f))),
+                .map(|fps| fps.get(key).map(|f| self.refs.secret_value(f)))
+                .or_else(|| {
+                    self.refs
+                        .produced_values(self.ns, name)
+                        .map(|values| values.get(key).cloned())
+                }),
         };
         let missing = match found {
             Some(Some(v)) => return Some((v, prov)),
@@ -1098,11 +1151,16 @@ impl Resolver<'_, '_> {
         optional: Option<bool>,
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
-        let values = self.refs.secrets.get(&(self.ns, name)).map(|fps| {
-            fps.iter()
-                .map(|(k, f)| (k.clone(), self.refs.secret_value(f)))
-                .collect()
-        });
+        let values = self
+            .refs
+            .secrets
+            .get(&(self.ns, name))
+            .map(|fps| {
+                fps.iter()
+                    .map(|(k, f)| (k.clone(), self.refs.secret_value(f)))
+                    .collect()
+            })
+            .or_else(|| self.refs.produced_values(self.ns, name));
         let source = (RefKind::Secret, name, items, optional);
         self.project(container, volume, source, values, files);
     }
