@@ -129,7 +129,9 @@ fn external_secrets_count_as_present_regression_false_critical_pod_cannot_start(
     // Secrets used to get a CRITICAL "the pod cannot start" per reference.
     let (_, v) = audit(&data("kinds/staging"), &data("kinds/prod"));
     assert!(
-        findings(&v).iter().all(|f| f["rule"] != "dangling-reference"),
+        findings(&v)
+            .iter()
+            .all(|f| f["rule"] != "dangling-reference"),
         "{v}"
     );
     let f = finding(&v, "checkout", "DB_PASSWORD");
@@ -193,7 +195,12 @@ fn a_key_a_producer_does_not_make_is_still_dangling() {
         .filter(|f| f["rule"] == "dangling-reference")
         .collect();
     assert_eq!(dangling.len(), 1, "{v}");
-    assert!(dangling[0]["message"].as_str().unwrap().contains("checkout-tls"));
+    assert!(
+        dangling[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("checkout-tls")
+    );
 }
 
 #[test]
@@ -256,7 +263,9 @@ fn a_knative_services_unnamed_container_lines_up_with_knatives_name_for_it() {
     let f = finding(&v, "recommendations", "MAX_RECOMMENDATIONS");
     assert_eq!(f["container"], "user-container");
     assert!(
-        findings(&v).iter().all(|f| f["rule"] != "container-missing"),
+        findings(&v)
+            .iter()
+            .all(|f| f["rule"] != "container-missing"),
         "{v}"
     );
 }
@@ -267,9 +276,7 @@ fn pods_of_a_rollouts_replicaset_belong_to_the_rollout() {
     // chain Pod → ReplicaSet `checkout-6c7d9b5f8` → Rollout is read from
     // the `rollouts-pod-template-hash` label.
     let dir = tempfile::tempdir().unwrap();
-    let prod = prod_items(dir.path(), |i| {
-        i["kind"] == "Pod" || i["kind"] == "Secret"
-    });
+    let prod = prod_items(dir.path(), |i| i["kind"] == "Pod" || i["kind"] == "Secret");
     let (_, v) = audit(&data("kinds/staging"), &prod);
     let f = finding(&v, "checkout", "RATE_LIMIT_RPS");
     assert_eq!(f["values"]["prod"], "50");

@@ -960,7 +960,10 @@ fn a_forbidden_optional_kind_is_reported_and_its_pods_are_still_compared() {
     assert_eq!(problems[0]["severity"], "warning");
     let message = problems[0]["message"].as_str().unwrap();
     assert!(message.contains("rollouts"), "{message}");
-    assert!(message.contains("the pods they make still are"), "{message}");
+    assert!(
+        message.contains("the pods they make still are"),
+        "{message}"
+    );
     // checkout's pods, through their ReplicaSet, still carry its drift.
     assert!(
         v["findings"]
@@ -984,5 +987,8 @@ fn failed_discovery_is_a_warning_not_a_silent_gap() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let problems = v["environments"][1]["problems"].to_string();
     assert!(problems.contains("discovery-failed"), "{problems}");
-    assert!(problems.contains("/apis/serving.knative.dev/v1"), "{problems}");
+    assert!(
+        problems.contains("/apis/serving.knative.dev/v1"),
+        "{problems}"
+    );
 }

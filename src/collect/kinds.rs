@@ -34,7 +34,11 @@ pub struct TemplateKind {
     pub optional_resource: Option<&'static str>,
 }
 
-const fn builtin(groups: &'static [&'static str], kind: &'static str, workload: WorkloadKind) -> TemplateKind {
+const fn builtin(
+    groups: &'static [&'static str],
+    kind: &'static str,
+    workload: WorkloadKind,
+) -> TemplateKind {
     TemplateKind {
         groups,
         kind,
@@ -65,11 +69,27 @@ const fn custom(
 /// first: an object that names no `apiVersion` (an item of the API server's
 /// typed list) is taken to be the built-in kind of its name.
 pub const TEMPLATE_KINDS: &[TemplateKind] = &[
-    builtin(&["apps", "extensions"], "Deployment", WorkloadKind::Deployment),
+    builtin(
+        &["apps", "extensions"],
+        "Deployment",
+        WorkloadKind::Deployment,
+    ),
     builtin(&["apps"], "StatefulSet", WorkloadKind::StatefulSet),
-    builtin(&["apps", "extensions"], "DaemonSet", WorkloadKind::DaemonSet),
-    builtin(&["apps", "extensions"], "ReplicaSet", WorkloadKind::ReplicaSet),
-    builtin(&[""], "ReplicationController", WorkloadKind::ReplicationController),
+    builtin(
+        &["apps", "extensions"],
+        "DaemonSet",
+        WorkloadKind::DaemonSet,
+    ),
+    builtin(
+        &["apps", "extensions"],
+        "ReplicaSet",
+        WorkloadKind::ReplicaSet,
+    ),
+    builtin(
+        &[""],
+        "ReplicationController",
+        WorkloadKind::ReplicationController,
+    ),
     builtin(&["batch"], "Job", WorkloadKind::Job),
     TemplateKind {
         at: TemplateAt::JobTemplate,
@@ -77,10 +97,20 @@ pub const TEMPLATE_KINDS: &[TemplateKind] = &[
     },
     // Argo Rollouts: a Deployment's spec with other strategies; the pod
     // template is `spec.template`, or another object's (`spec.workloadRef`).
-    custom(&["argoproj.io"], "Rollout", WorkloadKind::Rollout, "rollouts"),
+    custom(
+        &["argoproj.io"],
+        "Rollout",
+        WorkloadKind::Rollout,
+        "rollouts",
+    ),
     // OpenKruise: CloneSet manages pods directly; Advanced StatefulSet has
     // the built-in kind's name in its own group.
-    custom(&["apps.kruise.io"], "CloneSet", WorkloadKind::CloneSet, "clonesets"),
+    custom(
+        &["apps.kruise.io"],
+        "CloneSet",
+        WorkloadKind::CloneSet,
+        "clonesets",
+    ),
     custom(
         &["apps.kruise.io"],
         "StatefulSet",

@@ -258,7 +258,8 @@ fn read_as(kind: &str, api_version: Option<&str>) -> Option<ReadAs> {
 /// name confdrift reads in another group, else its kind (a core `Service`
 /// is just `Service`, though Knative's is read).
 fn skipped_label(kind: &str, api_version: Option<&str>) -> String {
-    if kinds::is_read_kind_name(kind) && kinds::group_of(api_version).is_some_and(|g| !g.is_empty()) {
+    if kinds::is_read_kind_name(kind) && kinds::group_of(api_version).is_some_and(|g| !g.is_empty())
+    {
         foreign_kind(kind, api_version)
     } else {
         display_kind(kind)
@@ -1267,7 +1268,11 @@ fn workload(
 }
 
 /// The Secret a producer's controller makes, if it makes one.
-fn produced_secret(p: &kinds::SecretProducer, meta: &Meta, spec: Option<&RawSpec>) -> Option<Object> {
+fn produced_secret(
+    p: &kinds::SecretProducer,
+    meta: &Meta,
+    spec: Option<&RawSpec>,
+) -> Option<Object> {
     let target = spec.and_then(|s| s.target.as_ref());
     let name = match p.name {
         SecretName::Own => meta.name.clone(),
@@ -1306,7 +1311,9 @@ fn produced_secret(p: &kinds::SecretProducer, meta: &Meta, spec: Option<&RawSpec
 fn produced_keys(p: &kinds::SecretProducer, spec: &RawSpec) -> Option<Vec<String>> {
     let mut keys: Vec<String> = match p.name {
         SecretName::TargetNameOrOwn => {
-            if spec.data_from.is_some() || spec.target.as_ref().is_some_and(|t| t.template.is_some()) {
+            if spec.data_from.is_some()
+                || spec.target.as_ref().is_some_and(|t| t.template.is_some())
+            {
                 return None;
             }
             spec.data
@@ -1655,7 +1662,10 @@ mod tests {
         assert_eq!(template.containers[0].env[0].name, "A");
     }
 
-    fn workload_of(out: &Parsed, i: usize) -> (crate::model::WorkloadKind, &PodSpec, Option<&TemplateRef>) {
+    fn workload_of(
+        out: &Parsed,
+        i: usize,
+    ) -> (crate::model::WorkloadKind, &PodSpec, Option<&TemplateRef>) {
         let Object::Workload {
             workload_kind,
             template,
@@ -1673,10 +1683,17 @@ mod tests {
         use crate::model::WorkloadKind as W;
         let text = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers: [{name: c, env: [{name: A, value: '1'}]}]\n---\napiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: apps.kruise.io/v1beta1\nkind: StatefulSet\nmetadata: {name: c}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {ports: [{port: 80}]}\n";
         let out = parse(text).unwrap();
-        let kinds: Vec<W> = (0..out.objects.len()).map(|i| workload_of(&out, i).0).collect();
+        let kinds: Vec<W> = (0..out.objects.len())
+            .map(|i| workload_of(&out, i).0)
+            .collect();
         assert_eq!(
             kinds,
-            [W::Rollout, W::CloneSet, W::AdvancedStatefulSet, W::StatefulSet]
+            [
+                W::Rollout,
+                W::CloneSet,
+                W::AdvancedStatefulSet,
+                W::StatefulSet
+            ]
         );
         assert_eq!(out.skipped_kinds.get("Service"), Some(&1));
     }
@@ -1687,7 +1704,10 @@ mod tests {
         // when its items name no apiVersion: not the built-in StatefulSet.
         let text = r#"{"kind":"StatefulSetList","apiVersion":"apps.kruise.io/v1beta1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"template":{"spec":{"containers":[{"name":"c"}]}}}}]}"#;
         let out = parse(text).unwrap();
-        assert_eq!(workload_of(&out, 0).0, crate::model::WorkloadKind::AdvancedStatefulSet);
+        assert_eq!(
+            workload_of(&out, 0).0,
+            crate::model::WorkloadKind::AdvancedStatefulSet
+        );
         let streamed = parse_streamed(text).unwrap();
         assert_eq!(streamed.objects, out.objects);
     }
@@ -1720,7 +1740,10 @@ mod tests {
         let err = parse("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: x}\nspec: {replicas: 1}\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("has no spec.template.spec (or spec.workloadRef)"), "{err}");
+        assert!(
+            err.contains("has no spec.template.spec (or spec.workloadRef)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -162,8 +162,12 @@ fn knative_workload(meta: &Meta) -> Option<(String, String)> {
     if let Some(s) = named(KNATIVE_SERVICE_LABEL) {
         return Some((WorkloadKind::KnativeService.as_str().into(), s.clone()));
     }
-    named(KNATIVE_CONFIGURATION_LABEL)
-        .map(|c| (WorkloadKind::KnativeConfiguration.as_str().into(), c.clone()))
+    named(KNATIVE_CONFIGURATION_LABEL).map(|c| {
+        (
+            WorkloadKind::KnativeConfiguration.as_str().into(),
+            c.clone(),
+        )
+    })
 }
 
 /// Follows an owner chain upward (ReplicaSet → Deployment, Job → CronJob)
@@ -396,7 +400,11 @@ mod tests {
         // The ReplicaSet's template is not a workload of its own when the
         // Rollout is not in the input either: it is the Rollout's.
         assert_eq!(
-            template_workload(WorkloadKind::ReplicaSet, objects[0].meta(), &Owners::new(&[])),
+            template_workload(
+                WorkloadKind::ReplicaSet,
+                objects[0].meta(),
+                &Owners::new(&[])
+            ),
             Some(("Rollout".into(), "checkout".into()))
         );
     }
@@ -421,7 +429,11 @@ mod tests {
             },
         ];
         let owners = Owners::new(&objects);
-        assert!(owners.template_of("shop", "Deployment", "checkout-v1").is_some());
+        assert!(
+            owners
+                .template_of("shop", "Deployment", "checkout-v1")
+                .is_some()
+        );
         assert_eq!(
             template_workload(WorkloadKind::Deployment, objects[1].meta(), &owners),
             None

@@ -30,8 +30,8 @@ use crate::model::{
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
-use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 pub use identity::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
+use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 
 /// Env var names treated as feature flags unless configured otherwise.
 pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
@@ -170,7 +170,8 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                         Some(r) => owners.template_of(&metadata.namespace, &r.kind, &r.name),
                     };
                     if let (None, Some(r)) = (template, template_from) {
-                        inv.problems.push(template_not_found(collected, &kind, metadata, r));
+                        inv.problems
+                            .push(template_not_found(collected, &kind, metadata, r));
                     }
                     let name = renamed(&mut inv, opts, name);
                     let g = groups
@@ -316,6 +317,10 @@ impl Group<'_> {
 /// A ConfigMap's `data` and `binaryData` (by SHA-256).
 type ConfigMapData<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>);
 
+/// What makes a Secret (`ExternalSecret shop-db`) and the keys it will
+/// hold, when known.
+type Produced<'a> = (&'a str, Option<&'a [String]>);
+
 /// The ConfigMaps and Secrets pods can refer to, by namespace and name.
 struct Refs<'a> {
     configmaps: HashMap<(&'a str, &'a str), ConfigMapData<'a>>,
@@ -329,7 +334,7 @@ struct Refs<'a> {
     /// Secrets a controller makes from an object in the input, by
     /// namespace and name → what makes them (`ExternalSecret shop-db`) and
     /// the keys they will hold, when known. A Secret in the input wins.
-    produced: HashMap<(&'a str, &'a str), (&'a str, Option<&'a [String]>)>,
+    produced: HashMap<(&'a str, &'a str), Produced<'a>>,
 }
 
 impl<'a> Refs<'a> {
@@ -821,7 +826,11 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (Value::Text(v.clone()), prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name).is_some() => {
+                    None if self
+                        .refs
+                        .unreadable(self.ns, RefKind::ConfigMap, &cm.name)
+                        .is_some() =>
+                    {
                         let v = self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name);
                         vars.insert(
                             format!("<envFrom ConfigMap {}>", cm.name),
@@ -873,7 +882,11 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (v, prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::Secret, &sr.name).is_some() => {
+                    None if self
+                        .refs
+                        .unreadable(self.ns, RefKind::Secret, &sr.name)
+                        .is_some() =>
+                    {
                         let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
                         vars.insert(
                             format!("<envFrom Secret {}>", sr.name),

@@ -45,9 +45,17 @@ const RESOURCES: &[(&str, &str, &str)] = &[
     // Custom resources, served when the fixtures hold some.
     ("/apis/argoproj.io/v1alpha1", "rollouts", "Rollout"),
     ("/apis/apps.kruise.io/v1alpha1", "clonesets", "CloneSet"),
-    ("/apis/apps.kruise.io/v1beta1", "statefulsets", "StatefulSet"),
+    (
+        "/apis/apps.kruise.io/v1beta1",
+        "statefulsets",
+        "StatefulSet",
+    ),
     ("/apis/serving.knative.dev/v1", "services", "Service"),
-    ("/apis/serving.knative.dev/v1", "configurations", "Configuration"),
+    (
+        "/apis/serving.knative.dev/v1",
+        "configurations",
+        "Configuration",
+    ),
 ];
 
 /// The groups every cluster serves.
@@ -291,7 +299,8 @@ impl State {
         }) else {
             return;
         };
-        let custom = !BUILTIN_GROUPS.contains(&group_of_prefix(prefix)) && !prefix.starts_with("/api/");
+        let custom =
+            !BUILTIN_GROUPS.contains(&group_of_prefix(prefix)) && !prefix.starts_with("/api/");
         let ns = item
             .pointer("/metadata/namespace")
             .and_then(|n| n.as_str())
@@ -783,9 +792,7 @@ fn served(s: &State, prefix: &str) -> bool {
     let group = group_of_prefix(prefix);
     prefix.starts_with("/api/")
         || BUILTIN_GROUPS.contains(&group)
-        || s.objects
-            .keys()
-            .any(|(p, _)| group_of_prefix(p) == group)
+        || s.objects.keys().any(|(p, _)| group_of_prefix(p) == group)
 }
 
 /// `GET /apis` (an `APIGroupList`) and `GET /apis/GROUP/VERSION` (an
@@ -814,7 +821,9 @@ fn discovery(s: &State, path: &str) -> Option<Answer> {
                 })),
             }
         }
-        return ok(serde_json::json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}));
+        return ok(
+            serde_json::json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+        );
     }
     let gv = path.strip_prefix("/apis/")?;
     if gv.matches('/').count() != 1 {
@@ -832,8 +841,10 @@ fn discovery(s: &State, path: &str) -> Option<Answer> {
                 "kind": kind, "verbs": ["get", "list", "watch"]})
         })
         .collect();
-    ok(serde_json::json!({"kind": "APIResourceList", "apiVersion": "v1",
-        "groupVersion": gv, "resources": resources}))
+    ok(
+        serde_json::json!({"kind": "APIResourceList", "apiVersion": "v1",
+        "groupVersion": gv, "resources": resources}),
+    )
 }
 
 fn matches_selector(item: &serde_json::Value, sel: &str) -> bool {
