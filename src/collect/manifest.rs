@@ -1109,23 +1109,18 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
         })?;
     let meta = convert_meta(raw_meta, name);
     let what = format!("{kind} {}", meta.name);
-    let template_kind = match read {
-        ReadAs::Core => None,
-        ReadAs::Template(t) => Some(t),
-        ReadAs::Producer(p) => {
+    let object = match (read, kind.as_str()) {
+        (ReadAs::Producer(p), _) => {
             if let Some(secret) = produced_secret(p, &meta, raw.spec.as_ref()) {
                 out.objects.push(secret);
             }
             return Ok(());
         }
-    };
-    let object = match kind.as_str() {
-        _ if template_kind.is_some() => {
-            let t = template_kind.expect("checked");
+        (ReadAs::Template(t), _) => {
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
             workload(t, meta, spec, ctx, &what)?
         }
-        "Pod" => {
+        (ReadAs::Core, "Pod") => {
             let status = raw.status.unwrap_or_default();
             let phase = status.phase;
             let container_starts = status
@@ -1161,7 +1156,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 },
             }
         }
-        "ConfigMap" => {
+        (ReadAs::Core, "ConfigMap") => {
             let mut data = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
                 let v = v.unwrap_or_default();
@@ -1182,7 +1177,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 binary_data,
             }
         }
-        "Secret" => {
+        (ReadAs::Core, "Secret") => {
             let mut fingerprints = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
@@ -1208,7 +1203,8 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 fingerprints,
             }
         }
-        _ => unreachable!("read_as reads only these core kinds"),
+        // `read_as` gives `Core` only to the three kinds above.
+        (ReadAs::Core, _) => return Err(ctx.error(&what, "is not a kind confdrift reads")),
     };
     out.objects.push(object);
     Ok(())
