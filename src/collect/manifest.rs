@@ -146,23 +146,23 @@ struct RawSpec {
     #[serde(default)]
     job_template: Option<Box<RawTemplate>>,
     /// Argo Rollouts: the workload whose pod template the Rollout runs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     workload_ref: Option<RawWorkloadRef>,
     /// ExternalSecret: the Secret it makes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     target: Option<RawTarget>,
     /// cert-manager Certificate: the Secret it makes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     secret_name: Option<String>,
     /// ExternalSecret: the keys it fetches one by one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     data: Option<Vec<RawSecretKey>>,
     /// ExternalSecret: whole remote secrets, whose keys only the
     /// controller knows.
     #[serde(default)]
     data_from: Option<IgnoredAny>,
     /// SealedSecret: the keys it will hold, encrypted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     encrypted_data: Option<BTreeMap<String, IgnoredAny>>,
 }
 
@@ -171,6 +171,17 @@ struct RawSpec {
 struct RawSecretKey {
     #[serde(default)]
     secret_key: Option<String>,
+}
+
+/// For fields that only some kinds give a meaning to (`spec.data` of an
+/// ExternalSecret, `spec.target`, …): a value of another shape, a custom
+/// resource's own field of that name, is taken as absent, so that such an
+/// object does not send its whole document off the typed fast path.
+fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> std::result::Result<Option<T>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,7 +209,7 @@ struct RawTemplate {
     #[serde(default)]
     spec: Option<RawSpec>,
     /// A SealedSecret's template: plain keys added to the Secret.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     data: Option<BTreeMap<String, IgnoredAny>>,
 }
 
@@ -1765,6 +1776,21 @@ mod tests {
             ]
         );
         assert!(out.skipped_kinds.is_empty(), "{:?}", out.skipped_kinds);
+    }
+
+    #[test]
+    fn a_custom_resources_own_spec_data_or_target_does_not_stop_the_typed_parse() {
+        // Fields that mean something for ExternalSecret are another shape
+        // in other kinds: those are skipped, not errors, and stay on the
+        // typed path (a failed typed parse would re-read the whole document).
+        let text = "kind: List\nitems:\n- apiVersion: example.com/v1\n  kind: Widget\n  metadata: {name: w}\n  spec:\n    data: {a: 1}\n    target: 7\n    secretName: [x]\n    encryptedData: nope\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data: {A: '1'}\n";
+        let streamed = parse_streamed(
+            &serde_json::to_string(&serde_yaml::from_str::<serde_json::Value>(text).unwrap())
+                .unwrap(),
+        );
+        let out = streamed.expect("typed path");
+        assert_eq!(out.skipped_kinds.get("Widget"), Some(&1));
+        assert_eq!(out.objects.len(), 1);
     }
 
     #[test]
