@@ -287,3 +287,26 @@ fn pods_of_a_rollouts_replicaset_belong_to_the_rollout() {
         "{v}"
     );
 }
+
+#[test]
+fn a_snapshot_keeps_produced_secrets_and_workload_refs() {
+    // The snapshot of the candidate audits as the candidate does: the
+    // Secrets External Secrets will make and the Rollout's workloadRef
+    // survive the round trip.
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("staging.json");
+    let r = run(confdrift()
+        .arg("snapshot")
+        .arg("--env")
+        .arg(format!("staging={}", data("kinds/staging")))
+        .arg("--output")
+        .arg(&snap));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (_, from_files) = audit(&data("kinds/staging"), &data("kinds/prod"));
+    let (_, from_snapshot) = audit(&snap.display().to_string(), &data("kinds/prod"));
+    assert_eq!(from_snapshot["findings"], from_files["findings"]);
+    assert_eq!(
+        from_snapshot["environments"][0]["coverage"]["keys"],
+        from_files["environments"][0]["coverage"]["keys"]
+    );
+}
