@@ -148,7 +148,8 @@ impl Object {
             Object::Pod { metadata, .. }
             | Object::Workload { metadata, .. }
             | Object::ConfigMap { metadata, .. }
-            | Object::Secret { metadata, .. } => metadata,
+            | Object::Secret { metadata, .. }
+            | Object::ProducedSecret { metadata, .. } => metadata,
         }
     }
 
