@@ -79,7 +79,9 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
     for o in &incoming {
         let meta = o.meta();
         match o {
-            Object::ConfigMap { .. } | Object::Secret { .. } => {
+            // A Secret an ExternalSecret will make is replaced like a
+            // Secret; a real one in the environment still wins when resolving.
+            Object::ConfigMap { .. } | Object::Secret { .. } | Object::ProducedSecret { .. } => {
                 objects.insert((
                     o.kind_name(),
                     meta.namespace.as_str(),
@@ -105,7 +107,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
         let meta = o.meta();
         let ns = meta.namespace.as_str();
         match o {
-            Object::ConfigMap { .. } | Object::Secret { .. } => {
+            Object::ConfigMap { .. } | Object::Secret { .. } | Object::ProducedSecret { .. } => {
                 objects.contains(&(o.kind_name(), ns, strip_generated_hash(&meta.name)))
             }
             Object::Workload { workload_kind, .. } => {
