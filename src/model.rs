@@ -91,6 +91,29 @@ pub enum Object {
         workload_kind: WorkloadKind,
         metadata: Meta,
         template: PodSpec,
+        /// Set when the pod template is another object's (an Argo Rollout's
+        /// `spec.workloadRef`); `template` is then empty.
+        #[serde(
+            default,
+            rename = "templateFrom",
+            skip_serializing_if = "Option::is_none"
+        )]
+        template_from: Option<TemplateRef>,
+    },
+    /// A Secret that a controller makes from an object in the same source
+    /// (an ExternalSecret, a SealedSecret): it exists for references, and
+    /// its values are known only once the controller has run.
+    ProducedSecret {
+        /// The Secret's name and namespace.
+        metadata: Meta,
+        /// What makes it, e.g. `ExternalSecret shop-db`.
+        #[serde(rename = "madeBy")]
+        made_by: String,
+        /// The keys it will hold, when the producer names them all (a
+        /// SealedSecret's `encryptedData`); `None` when only the controller
+        /// knows (an ExternalSecret's `dataFrom`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keys: Option<Vec<String>>,
     },
     ConfigMap {
         metadata: Meta,
@@ -114,7 +137,8 @@ impl Object {
             Object::Pod { metadata, .. }
             | Object::Workload { metadata, .. }
             | Object::ConfigMap { metadata, .. }
-            | Object::Secret { metadata, .. } => metadata,
+            | Object::Secret { metadata, .. }
+            | Object::ProducedSecret { metadata, .. } => metadata,
         }
     }
 
@@ -123,7 +147,8 @@ impl Object {
             Object::Pod { metadata, .. }
             | Object::Workload { metadata, .. }
             | Object::ConfigMap { metadata, .. }
-            | Object::Secret { metadata, .. } => metadata,
+            | Object::Secret { metadata, .. }
+            | Object::ProducedSecret { metadata, .. } => metadata,
         }
     }
 
@@ -133,11 +158,20 @@ impl Object {
             Object::Workload { workload_kind, .. } => workload_kind.as_str(),
             Object::ConfigMap { .. } => "ConfigMap",
             Object::Secret { .. } => "Secret",
+            Object::ProducedSecret { .. } => "ProducedSecret",
         }
     }
 }
 
-/// The controllers whose pod template confdrift reads.
+/// Another workload whose pod template a workload runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TemplateRef {
+    pub kind: String,
+    pub name: String,
+}
+
+/// The controllers whose pod template confdrift reads (which API group
+/// and where in the object: `collect::kinds`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum WorkloadKind {
     Deployment,
@@ -149,6 +183,17 @@ pub enum WorkloadKind {
     CronJob,
     /// A bare Pod with no controller.
     Pod,
+    /// Argo Rollouts (`argoproj.io`).
+    Rollout,
+    /// OpenKruise (`apps.kruise.io`).
+    CloneSet,
+    /// OpenKruise's Advanced StatefulSet (`apps.kruise.io`): its pods name
+    /// their owner `StatefulSet`, so it is one to identity.
+    AdvancedStatefulSet,
+    /// Knative Serving `Service` (`serving.knative.dev`).
+    KnativeService,
+    /// Knative Serving `Configuration` (`serving.knative.dev`).
+    KnativeConfiguration,
 }
 
 impl WorkloadKind {
@@ -162,20 +207,12 @@ impl WorkloadKind {
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::Pod => "Pod",
+            WorkloadKind::Rollout => "Rollout",
+            WorkloadKind::CloneSet => "CloneSet",
+            WorkloadKind::AdvancedStatefulSet => "StatefulSet",
+            WorkloadKind::KnativeService => "Service",
+            WorkloadKind::KnativeConfiguration => "Configuration",
         }
-    }
-
-    pub fn from_kind(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "Deployment" => WorkloadKind::Deployment,
-            "StatefulSet" => WorkloadKind::StatefulSet,
-            "DaemonSet" => WorkloadKind::DaemonSet,
-            "ReplicaSet" => WorkloadKind::ReplicaSet,
-            "ReplicationController" => WorkloadKind::ReplicationController,
-            "Job" => WorkloadKind::Job,
-            "CronJob" => WorkloadKind::CronJob,
-            _ => return None,
-        })
     }
 }
 
@@ -458,13 +495,17 @@ pub fn quantity_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<St
 }
 
 /// The labels confdrift reads: workload identity (`app.kubernetes.io/name`,
-/// `app`, `pod-template-hash`) and the flag-store marker. Keeping only
+/// `app`, `pod-template-hash`, Argo's `rollouts-pod-template-hash`,
+/// Knative's service and configuration) and the flag-store marker. Keeping only
 /// these makes a parsed pod some 600 bytes smaller (Helm charts set five
 /// to ten labels a pod). A new reader of labels adds its label here.
 pub const READ_LABELS: &[&str] = &[
     "app.kubernetes.io/name",
     "app",
     "pod-template-hash",
+    crate::normalize::ROLLOUT_HASH_LABEL,
+    crate::normalize::KNATIVE_SERVICE_LABEL,
+    crate::normalize::KNATIVE_CONFIGURATION_LABEL,
     crate::normalize::FLAG_STORE_LABEL,
 ];
 

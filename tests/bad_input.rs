@@ -107,7 +107,7 @@ const MANIFESTS: &[(&str, i32, &str)] = &[
     ("duplicate-label.yaml", 2, "metadata.labels: duplicate entry with key \"app\""),
     // Kinds and apiVersions confdrift does not read: counted and shown.
     ("only-services.yaml", 0, "found: Service ×1"),
-    ("unknown-kinds.yaml", 0, "Deployment (example.com/v1) ×1, Rollout ×1, StatefulSet (apps.kruise.io/v1beta1) ×1"),
+    ("unknown-kinds.yaml", 0, "Deployment (example.com/v1) ×1, SidecarSet ×1, Workflow ×1"),
     ("unknown-api-version.yaml", 0, "staging    INCOMPLETE 1 workloads"),
     // Required fields, as the API server requires them.
     ("missing-name.yaml", 2, "missing-name.yaml:1: ConfigMap: has no metadata.name"),

@@ -861,3 +861,134 @@ fn an_error_body_that_is_not_a_status_is_described_not_quoted() {
     assert!(problems.contains("not a Kubernetes Status"), "{problems}");
     assert!(problems.contains("text/html"), "{problems}");
 }
+
+// ---------------------------------------------------------------------------
+// Workload kinds a cluster serves only with a controller installed
+// ---------------------------------------------------------------------------
+
+/// A cluster running Argo Rollouts, OpenKruise and Knative, with the
+/// Secrets that External Secrets and Sealed Secrets made.
+fn kinds_cluster() -> (ApiServer, tempfile::TempDir, PathBuf) {
+    let server = ApiServer::start(&[&root().join("testdata/kinds/prod/cluster.yaml")]);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kubeconfig(dir.path(), &[("ctx-prod", &server.url())]);
+    (server, dir, kubeconfig)
+}
+
+fn audit_kinds(kubeconfig: &Path) -> (Run, serde_json::Value) {
+    let r = run(confdrift()
+        .env("KUBECONFIG", kubeconfig)
+        .arg("audit")
+        .arg("--env")
+        .arg(format!("staging={}", data("kinds/staging")))
+        .arg("--env")
+        .arg("prod=kube:ctx-prod/shop")
+        .args(["--format", "json", "--fail-on", "never"]));
+    let v = json(&r);
+    (r, v)
+}
+
+#[test]
+fn rollouts_clonesets_and_knative_services_are_found_through_discovery_and_compared() {
+    let (server, _dir, kubeconfig) = kinds_cluster();
+    let (r, live) = audit_kinds(&kubeconfig);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The same findings as from the `kubectl get -o yaml` of the same
+    // objects: the Rollout's drift, the Secrets only a controller fills in.
+    let offline = {
+        let r = run(confdrift()
+            .arg("audit")
+            .arg("--env")
+            .arg(format!("staging={}", data("kinds/staging")))
+            .arg("--env")
+            .arg(format!("prod={}", data("kinds/prod")))
+            .args(["--format", "json", "--fail-on", "never"]));
+        json(&r)
+    };
+    assert_eq!(live["findings"], offline["findings"]);
+    let prod = &live["environments"][1];
+    assert_eq!(prod["complete"], true, "{prod}");
+    assert_eq!(prod["coverage"]["workloads"], 4, "{prod}");
+    assert_eq!(prod["problems"].as_array().unwrap().len(), 0, "{prod}");
+    let uris: Vec<String> = server.requests().into_iter().map(|r| r.uri).collect();
+    for path in [
+        "/apis",
+        "/apis/argoproj.io/v1alpha1",
+        "/apis/apps.kruise.io/v1alpha1",
+        "/apis/serving.knative.dev/v1",
+    ] {
+        assert!(uris.iter().any(|u| u == path), "{path} not asked: {uris:?}");
+    }
+    assert!(
+        uris.iter()
+            .any(|u| u.starts_with("/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts?")),
+        "{uris:?}"
+    );
+}
+
+#[test]
+fn a_cluster_without_these_controllers_lists_only_the_builtin_kinds() {
+    let l = live();
+    let r = l.audit(&l.config(""), &["--format", "json", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for env in json(&r)["environments"].as_array().unwrap() {
+        assert_eq!(env["problems"].as_array().unwrap().len(), 0, "{env}");
+    }
+    let uris: Vec<String> = l.prod.requests().into_iter().map(|r| r.uri).collect();
+    assert!(uris.iter().any(|u| u == "/apis"), "{uris:?}");
+    assert!(!uris.iter().any(|u| u.contains("argoproj.io")), "{uris:?}");
+}
+
+#[test]
+fn a_forbidden_optional_kind_is_reported_and_its_pods_are_still_compared() {
+    // Decision: RBAC that forbids Rollouts is said like any forbidden list,
+    // but as a warning that leaves the environment complete: the pods the
+    // Rollout makes are read and grouped under it all the same.
+    let (server, _dir, kubeconfig) = kinds_cluster();
+    server.fault(Fault {
+        path: "/rollouts".into(),
+        status: Some(403),
+        ..Fault::default()
+    });
+    let (r, v) = audit_kinds(&kubeconfig);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let prod = &v["environments"][1];
+    assert_eq!(prod["complete"], true, "{prod}");
+    let problems = prod["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{prod}");
+    assert_eq!(problems[0]["code"], "forbidden");
+    assert_eq!(problems[0]["severity"], "warning");
+    let message = problems[0]["message"].as_str().unwrap();
+    assert!(message.contains("rollouts"), "{message}");
+    assert!(
+        message.contains("the pods they make still are"),
+        "{message}"
+    );
+    // checkout's pods, through their ReplicaSet, still carry its drift.
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["workload"] == "checkout" && f["key"] == "RATE_LIMIT_RPS"),
+        "{v}"
+    );
+}
+
+#[test]
+fn failed_discovery_is_a_warning_not_a_silent_gap() {
+    let (server, _dir, kubeconfig) = kinds_cluster();
+    server.fault(Fault {
+        path: "/apis/serving.knative.dev/v1".into(),
+        status: Some(500),
+        ..Fault::default()
+    });
+    let (r, v) = audit_kinds(&kubeconfig);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let problems = v["environments"][1]["problems"].to_string();
+    assert!(problems.contains("discovery-failed"), "{problems}");
+    assert!(
+        problems.contains("/apis/serving.knative.dev/v1"),
+        "{problems}"
+    );
+}

@@ -70,87 +70,103 @@ impl KubeTarget {
 }
 
 /// A resource confdrift lists.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Resource {
-    /// `/api/v1` or `/apis/apps/v1`.
-    prefix: &'static str,
+    /// `/api/v1` or `/apis/apps/v1`; for an optional kind, the version
+    /// discovery found.
+    prefix: std::borrow::Cow<'static, str>,
     plural: &'static str,
     kind: &'static str,
     /// Whether the label selector applies.
     selectable: bool,
+    /// Served only where a controller is installed (`collect::kinds`): a
+    /// list it forbids is reported, but the environment stays complete,
+    /// because the pods it makes are still read and compared.
+    optional: bool,
 }
 
-const RESOURCES: &[Resource] = &[
+const RESOURCES: [Resource; 9] = [
     Resource {
-        prefix: "/api/v1",
+        prefix: std::borrow::Cow::Borrowed("/api/v1"),
         plural: "pods",
         kind: "Pod",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/apps/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/apps/v1"),
         plural: "deployments",
         kind: "Deployment",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/apps/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/apps/v1"),
         plural: "statefulsets",
         kind: "StatefulSet",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/apps/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/apps/v1"),
         plural: "daemonsets",
         kind: "DaemonSet",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/apps/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/apps/v1"),
         plural: "replicasets",
         kind: "ReplicaSet",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/batch/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/batch/v1"),
         plural: "jobs",
         kind: "Job",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/apis/batch/v1",
+        prefix: std::borrow::Cow::Borrowed("/apis/batch/v1"),
         plural: "cronjobs",
         kind: "CronJob",
         selectable: true,
+        optional: false,
     },
     Resource {
-        prefix: "/api/v1",
+        prefix: std::borrow::Cow::Borrowed("/api/v1"),
         plural: "configmaps",
         kind: "ConfigMap",
         selectable: false,
+        optional: false,
     },
     Resource {
-        prefix: "/api/v1",
+        prefix: std::borrow::Cow::Borrowed("/api/v1"),
         plural: "secrets",
         kind: "Secret",
         selectable: false,
+        optional: false,
     },
 ];
 
 /// The (API group, resource) pairs confdrift lists, for RBAC: `""` is the
 /// core group. The shipped roles in `deploy/` are tested against this.
+/// Optional kinds (`collect::kinds`) are listed when discovery finds them.
 pub fn listed_resources() -> Vec<(&'static str, &'static str)> {
-    RESOURCES
-        .iter()
-        .map(|r| {
-            let group = r
-                .prefix
+    let builtin = RESOURCES.iter().map(|r| {
+        let group = match &r.prefix {
+            std::borrow::Cow::Borrowed(p) => p
                 .strip_prefix("/apis/")
                 .and_then(|g| g.split('/').next())
-                .unwrap_or("");
-            (group, r.plural)
-        })
-        .collect()
+                .unwrap_or(""),
+            std::borrow::Cow::Owned(_) => "",
+        };
+        (group, r.plural)
+    });
+    let optional = super::kinds::optional_kinds().map(|(group, _, plural)| (group, plural));
+    builtin.chain(optional).collect()
 }
 
 /// Lists running concurrently against one cluster.
@@ -343,14 +359,20 @@ async fn collect_with(
         pb.set_length((namespaces.len() * RESOURCES.len()) as u64);
     }
     let mut tasks = tokio::task::JoinSet::new();
-    for ns in namespaces {
-        for res in RESOURCES {
+    // The built-in kinds are listed while discovery looks for the optional ones.
+    let mut lists: Vec<(Resource, Option<String>)> = Vec::new();
+    for ns in &namespaces {
+        for res in &RESOURCES {
+            lists.push((res.clone(), ns.clone()));
+        }
+    }
+    let mut discovered = None;
+    loop {
+        for (res, ns) in lists.drain(..) {
             let client = client.clone();
             let target = target.clone();
             let key = key.clone();
             let semaphore = semaphore.clone();
-            let ns = ns.clone();
-            let res = *res;
             let progress = progress.clone();
             let objects = objects.clone();
             tasks.spawn(
@@ -371,6 +393,20 @@ async fn collect_with(
                 .in_current_span(),
             );
         }
+        if discovered.is_some() {
+            break;
+        }
+        let (found, problems) = discover_optional(client, target).await;
+        parts.problems.extend(problems);
+        for res in &found {
+            for ns in &namespaces {
+                lists.push((res.clone(), ns.clone()));
+            }
+        }
+        if let Some(pb) = &progress {
+            pb.inc_length((namespaces.len() * found.len()) as u64);
+        }
+        discovered = Some(found);
     }
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -392,6 +428,19 @@ async fn collect_with(
                     *parts.skipped_kinds.entry(k).or_default() += n;
                 }
             }
+            ListResult::Failed {
+                res,
+                ns: _,
+                mut problem,
+            } if res.optional => {
+                problem.severity = Severity::Warning;
+                problem.incomplete = false;
+                problem.message.push_str(&format!(
+                    " ({} objects are not compared; the pods they make still are)",
+                    res.kind
+                ));
+                parts.problems.push(problem);
+            }
             ListResult::Failed { res, ns, problem } => {
                 parts.unreadable.push(Unreadable {
                     namespace: ns.unwrap_or_default(),
@@ -410,6 +459,103 @@ async fn collect_with(
         parts.problems.append(&mut problems);
     }
     parts
+}
+
+/// Finds the optional kinds (`collect::kinds`) the cluster serves, with
+/// kube's discovery calls: `GET /apis`, then `GET /apis/GROUP/VERSION` of
+/// each group found, preferred version first. A group the cluster does not
+/// serve is not a problem. When discovery itself fails, the optional kinds
+/// are not listed and a warning says so; the environment stays complete,
+/// because their pods are read and grouped by owner all the same.
+async fn discover_optional(client: &Client, target: &KubeTarget) -> (Vec<Resource>, Vec<Problem>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let warn = |what: String, e: kube::Error| Problem {
+        code: "discovery-failed".into(),
+        severity: Severity::Warning,
+        incomplete: false,
+        location: format!("context {}", target.context_name()),
+        message: format!(
+            "context {}: API discovery of {what} failed ({}); Argo Rollouts, OpenKruise and \
+             Knative objects there are not read (the pods they make still are)",
+            target.context_name(),
+            discovery_error(&e)
+        ),
+    };
+    let groups = match client.list_api_groups().await {
+        Ok(g) => g.groups,
+        Err(e) => {
+            tracing::debug!(error = %e, "GET /apis failed");
+            problems.push(warn("/apis".into(), e));
+            return (found, problems);
+        }
+    };
+    let mut wanted: Vec<(&str, &str, &str)> = super::kinds::optional_kinds().collect();
+    wanted.sort();
+    let mut by_group: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+    for (group, kind, plural) in wanted {
+        by_group.entry(group).or_default().push((kind, plural));
+    }
+    for (group, kinds) in by_group {
+        let Some(g) = groups.iter().find(|g| g.name == group) else {
+            tracing::debug!(group, "API group not served");
+            continue;
+        };
+        // Preferred version first, then the others as the server lists them.
+        let mut versions: Vec<&str> = g
+            .preferred_version
+            .iter()
+            .map(|v| v.group_version.as_str())
+            .collect();
+        for v in &g.versions {
+            if !versions.contains(&v.group_version.as_str()) {
+                versions.push(v.group_version.as_str());
+            }
+        }
+        let mut pending = kinds;
+        for gv in versions {
+            if pending.is_empty() {
+                break;
+            }
+            let resources = match client.list_api_group_resources(gv).await {
+                Ok(r) => r.resources,
+                Err(e) => {
+                    tracing::debug!(group_version = gv, error = %e, "discovery failed");
+                    problems.push(warn(format!("/apis/{gv}"), e));
+                    continue;
+                }
+            };
+            pending.retain(|(kind, plural)| {
+                let served = resources.iter().any(|r| {
+                    r.name == *plural && r.kind == *kind && r.verbs.iter().any(|v| v == "list")
+                });
+                if served {
+                    found.push(Resource {
+                        prefix: std::borrow::Cow::Owned(format!("/apis/{gv}")),
+                        plural,
+                        kind,
+                        selectable: true,
+                        optional: true,
+                    });
+                }
+                !served
+            });
+        }
+    }
+    tracing::debug!(
+        found = ?found.iter().map(|r| format!("{}/{}", r.prefix, r.plural)).collect::<Vec<_>>(),
+        "optional kinds discovered"
+    );
+    (found, problems)
+}
+
+/// A discovery error in words, without a response body that is not a
+/// `Status` (a proxy's page).
+fn discovery_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("HTTP {}: {}", s.code, s.message),
+        e => e.to_string(),
+    }
 }
 
 enum ListResult {
@@ -474,7 +620,7 @@ async fn list_all(
                 Err(e) => {
                     return failed(
                         target,
-                        res,
+                        res.clone(),
                         ns,
                         "bad-request",
                         format!("the list request failed: {e}"),
@@ -486,7 +632,7 @@ async fn list_all(
                 Err(None) => {
                     return failed(
                         target,
-                        res,
+                        res.clone(),
                         ns,
                         "bad-request",
                         "cannot build the list request (check the label selector)".into(),
@@ -507,7 +653,7 @@ async fn list_all(
                     tracing::debug!(%path, code = %e.code(), status = e.status, "list failed");
                     return failed(
                         target,
-                        res,
+                        res.clone(),
                         ns,
                         e.code(),
                         e.describe(target, res.plural, ns),
@@ -535,7 +681,7 @@ async fn list_all(
                     Err(e) => {
                         return failed(
                             target,
-                            res,
+                            res.clone(),
                             ns,
                             "bad-response",
                             format!("reading a page failed: {e}"),

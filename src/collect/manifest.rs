@@ -17,11 +17,12 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use k8s_openapi::api::core::v1::{EnvFromSource, VolumeMount};
 
+use super::kinds::{self, SecretName, TemplateAt};
 use crate::error::{Error, Result};
 use crate::fingerprint::{FingerprintKey, sha256_hex};
 use crate::model::{
     Container, EnvVar, EnvVarSource, Meta, Object, OwnerRef, PodSpec, PodStatus, RejectedValue,
-    Resources, WorkloadKind, null_as_default, quantity_text,
+    Resources, TemplateRef, null_as_default, quantity_text,
 };
 
 /// The kind a confdrift snapshot file carries.
@@ -140,8 +141,9 @@ impl<'de> Deserialize<'de> for TouchesData {
     }
 }
 
-/// The union of the spec shapes of Pod, the pod-template controllers and
-/// CronJob (`spec.jobTemplate.spec.template`).
+/// The union of the spec shapes of Pod, the pod-template controllers,
+/// CronJob (`spec.jobTemplate.spec.template`) and the Secret producers
+/// (`collect::kinds`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawSpec {
@@ -158,6 +160,63 @@ struct RawSpec {
     template: Option<Box<RawTemplate>>,
     #[serde(default)]
     job_template: Option<Box<RawTemplate>>,
+    /// Argo Rollouts: the workload whose pod template the Rollout runs.
+    #[serde(default, deserialize_with = "lenient")]
+    workload_ref: Option<RawWorkloadRef>,
+    /// ExternalSecret: the Secret it makes.
+    #[serde(default, deserialize_with = "lenient")]
+    target: Option<RawTarget>,
+    /// cert-manager Certificate: the Secret it makes.
+    #[serde(default, deserialize_with = "lenient")]
+    secret_name: Option<String>,
+    /// ExternalSecret: the keys it fetches one by one.
+    #[serde(default, deserialize_with = "lenient")]
+    data: Option<Vec<RawSecretKey>>,
+    /// ExternalSecret: whole remote secrets, whose keys only the
+    /// controller knows.
+    #[serde(default)]
+    data_from: Option<IgnoredAny>,
+    /// SealedSecret: the keys it will hold, encrypted.
+    #[serde(default, deserialize_with = "lenient")]
+    encrypted_data: Option<BTreeMap<String, IgnoredAny>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSecretKey {
+    #[serde(default)]
+    secret_key: Option<String>,
+}
+
+/// For fields that only some kinds give a meaning to (`spec.data` of an
+/// ExternalSecret, `spec.target`, …): a value of another shape, a custom
+/// resource's own field of that name, is taken as absent, so that such an
+/// object does not send its whole document off the typed fast path.
+fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> std::result::Result<Option<T>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawWorkloadRef {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTarget {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    creation_policy: Option<String>,
+    /// Templated data: its keys are the template's to say.
+    #[serde(default)]
+    template: Option<IgnoredAny>,
 }
 
 /// A container as a manifest writes it; becomes a [`Container`].
@@ -278,6 +337,9 @@ impl<'de> Deserialize<'de> for ApiString {
 struct RawTemplate {
     #[serde(default)]
     spec: Option<RawSpec>,
+    /// A SealedSecret's template: plain keys added to the Secret.
+    #[serde(default, deserialize_with = "lenient")]
+    data: Option<BTreeMap<String, IgnoredAny>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,32 +372,42 @@ struct RawRunning {
     started_at: Option<String>,
 }
 
-/// The kinds whose objects confdrift reads; everything else is counted.
-pub fn is_known_kind(kind: &str) -> bool {
-    matches!(kind, "Pod" | "ConfigMap" | "Secret") || WorkloadKind::from_kind(kind).is_some()
+/// What confdrift reads an object as, by its kind and `apiVersion`
+/// (`collect::kinds`); `None`: it is counted as skipped.
+#[derive(Debug, Clone, Copy)]
+enum ReadAs {
+    /// Pod, ConfigMap or Secret of the core group.
+    Core,
+    Template(&'static kinds::TemplateKind),
+    Producer(&'static kinds::SecretProducer),
+}
+
+fn read_as(kind: &str, api_version: Option<&str>) -> Option<ReadAs> {
+    if matches!(kind, "Pod" | "ConfigMap" | "Secret") {
+        return kinds::group_of(api_version)
+            .is_none_or(str::is_empty)
+            .then_some(ReadAs::Core);
+    }
+    if let Some(t) = kinds::template_kind(kind, api_version) {
+        return Some(ReadAs::Template(t));
+    }
+    kinds::secret_producer(kind, api_version).map(ReadAs::Producer)
+}
+
+/// How a skipped object is counted: `Deployment (example.com/v1)` for a
+/// name confdrift reads in another group, else its kind (a core `Service`
+/// is just `Service`, though Knative's is read).
+fn skipped_label(kind: &str, api_version: Option<&str>) -> String {
+    if kinds::is_read_kind_name(kind) && kinds::group_of(api_version).is_some_and(|g| !g.is_empty())
+    {
+        foreign_kind(kind, api_version)
+    } else {
+        display_kind(kind)
+    }
 }
 
 fn is_list_kind(kind: &str) -> bool {
     kind == "List" || kind.ends_with("List")
-}
-
-/// Whether `apiVersion` names the API group Kubernetes serves `kind` from
-/// (any version of it). A `Deployment` of another group is a custom
-/// resource of the same name and is skipped, not read as a Deployment.
-/// Objects without an `apiVersion` (items of the API server's typed lists)
-/// are taken by their kind.
-fn is_kubernetes_group(kind: &str, api_version: Option<&str>) -> bool {
-    let Some(version) = api_version.filter(|v| !v.is_empty()) else {
-        return true;
-    };
-    let group = version.rsplit_once('/').map_or("", |(g, _)| g);
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
-            matches!(group, "apps" | "extensions")
-        }
-        "Job" | "CronJob" => group == "batch",
-        _ => group.is_empty(),
-    }
 }
 
 /// Reads a `map[string]string` whose keys must be unique. YAML forbids a key
@@ -690,6 +762,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                     // `items: null` is no `items`, as for any field.
                     streamed = map.next_value_seed(ItemsSeed {
                         list_kind: raw.kind.as_deref(),
+                        list_version: raw.api_version.as_deref(),
                         ctx: self.ctx,
                         key: self.key,
                         out: &mut *self.out,
@@ -720,6 +793,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
             for (i, mut item) in pending {
                 if item.kind.is_none() {
                     item.kind = item_kind.map(str::to_string);
+                    inherit_api_version(&mut item, item_kind, raw.api_version.as_deref());
                 }
                 if self.converted.is_ok() {
                     let ctx = Ctx {
@@ -740,6 +814,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
 
 struct ItemsSeed<'a, 'c> {
     list_kind: Option<&'a str>,
+    list_version: Option<&'a str>,
     ctx: &'a Ctx<'c>,
     key: &'a FingerprintKey,
     out: &'a mut Parsed,
@@ -780,7 +855,10 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
             index += 1;
             if item.kind.is_none() {
                 match item_kind {
-                    Some(k) => item.kind = Some(k.to_string()),
+                    Some(k) => {
+                        item.kind = Some(k.to_string());
+                        inherit_api_version(&mut item, item_kind, self.list_version);
+                    }
                     None => {
                         self.pending.push((i, item));
                         continue;
@@ -952,19 +1030,13 @@ fn fallback(
             for (i, item) in items.iter().enumerate() {
                 let item_kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or("");
                 let item_version = item.get("apiVersion").and_then(|v| v.as_str());
-                if !is_known_kind(item_kind) {
+                let Some(read) = read_as(item_kind, item_version) else {
                     *out.skipped_kinds
-                        .entry(display_kind(item_kind))
+                        .entry(skipped_label(item_kind, item_version))
                         .or_default() += 1;
                     continue;
-                }
-                if !is_kubernetes_group(item_kind, item_version) {
-                    *out.skipped_kinds
-                        .entry(foreign_kind(item_kind, item_version))
-                        .or_default() += 1;
-                    continue;
-                }
-                match serde_path_to_error::deserialize::<_, RawObject>(item.clone()) {
+                };
+                match from_generic(item.clone(), read) {
                     Ok(raw) => convert(
                         raw,
                         &Ctx {
@@ -998,17 +1070,20 @@ fn fallback(
             }
             Ok(())
         }
-        Some(k)
-            if is_known_kind(k)
-                && !is_kubernetes_group(k, generic.get("apiVersion").and_then(|v| v.as_str())) =>
-        {
+        Some(k) => {
             let version = generic.get("apiVersion").and_then(|v| v.as_str());
-            *out.skipped_kinds
-                .entry(foreign_kind(k, version))
-                .or_default() += 1;
-            Ok(())
-        }
-        Some(k) if is_known_kind(k) => {
+            let Some(read) = read_as(k, version) else {
+                *out.skipped_kinds
+                    .entry(skipped_label(k, version))
+                    .or_default() += 1;
+                return Ok(());
+            };
+            if let ReadAs::Template(t) = read
+                && t.unnamed_containers
+                && let Ok(raw) = from_generic(generic.clone(), read)
+            {
+                return convert(raw, &ctx, key, out);
+            }
             let name = generic
                 .get("metadata")
                 .and_then(|m| m.get("name"))
@@ -1021,10 +1096,6 @@ fn fallback(
                 .unwrap_or_default();
             Err(first.into_error(doc, path, &format!("{k} {name}: {at}")))
         }
-        Some(k) => {
-            *out.skipped_kinds.entry(k.to_string()).or_default() += 1;
-            Ok(())
-        }
         None => {
             if generic.is_mapping() {
                 Err(Error::input(
@@ -1036,6 +1107,57 @@ fn fallback(
                     format!("{path}:{}", doc.line),
                     "document is not a Kubernetes object (expected a mapping with `kind`)",
                 ))
+            }
+        }
+    }
+}
+
+/// Reads an object from its generic tree, first naming the containers its
+/// controller would name (Knative's unnamed containers).
+fn from_generic(
+    mut value: serde_yaml::Value,
+    read: ReadAs,
+) -> std::result::Result<RawObject, serde_path_to_error::Error<serde_yaml::Error>> {
+    if let ReadAs::Template(t) = read
+        && t.unnamed_containers
+        && let Some(spec) = value
+            .get_mut("spec")
+            .and_then(|s| s.get_mut("template"))
+            .and_then(|t| t.get_mut("spec"))
+    {
+        name_containers(spec);
+    }
+    serde_path_to_error::deserialize(value)
+}
+
+/// Gives unnamed containers of a pod spec the names the controller gives
+/// them ([`kinds::default_container_names`]).
+fn name_containers(spec: &mut serde_yaml::Value) {
+    let names = |spec: &serde_yaml::Value, field: &str| -> Vec<String> {
+        spec.get(field)
+            .and_then(|c| c.as_sequence())
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| {
+                        c.get("name")
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut containers = names(spec, "containers");
+    let mut init = names(spec, "initContainers");
+    kinds::default_container_names(&mut containers, &mut init);
+    for (field, named) in [("containers", containers), ("initContainers", init)] {
+        let Some(list) = spec.get_mut(field).and_then(|c| c.as_sequence_mut()) else {
+            continue;
+        };
+        for (c, name) in list.iter_mut().zip(named) {
+            if let Some(m) = c.as_mapping_mut() {
+                m.insert("name".into(), name.into());
             }
         }
     }
@@ -1206,6 +1328,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             if item.kind.is_none() {
                 item.kind = item_kind.map(str::to_string);
             }
+            inherit_api_version(&mut item, item_kind, raw.api_version.as_deref());
             let ctx = Ctx {
                 item: Some(i),
                 ..*ctx
@@ -1220,16 +1343,12 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
             "document has no `kind`; every Kubernetes object needs `apiVersion` and `kind`",
         ));
     }
-    if !is_known_kind(&kind) {
-        *out.skipped_kinds.entry(kind).or_default() += 1;
-        return Ok(());
-    }
-    if !is_kubernetes_group(&kind, raw.api_version.as_deref()) {
+    let Some(read) = read_as(&kind, raw.api_version.as_deref()) else {
         *out.skipped_kinds
-            .entry(foreign_kind(&kind, raw.api_version.as_deref()))
+            .entry(skipped_label(&kind, raw.api_version.as_deref()))
             .or_default() += 1;
         return Ok(());
-    }
+    };
     let raw_meta = raw.metadata.unwrap_or_default();
     let name = raw_meta
         .name
@@ -1248,8 +1367,18 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
     };
     let meta = convert_meta(raw_meta, name, &mut rejected)?;
     let what = format!("{kind} {}", meta.name);
-    let mut object = match kind.as_str() {
-        "Pod" => {
+    let mut object = match (read, kind.as_str()) {
+        (ReadAs::Producer(p), _) => {
+            if let Some(secret) = produced_secret(p, &meta, raw.spec.as_ref()) {
+                out.objects.push(secret);
+            }
+            return Ok(());
+        }
+        (ReadAs::Template(t), _) => {
+            let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
+            workload(t, meta, spec, ctx, &what, &mut rejected)?
+        }
+        (ReadAs::Core, "Pod") => {
             let status = raw.status.unwrap_or_default();
             let phase = status.phase;
             let container_starts = status
@@ -1285,7 +1414,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 },
             }
         }
-        "ConfigMap" => {
+        (ReadAs::Core, "ConfigMap") => {
             let mut data = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
                 let v = rejected
@@ -1309,7 +1438,7 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 binary_data,
             }
         }
-        "Secret" => {
+        (ReadAs::Core, "Secret") => {
             let mut fingerprints = BTreeMap::new();
             for (k, v) in raw.data.unwrap_or_default() {
                 let v = rejected.read(v, || keys(&["data", &k]), None, Some(&k), true)?;
@@ -1338,32 +1467,8 @@ fn convert(raw: RawObject, ctx: &Ctx<'_>, key: &FingerprintKey, out: &mut Parsed
                 fingerprints,
             }
         }
-        _ => {
-            let workload_kind =
-                WorkloadKind::from_kind(&kind).expect("is_known_kind covers workload kinds");
-            let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
-            let at: &[&str] = if workload_kind == WorkloadKind::CronJob {
-                &["spec", "jobTemplate", "spec", "template", "spec"]
-            } else {
-                &["spec", "template", "spec"]
-            };
-            let template = if workload_kind == WorkloadKind::CronJob {
-                spec.job_template
-                    .and_then(|jt| jt.spec)
-                    .and_then(|js| js.template)
-                    .and_then(|t| t.spec)
-                    .ok_or_else(|| ctx.error(&what, "has no spec.jobTemplate.spec.template.spec"))?
-            } else {
-                spec.template
-                    .and_then(|t| t.spec)
-                    .ok_or_else(|| ctx.error(&what, "has no spec.template.spec"))?
-            };
-            Object::Workload {
-                workload_kind,
-                metadata: meta,
-                template: compact(pod_spec(template, ctx, &what, at, &mut rejected)?),
-            }
-        }
+        // `read_as` gives `Core` only to the three kinds above.
+        (ReadAs::Core, _) => return Err(ctx.error(&what, "is not a kind confdrift reads")),
     };
     rejected.found.sort();
     object.meta_mut().rejected = rejected.found;
@@ -1543,6 +1648,143 @@ fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<String>)> {
         Event::Scalar(value, ..) => Some((mark.line(), Some(value))),
         Event::MappingStart(..) | Event::SequenceStart(..) => Some((mark.line(), None)),
         _ => None,
+    }
+}
+
+/// A controller with a pod template, as a [`Object::Workload`].
+fn workload(
+    t: &kinds::TemplateKind,
+    meta: Meta,
+    spec: RawSpec,
+    ctx: &Ctx<'_>,
+    what: &str,
+    rejected: &mut Rejections<'_>,
+) -> Result<Object> {
+    let at: &[&str] = match t.at {
+        TemplateAt::JobTemplate => &["spec", "jobTemplate", "spec", "template", "spec"],
+        TemplateAt::SpecTemplate => &["spec", "template", "spec"],
+    };
+    let template = match t.at {
+        TemplateAt::JobTemplate => spec
+            .job_template
+            .and_then(|jt| jt.spec)
+            .and_then(|js| js.template)
+            .and_then(|t| t.spec)
+            .ok_or_else(|| ctx.error(what, "has no spec.jobTemplate.spec.template.spec"))?,
+        TemplateAt::SpecTemplate => match (spec.template.and_then(|t| t.spec), spec.workload_ref) {
+            (Some(template), _) => template,
+            // Argo Rollouts: "Instead of removing Deployment you can scale it
+            // down to zero and reference it from the Rollout resource"; the
+            // Rollout then has no template of its own
+            // (https://argo-rollouts.readthedocs.io/en/stable/migrating/).
+            (None, Some(r)) => {
+                let (Some(kind), Some(name)) = (
+                    r.kind.filter(|k| !k.is_empty()),
+                    r.name.filter(|n| !n.is_empty()),
+                ) else {
+                    return Err(ctx.error(what, "spec.workloadRef has no kind or name"));
+                };
+                return Ok(Object::Workload {
+                    workload_kind: t.workload,
+                    metadata: meta,
+                    template: PodSpec::default(),
+                    template_from: Some(TemplateRef { kind, name }),
+                });
+            }
+            (None, None) => {
+                let also = if t.workload == crate::model::WorkloadKind::Rollout {
+                    " (or spec.workloadRef)"
+                } else {
+                    ""
+                };
+                return Err(ctx.error(what, format!("has no spec.template.spec{also}")));
+            }
+        },
+    };
+    Ok(Object::Workload {
+        workload_kind: t.workload,
+        metadata: meta,
+        template: compact(pod_spec(template, ctx, what, at, rejected)?),
+        template_from: None,
+    })
+}
+
+/// The Secret a producer's controller makes, if it makes one.
+fn produced_secret(
+    p: &kinds::SecretProducer,
+    meta: &Meta,
+    spec: Option<&RawSpec>,
+) -> Option<Object> {
+    let target = spec.and_then(|s| s.target.as_ref());
+    let name = match p.name {
+        SecretName::Own => meta.name.clone(),
+        SecretName::TargetNameOrOwn => {
+            // `Merge` fills a Secret that must exist already; `None` makes none.
+            if target
+                .and_then(|t| t.creation_policy.as_deref())
+                .is_some_and(|c| matches!(c, "Merge" | "None"))
+            {
+                return None;
+            }
+            target
+                .and_then(|t| t.name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| meta.name.clone())
+        }
+        SecretName::SpecSecretName => spec
+            .and_then(|s| s.secret_name.clone())
+            .filter(|n| !n.is_empty())?,
+    };
+    Some(Object::ProducedSecret {
+        metadata: Meta {
+            name,
+            namespace: meta.namespace.clone(),
+            ..Meta::default()
+        },
+        made_by: format!("{} {}", p.kind, meta.name),
+        keys: spec.and_then(|s| produced_keys(p, s)),
+    })
+}
+
+/// The keys a producer's Secret will hold, when the producer names them
+/// all: an ExternalSecret's `data[].secretKey` (without `dataFrom` or a
+/// target template, which add keys only the controller knows), a
+/// SealedSecret's `encryptedData` plus its template's plain `data`.
+fn produced_keys(p: &kinds::SecretProducer, spec: &RawSpec) -> Option<Vec<String>> {
+    let mut keys: Vec<String> = match p.name {
+        SecretName::TargetNameOrOwn => {
+            if spec.data_from.is_some()
+                || spec.target.as_ref().is_some_and(|t| t.template.is_some())
+            {
+                return None;
+            }
+            spec.data
+                .iter()
+                .flatten()
+                .filter_map(|d| d.secret_key.clone())
+                .collect()
+        }
+        SecretName::Own => {
+            let sealed = spec.encrypted_data.iter().flat_map(|m| m.keys().cloned());
+            let plain = spec
+                .template
+                .iter()
+                .flat_map(|t| t.data.iter().flat_map(|m| m.keys().cloned()));
+            sealed.chain(plain).collect()
+        }
+        SecretName::SpecSecretName => return None,
+    };
+    keys.sort();
+    keys.dedup();
+    Some(keys)
+}
+
+/// Items of a typed list (`StatefulSetList`) that name no `apiVersion`
+/// have the list's: an Advanced StatefulSet listed from `apps.kruise.io`
+/// is not a built-in one.
+fn inherit_api_version(item: &mut RawObject, item_kind: Option<&str>, list_version: Option<&str>) {
+    if item.api_version.is_none() && item_kind.is_some() {
+        item.api_version = list_version.map(str::to_string);
     }
 }
 
@@ -1962,8 +2204,132 @@ mod tests {
         else {
             panic!("not a workload")
         };
-        assert_eq!(*workload_kind, WorkloadKind::CronJob);
+        assert_eq!(*workload_kind, crate::model::WorkloadKind::CronJob);
         assert_eq!(template.containers[0].env[0].name, "A");
+    }
+
+    fn workload_of(
+        out: &Parsed,
+        i: usize,
+    ) -> (crate::model::WorkloadKind, &PodSpec, Option<&TemplateRef>) {
+        let Object::Workload {
+            workload_kind,
+            template,
+            template_from,
+            ..
+        } = &out.objects[i]
+        else {
+            panic!("not a workload: {:?}", out.objects[i])
+        };
+        (*workload_kind, template, template_from.as_ref())
+    }
+
+    #[test]
+    fn pod_template_kinds_of_controllers_are_read_by_api_group() {
+        use crate::model::WorkloadKind as W;
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers: [{name: c, env: [{name: A, value: '1'}]}]\n---\napiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: apps.kruise.io/v1beta1\nkind: StatefulSet\nmetadata: {name: c}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {ports: [{port: 80}]}\n";
+        let out = parse(text).unwrap();
+        let kinds: Vec<W> = (0..out.objects.len())
+            .map(|i| workload_of(&out, i).0)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                W::Rollout,
+                W::CloneSet,
+                W::AdvancedStatefulSet,
+                W::StatefulSet
+            ]
+        );
+        assert_eq!(out.skipped_kinds.get("Service"), Some(&1));
+    }
+
+    #[test]
+    fn typed_list_items_take_the_lists_api_group() {
+        // What the API server answers for /apis/apps.kruise.io/v1beta1/statefulsets
+        // when its items name no apiVersion: not the built-in StatefulSet.
+        let text = r#"{"kind":"StatefulSetList","apiVersion":"apps.kruise.io/v1beta1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"template":{"spec":{"containers":[{"name":"c"}]}}}}]}"#;
+        let out = parse(text).unwrap();
+        assert_eq!(
+            workload_of(&out, 0).0,
+            crate::model::WorkloadKind::AdvancedStatefulSet
+        );
+        let streamed = parse_streamed(text).unwrap();
+        assert_eq!(streamed.objects, out.objects);
+    }
+
+    #[test]
+    fn knative_unnamed_containers_get_the_names_knative_gives_them() {
+        let text = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello}\nspec:\n  template:\n    spec:\n      containers:\n      - image: gcr.io/knative-samples/helloworld-go\n        env: [{name: TARGET, value: World}]\n";
+        let out = parse(text).unwrap();
+        let (kind, template, _) = workload_of(&out, 0);
+        assert_eq!(kind, crate::model::WorkloadKind::KnativeService);
+        assert_eq!(template.containers[0].name, "user-container");
+        // In a List too.
+        let list = format!("kind: List\nitems:\n- {}", text.replace('\n', "\n  "));
+        let out = parse(&list).unwrap();
+        assert_eq!(workload_of(&out, 0).1.containers[0].name, "user-container");
+        // A Deployment's container still needs its name.
+        let err = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{image: nginx}]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `name`"), "{err}");
+    }
+
+    #[test]
+    fn a_rollout_with_a_workload_ref_takes_the_template_of_the_named_deployment() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: checkout}\nspec:\n  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}\n";
+        let out = parse(text).unwrap();
+        let (_, template, from) = workload_of(&out, 0);
+        assert!(template.containers.is_empty());
+        assert_eq!(from.unwrap().name, "checkout");
+        let err = parse("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: x}\nspec: {replicas: 1}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has no spec.template.spec (or spec.workloadRef)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secret_producers_yield_the_secret_their_controller_makes() {
+        let text = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: shop-db, namespace: shop}\nspec:\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  target: {name: shop-db-credentials}\n  data: [{secretKey: password, remoteRef: {key: shop/db, property: password}}]\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: api-key, namespace: shop}\nspec: {data: []}\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: merged, namespace: shop}\nspec: {target: {name: existing, creationPolicy: Merge}}\n---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: sealed, namespace: shop}\nspec:\n  encryptedData: {password: AgBy3i4OJSWK}\n  template: {metadata: {labels: {a: b}}}\n";
+        let out = parse(text).unwrap();
+        let made: Vec<(&str, &str)> = out
+            .objects
+            .iter()
+            .map(|o| match o {
+                Object::ProducedSecret {
+                    metadata, made_by, ..
+                } => (metadata.name.as_str(), made_by.as_str()),
+                o => panic!("{o:?}"),
+            })
+            .collect();
+        assert_eq!(
+            made,
+            [
+                ("shop-db-credentials", "ExternalSecret shop-db"),
+                ("api-key", "ExternalSecret api-key"),
+                ("sealed", "SealedSecret sealed"),
+            ]
+        );
+        assert!(out.skipped_kinds.is_empty(), "{:?}", out.skipped_kinds);
+    }
+
+    #[test]
+    fn a_custom_resources_own_spec_data_or_target_does_not_stop_the_typed_parse() {
+        // Fields that mean something for ExternalSecret are another shape
+        // in other kinds: those are skipped, not errors, and stay on the
+        // typed path (a failed typed parse would re-read the whole document).
+        let text = "kind: List\nitems:\n- apiVersion: example.com/v1\n  kind: Widget\n  metadata: {name: w}\n  spec:\n    data: {a: 1}\n    target: 7\n    secretName: [x]\n    encryptedData: nope\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data: {A: '1'}\n";
+        let streamed = parse_streamed(
+            &serde_json::to_string(&serde_yaml::from_str::<serde_json::Value>(text).unwrap())
+                .unwrap(),
+        );
+        let out = streamed.expect("typed path");
+        assert_eq!(out.skipped_kinds.get("Widget"), Some(&1));
+        assert_eq!(out.objects.len(), 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! environment instead of skipping it in silence.
 
 pub mod files;
+pub mod kinds;
 pub mod kube;
 pub mod manifest;
 pub mod render;

@@ -35,7 +35,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
             [only] => {
                 let only = only.to_string();
                 for o in &mut incoming {
-                    let meta = meta_mut(o);
+                    let meta = o.meta_mut();
                     if meta.namespace.is_empty() {
                         meta.namespace = only.clone();
                     }
@@ -79,7 +79,9 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
     for o in &incoming {
         let meta = o.meta();
         match o {
-            Object::ConfigMap { .. } | Object::Secret { .. } => {
+            // A Secret an ExternalSecret will make is replaced like a
+            // Secret; a real one in the environment still wins when resolving.
+            Object::ConfigMap { .. } | Object::Secret { .. } | Object::ProducedSecret { .. } => {
                 objects.insert((
                     o.kind_name(),
                     meta.namespace.as_str(),
@@ -105,7 +107,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
         let meta = o.meta();
         let ns = meta.namespace.as_str();
         match o {
-            Object::ConfigMap { .. } | Object::Secret { .. } => {
+            Object::ConfigMap { .. } | Object::Secret { .. } | Object::ProducedSecret { .. } => {
                 objects.contains(&(o.kind_name(), ns, strip_generated_hash(&meta.name)))
             }
             Object::Workload { workload_kind, .. } => {
@@ -162,15 +164,6 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
     };
     crate::collect::finish(&mut after);
     after
-}
-
-fn meta_mut(o: &mut Object) -> &mut crate::model::Meta {
-    match o {
-        Object::Pod { metadata, .. }
-        | Object::Workload { metadata, .. }
-        | Object::ConfigMap { metadata, .. }
-        | Object::Secret { metadata, .. } => metadata,
-    }
 }
 
 #[cfg(test)]

@@ -26,10 +26,11 @@ use crate::error::{Error, Result};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
     Object, PodSpec, PodStatus, Provenance, RefKind, RejectedValue, ResourceFieldSelector,
-    Resources, RuntimeEnv, Scope, Subject, Value, Volume, WorkloadInfo,
+    Resources, RuntimeEnv, Scope, Subject, Value, Volume, WorkloadInfo, WorkloadKind,
 };
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
+pub use identity::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
 use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 
 /// Env var names treated as feature flags unless configured otherwise.
@@ -172,14 +173,29 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 workload_kind,
                 metadata,
                 template,
+                template_from,
             } => {
                 if let Some((kind, name)) = template_workload(*workload_kind, metadata, &owners) {
+                    let template = match template_from {
+                        None => Some(template),
+                        Some(r) => owners.template_of(&metadata.namespace, &r.kind, &r.name),
+                    };
+                    if let (None, Some(r)) = (template, template_from) {
+                        inv.problems
+                            .push(template_not_found(collected, &kind, metadata, r));
+                    }
                     let name = renamed(&mut inv, opts, name);
                     let g = groups
                         .entry((metadata.namespace.clone(), name))
                         .or_default();
                     g.set_kind(kind);
-                    g.templates.push((metadata, template));
+                    if let Some(template) = template {
+                        g.templates.push((metadata, template));
+                        g.template_first |= matches!(
+                            workload_kind,
+                            WorkloadKind::KnativeService | WorkloadKind::KnativeConfiguration
+                        );
+                    }
                 }
             }
             _ => {}
@@ -271,6 +287,27 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
     inv
 }
 
+/// A workload that runs another's pod template (`spec.workloadRef`) whose
+/// template is not in the input: its configuration is not seen.
+fn template_not_found(
+    collected: &Collected,
+    kind: &str,
+    meta: &Meta,
+    r: &crate::model::TemplateRef,
+) -> crate::model::Problem {
+    crate::model::Problem {
+        code: "template-not-found".into(),
+        severity: crate::model::Severity::Warning,
+        incomplete: true,
+        location: collected.source.clone(),
+        message: format!(
+            "{kind} {}/{} runs the pod template of {} {}, which is not in this source; its \
+             configuration is not compared (add the {} to the source)",
+            meta.namespace, meta.name, r.kind, r.name, r.kind
+        ),
+    }
+}
+
 /// Applies the environment's rewrites and remembers the original name.
 fn renamed(inv: &mut Inventory, opts: &Options, name: String) -> String {
     let new = opts.rename(&name);
@@ -301,6 +338,11 @@ struct Group<'a> {
     /// The status of each pod, in the order of `pods`.
     statuses: Vec<&'a PodStatus>,
     templates: Vec<(&'a Meta, &'a PodSpec)>,
+    /// Compare the template even when there are pods: Knative's pods run
+    /// with a `queue-proxy` sidecar and `K_REVISION`, `K_SERVICE`, `PORT`
+    /// that Knative adds (its runtime contract), none of them written by
+    /// people nor in a rendered source; the Service's template is.
+    template_first: bool,
 }
 
 impl Group<'_> {
@@ -315,6 +357,10 @@ impl Group<'_> {
 /// A ConfigMap's `data` and `binaryData` (by SHA-256).
 type ConfigMapData<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>);
 
+/// What makes a Secret (`ExternalSecret shop-db`) and the keys it will
+/// hold, when known.
+type Produced<'a> = (&'a str, Option<&'a [String]>);
+
 /// The ConfigMaps and Secrets pods can refer to, by namespace and name.
 struct Refs<'a> {
     configmaps: HashMap<(&'a str, &'a str), ConfigMapData<'a>>,
@@ -325,6 +371,10 @@ struct Refs<'a> {
     updated: HashMap<(RefKind, &'a str, &'a str), &'a str>,
     /// Process environments read with `--runtime-env`, by namespace and pod.
     runtime: HashMap<(&'a str, &'a str), Vec<&'a RuntimeEnv>>,
+    /// Secrets a controller makes from an object in the input, by
+    /// namespace and name → what makes them (`ExternalSecret shop-db`) and
+    /// the keys they will hold, when known. A Secret in the input wins.
+    produced: HashMap<(&'a str, &'a str), Produced<'a>>,
 }
 
 impl<'a> Refs<'a> {
@@ -333,6 +383,7 @@ impl<'a> Refs<'a> {
         let mut configmaps = HashMap::new();
         let mut secrets = HashMap::new();
         let mut updated = HashMap::new();
+        let mut produced = HashMap::new();
         for o in objects {
             let kind = match o {
                 Object::ConfigMap { .. } => Some(RefKind::ConfigMap),
@@ -365,6 +416,16 @@ impl<'a> Refs<'a> {
                         fingerprints,
                     );
                 }
+                Object::ProducedSecret {
+                    metadata,
+                    made_by,
+                    keys,
+                } => {
+                    produced.insert(
+                        (metadata.namespace.as_str(), metadata.name.as_str()),
+                        (made_by.as_str(), keys.as_deref()),
+                    );
+                }
                 _ => {}
             }
         }
@@ -382,18 +443,42 @@ impl<'a> Refs<'a> {
             collected,
             updated,
             runtime,
+            produced,
         }
     }
 
     /// Why a missing object of `kind` cannot be called dangling: its kind
-    /// could not be read in the namespace (RBAC, errors), so it may exist.
-    fn unreadable(&self, ns: &str, kind: RefKind) -> Option<Value> {
+    /// could not be read in the namespace (RBAC, errors), so it may exist;
+    /// or a controller makes it from an object in the input (an
+    /// ExternalSecret's Secret), so it will exist, with values known only
+    /// then.
+    fn unreadable(&self, ns: &str, kind: RefKind, name: &str) -> Option<Value> {
+        if kind == RefKind::Secret
+            && let Some((by, _)) = self.produced.get(&(ns, name))
+        {
+            return Some(Value::Unresolved(made_at_runtime(by)));
+        }
         self.collected.is_unreadable(ns, kind.as_str()).then(|| {
             Value::Unresolved(format!(
                 "{}s in namespace {ns} could not be read",
                 kind.as_str()
             ))
         })
+    }
+
+    /// The values of a Secret a controller makes, when its keys are known:
+    /// every one unresolved until the controller has run.
+    fn produced_values(&self, ns: &str, name: &str) -> Option<BTreeMap<String, Value>> {
+        if self.secrets.contains_key(&(ns, name)) {
+            return None;
+        }
+        let (by, keys) = self.produced.get(&(ns, name))?;
+        Some(
+            keys.as_ref()?
+                .iter()
+                .map(|k| (k.clone(), Value::Unresolved(made_at_runtime(by))))
+                .collect(),
+        )
     }
 
     fn secret_value(&self, f: &Fingerprint) -> Value {
@@ -403,6 +488,11 @@ impl<'a> Refs<'a> {
             Value::Unresolved("Secret fingerprint made with another key".into())
         }
     }
+}
+
+/// Why a value of a Secret made by a controller is not known yet.
+fn made_at_runtime(by: &str) -> String {
+    format!("made by {by} at runtime")
 }
 
 /// Resolves every pod (or, without pods, every template) of one workload and
@@ -415,7 +505,7 @@ fn resolve_group(
     refs: &Refs<'_>,
     opts: &Options,
 ) {
-    let variants = if group.pods.is_empty() {
+    let variants = if group.pods.is_empty() || group.template_first {
         &group.templates
     } else {
         &group.pods
@@ -799,8 +889,12 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (Value::Text(v.clone()), prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::ConfigMap).is_some() => {
-                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap);
+                    None if self
+                        .refs
+                        .unreadable(self.ns, RefKind::ConfigMap, &cm.name)
+                        .is_some() =>
+                    {
+                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name);
                         vars.insert(
                             format!("<envFrom ConfigMap {}>", cm.name),
                             (
@@ -837,8 +931,26 @@ impl Resolver<'_, '_> {
                             vars.insert(name, (self.refs.secret_value(f), prov));
                         }
                     }
-                    None if self.refs.unreadable(self.ns, RefKind::Secret).is_some() => {
-                        let v = self.refs.unreadable(self.ns, RefKind::Secret);
+                    None if let Some(values) =
+                        self.refs.produced_values(self.ns, sr.name.as_str()) =>
+                    {
+                        for (k, v) in values {
+                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                            let prov = Provenance::EnvFrom {
+                                source: RefKind::Secret,
+                                name: sr.name.clone(),
+                                key: k,
+                                prefix: prefix.clone(),
+                            };
+                            vars.insert(name, (v, prov));
+                        }
+                    }
+                    None if self
+                        .refs
+                        .unreadable(self.ns, RefKind::Secret, &sr.name)
+                        .is_some() =>
+                    {
+                        let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
                         vars.insert(
                             format!("<envFrom Secret {}>", sr.name),
                             (
@@ -947,13 +1059,18 @@ impl Resolver<'_, '_> {
                 .refs
                 .secrets
                 .get(&(self.ns, name))
-                .map(|fps| fps.get(key).map(|f| self.refs.secret_value(f))),
+                .map(|fps| fps.get(key).map(|f| self.refs.secret_value(f)))
+                .or_else(|| {
+                    self.refs
+                        .produced_values(self.ns, name)
+                        .map(|values| values.get(key).cloned())
+                }),
         };
         let missing = match found {
             Some(Some(v)) => return Some((v, prov)),
             Some(None) => format!("key {key} missing in {} {name}", kind.as_str()),
             None => {
-                if let Some(v) = self.refs.unreadable(self.ns, kind) {
+                if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
                     return Some((v, prov));
                 }
                 format!("{} {name} not found", kind.as_str())
@@ -1108,11 +1225,16 @@ impl Resolver<'_, '_> {
         optional: Option<bool>,
         files: &mut Vec<(String, Value, Provenance)>,
     ) {
-        let values = self.refs.secrets.get(&(self.ns, name)).map(|fps| {
-            fps.iter()
-                .map(|(k, f)| (k.clone(), self.refs.secret_value(f)))
-                .collect()
-        });
+        let values = self
+            .refs
+            .secrets
+            .get(&(self.ns, name))
+            .map(|fps| {
+                fps.iter()
+                    .map(|(k, f)| (k.clone(), self.refs.secret_value(f)))
+                    .collect()
+            })
+            .or_else(|| self.refs.produced_values(self.ns, name));
         let source = (RefKind::Secret, name, items, optional);
         self.project(container, volume, source, values, files);
     }
@@ -1134,7 +1256,7 @@ impl Resolver<'_, '_> {
             key: k.to_string(),
         };
         let Some(values) = values else {
-            if let Some(v) = self.refs.unreadable(self.ns, kind) {
+            if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
                 files.push((format!("<{} {name}>", kind.as_str()), v, prov("*")));
             } else if optional != Some(true) {
                 self.dangling(

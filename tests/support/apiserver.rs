@@ -12,6 +12,12 @@
 //! a pretend `env` whose output can be set per container, or failing the way
 //! a container without an `env` binary fails.
 //!
+//! It serves API discovery as the real server does (`GET /apis`, `GET
+//! /apis/GROUP/VERSION`): the built-in groups always, a custom resource's
+//! group (Argo Rollouts, OpenKruise, Knative) only when the fixtures hold
+//! objects of it, as if its CRDs were installed. Custom resources keep
+//! their `kind` and `apiVersion` in list items, as the real server's are.
+//!
 //! It is started by the test itself and stops when dropped.
 
 #![allow(dead_code)]
@@ -36,7 +42,37 @@ const RESOURCES: &[(&str, &str, &str)] = &[
     ("/apis/apps/v1", "replicasets", "ReplicaSet"),
     ("/apis/batch/v1", "jobs", "Job"),
     ("/apis/batch/v1", "cronjobs", "CronJob"),
+    // Custom resources, served when the fixtures hold some.
+    ("/apis/argoproj.io/v1alpha1", "rollouts", "Rollout"),
+    ("/apis/apps.kruise.io/v1alpha1", "clonesets", "CloneSet"),
+    (
+        "/apis/apps.kruise.io/v1beta1",
+        "statefulsets",
+        "StatefulSet",
+    ),
+    ("/apis/serving.knative.dev/v1", "services", "Service"),
+    (
+        "/apis/serving.knative.dev/v1",
+        "configurations",
+        "Configuration",
+    ),
 ];
+
+/// The groups every cluster serves.
+const BUILTIN_GROUPS: &[&str] = &["apps", "batch"];
+
+/// `apps` of `/apis/apps/v1`, `""` of `/api/v1`.
+fn group_of_prefix(prefix: &str) -> &str {
+    prefix
+        .strip_prefix("/apis/")
+        .and_then(|g| g.split('/').next())
+        .unwrap_or("")
+}
+
+/// The resource path (`/apis/apps/v1/deployments`) objects are kept under.
+fn resource_path(prefix: &str, plural: &str) -> String {
+    format!("{prefix}/{plural}")
+}
 
 /// A misbehaviour, applied to requests whose path contains `path`.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +114,7 @@ struct Item {
 
 #[derive(Default)]
 struct State {
-    /// (plural, namespace) → items, in name order.
+    /// (resource path, namespace) → items, in name order.
     objects: BTreeMap<(String, String), Vec<Item>>,
     namespaces: Vec<String>,
     faults: Vec<(Fault, usize)>,
@@ -248,9 +284,23 @@ impl State {
             .and_then(|k| k.as_str())
             .unwrap_or("")
             .to_string();
-        let Some((_, plural, _)) = RESOURCES.iter().find(|(_, _, k)| *k == kind) else {
+        // The group an object names picks the resource; one that names
+        // none is the built-in kind.
+        let group = item
+            .get("apiVersion")
+            .and_then(|v| v.as_str())
+            .map(|v| v.rsplit_once('/').map_or("", |(g, _)| g));
+        let Some((prefix, plural, _)) = RESOURCES.iter().find(|(p, _, k)| {
+            *k == kind
+                && match group {
+                    Some(g) => group_of_prefix(p) == g,
+                    None => true,
+                }
+        }) else {
             return;
         };
+        let custom =
+            !BUILTIN_GROUPS.contains(&group_of_prefix(prefix)) && !prefix.starts_with("/api/");
         let ns = item
             .pointer("/metadata/namespace")
             .and_then(|n| n.as_str())
@@ -259,14 +309,15 @@ impl State {
         if !self.namespaces.contains(&ns) {
             self.namespaces.push(ns.clone());
         }
-        // Items of a typed list carry no kind or apiVersion.
-        if let Some(obj) = item.as_object_mut() {
+        // Items of a typed list carry no kind or apiVersion; a custom
+        // resource's list items do.
+        if !custom && let Some(obj) = item.as_object_mut() {
             obj.remove("kind");
             obj.remove("apiVersion");
         }
         let json = item.to_string();
         self.objects
-            .entry((plural.to_string(), ns))
+            .entry((resource_path(prefix, plural), ns))
             .or_default()
             .push(Item { value: item, json });
     }
@@ -606,7 +657,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
     {
         let exists = s
             .objects
-            .get(&("pods".to_string(), ns.to_string()))
+            .get(&(resource_path("/api/v1", "pods"), ns.to_string()))
             .is_some_and(|pods| pods.iter().any(|p| name_of(&p.value) == pod));
         if !exists {
             return (
@@ -653,10 +704,17 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
             )
         };
     }
+    if let Some(answer) = discovery(&s, path) {
+        return answer;
+    }
     for (prefix, plural, kind) in RESOURCES {
         let Some(rest) = path.strip_prefix(prefix) else {
             continue;
         };
+        if !served(&s, prefix) {
+            continue;
+        }
+        let resource = resource_path(prefix, plural);
         let ns = if rest == format!("/{plural}") {
             None
         } else if let Some(r) = rest.strip_prefix("/namespaces/")
@@ -670,7 +728,7 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         let mut items: Vec<&Item> = s
             .objects
             .iter()
-            .filter(|((p, n), _)| p == plural && ns.as_ref().is_none_or(|want| want == n))
+            .filter(|((p, n), _)| *p == resource && ns.as_ref().is_none_or(|want| want == n))
             .flat_map(|(_, v)| v.iter())
             .collect();
         if let Some(sel) = params.get("labelSelector") {
@@ -725,6 +783,67 @@ fn route(state: &Arc<Mutex<State>>, path: &str, params: &BTreeMap<String, String
         None,
         None,
         Mode::Normal,
+    )
+}
+
+/// Whether the group of a resource prefix is served: the built-in groups
+/// always, a custom resource's when the fixtures hold objects of its group.
+fn served(s: &State, prefix: &str) -> bool {
+    let group = group_of_prefix(prefix);
+    prefix.starts_with("/api/")
+        || BUILTIN_GROUPS.contains(&group)
+        || s.objects.keys().any(|(p, _)| group_of_prefix(p) == group)
+}
+
+/// `GET /apis` (an `APIGroupList`) and `GET /apis/GROUP/VERSION` (an
+/// `APIResourceList`), as the real server answers them.
+fn discovery(s: &State, path: &str) -> Option<Answer> {
+    let ok = |v: serde_json::Value| Some((200, v.to_string(), None, None, Mode::Normal));
+    let prefixes = || {
+        let mut p: Vec<&str> = RESOURCES
+            .iter()
+            .map(|(p, _, _)| *p)
+            .filter(|p| p.starts_with("/apis/") && served(s, p))
+            .collect();
+        p.dedup();
+        p
+    };
+    if path == "/apis" {
+        let mut groups: Vec<serde_json::Value> = Vec::new();
+        for prefix in prefixes() {
+            let gv = prefix.trim_start_matches("/apis/");
+            let (group, version) = gv.split_once('/').unwrap_or((gv, ""));
+            let entry = serde_json::json!({"groupVersion": gv, "version": version});
+            match groups.iter_mut().find(|g| g["name"] == group) {
+                Some(g) => g["versions"].as_array_mut().unwrap().push(entry),
+                None => groups.push(serde_json::json!({
+                    "name": group, "versions": [entry.clone()], "preferredVersion": entry,
+                })),
+            }
+        }
+        return ok(
+            serde_json::json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+        );
+    }
+    let gv = path.strip_prefix("/apis/")?;
+    if gv.matches('/').count() != 1 {
+        return None;
+    }
+    let prefix = format!("/apis/{gv}");
+    if !prefixes().contains(&prefix.as_str()) {
+        return None;
+    }
+    let resources: Vec<serde_json::Value> = RESOURCES
+        .iter()
+        .filter(|(p, _, _)| *p == prefix)
+        .map(|(_, plural, kind)| {
+            serde_json::json!({"name": plural, "singularName": "", "namespaced": true,
+                "kind": kind, "verbs": ["get", "list", "watch"]})
+        })
+        .collect();
+    ok(
+        serde_json::json!({"kind": "APIResourceList", "apiVersion": "v1",
+        "groupVersion": gv, "resources": resources}),
     )
 }
 
