@@ -361,7 +361,17 @@ fn style_for(to_terminal: bool) -> Style {
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     Style {
         color,
-        width: if to_terminal { None } else { Some(100) },
+        // A CI log is wide and no terminal to ask: `COLUMNS`, else 120.
+        width: if to_terminal {
+            None
+        } else {
+            Some(
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse::<u16>().ok())
+                    .map_or(120, |c| c.max(60)),
+            )
+        },
         ..Style::default()
     }
 }

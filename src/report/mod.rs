@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod nightly;
 pub mod prometheus;
 pub mod sarif;
+pub mod shown;
 pub mod table;
 
 use std::borrow::Cow;

@@ -1,7 +1,9 @@
 //! The human table: one row per delta, environments side by side, each value
 //! with where it comes from; then why each rule reported it, line diffs,
 //! single-environment findings, coverage, the policy applied, what it
-//! suppressed, and the summary. Fits a 100-column terminal.
+//! suppressed, and the summary. Fits the terminal, or `COLUMNS` (120 when
+//! unset) in a log; values shortened to fit keep where they differ in view
+//! ([`shown`]).
 //!
 //! Every piece of text taken from input goes through [`visible`] before it
 //! is measured or printed: a value must never act on the terminal.
@@ -11,14 +13,20 @@ use std::io::Write;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
-    visible, visible_lines,
+    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, shown,
+    suppressed_line, visible,
 };
 use crate::evaluate::UNMATCHED;
 use crate::model::Severity;
 
-/// Values longer than this are cut in the table (the JSON has them whole).
+/// Sources longer than this are cut in the table (the JSON has them whole).
 const MAX_VALUE: usize = 24;
+
+/// Values of a deploy's change are shortened to this (on one line each).
+const DEPLOY_VALUE: usize = 40;
+
+/// A value cell where the key is not set.
+const NOT_SET: &str = "—";
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
@@ -92,9 +100,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             ];
             let mut changed = Vec::new();
             for env in &report.envs {
+                // Whole here: shortened together once the widths are known.
                 cells.push(match f.values.get(env).cloned().flatten() {
-                    None => "—".to_string(),
-                    Some(v) => cut(&visible_lines(&v)),
+                    None => NOT_SET.to_string(),
+                    Some(v) => shown::one_line(&v),
                 });
                 changed.push(
                     env != &report.baseline && differs_from_baseline(f, env, &report.baseline),
@@ -124,7 +133,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 .map(|(h, w)| Cell::new(fit(h, *w)))
                 .collect::<Vec<_>>(),
         );
-        for (sev, cells, changed) in rows {
+        let values = 2..2 + report.envs.len();
+        for (sev, mut cells, changed) in rows {
+            shorten_values(&mut cells[values.clone()], &widths[values.clone()]);
             let mut row = Vec::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let mut cell = Cell::new(fit(c, *w));
@@ -306,6 +317,30 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     Ok(())
 }
 
+/// The value cells of one row, each fitted to its column: when one does
+/// not fit, all are shortened together to the narrowest value column, so
+/// that where they differ stays visible ([`shown::shorten_together`]).
+fn shorten_values(cells: &mut [String], widths: &[usize]) {
+    if cells
+        .iter()
+        .zip(widths)
+        .all(|(c, w)| c.chars().count() <= *w)
+    {
+        return;
+    }
+    let width = widths.iter().copied().min().unwrap_or(shown::MIN_WIDTH);
+    // "—" (not set) is not a value: it stays as it is.
+    let present: Vec<&str> = cells
+        .iter()
+        .filter(|c| *c != NOT_SET)
+        .map(String::as_str)
+        .collect();
+    let mut shortened = shown::shorten_together(&present, width).into_iter();
+    for c in cells.iter_mut().filter(|c| *c != NOT_SET) {
+        *c = shortened.next().unwrap_or_default();
+    }
+}
+
 fn differs_from_baseline(f: &crate::model::Finding, env: &str, baseline: &str) -> bool {
     f.values.get(env) != f.values.get(baseline)
 }
@@ -437,7 +472,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// One line, at most [`MAX_VALUE`] characters.
+/// One line, at most [`MAX_VALUE`] characters: for sources, whose cut
+/// hides no difference (values go through [`shown`]).
 pub fn cut(v: &str) -> String {
     if v.starts_with("<unresolved") {
         return "<unresolved>".into();
@@ -523,16 +559,17 @@ fn deploy_sections(
                 (_, Some(k)) => format!(" {k}"),
                 (_, None) => String::new(),
             };
-            let shown = |v: &Option<String>| match v {
-                Some(v) => cut(&visible_lines(v)),
-                None => "(not set)".to_string(),
-            };
+            let values = shown::row(
+                &[c.from.as_deref(), c.to.as_deref()],
+                DEPLOY_VALUE,
+                "(not set)",
+            );
             let mut line = format!(
                 "  {}{}: {} → {}",
                 visible(&place),
                 visible(&key),
-                shown(&c.from),
-                shown(&c.to)
+                values[0].replace('\n', ""),
+                values[1].replace('\n', "")
             );
             if let Some(src) = &c.to_source {
                 line.push_str(&format!("  ({})", visible(src)));
