@@ -76,6 +76,11 @@ fn a_narrow_table_keeps_where_two_values_differ_visible() {
         let ns = cells(row(&out, "POD_NAMESPACE"));
         assert_ne!(ns[2], ns[3], "COLUMNS={columns}:\n{out}");
         assert!(ns[2].contains("amespace"), "COLUMNS={columns}:\n{out}");
+        // FROM lists each environment's source: they differ too.
+        let (staging, prod) = from_by_env(&out, "POD_NAMESPACE");
+        assert_ne!(staging, prod, "COLUMNS={columns}:\n{out}");
+        assert!(staging.contains("mespace"), "COLUMNS={columns}:\n{out}");
+        assert!(!prod.is_empty(), "COLUMNS={columns}:\n{out}");
         let table = out
             .lines()
             .skip_while(|l| !l.starts_with(" SEV"))
@@ -85,6 +90,34 @@ fn a_narrow_table_keeps_where_two_values_differ_visible() {
             assert!(line.chars().count() <= n, "COLUMNS={columns}: {line}");
         }
     }
+}
+
+/// The FROM column of a row whose sources differ: (staging's, prod's).
+fn from_by_env(out: &str, key: &str) -> (String, String) {
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines
+        .iter()
+        .find(|l| l.starts_with(" SEV"))
+        .expect("header");
+    let col = header.find("FROM").expect("FROM column");
+    let at = lines
+        .iter()
+        .position(|l| l.split_whitespace().nth(1) == Some(key));
+    let at = at.unwrap_or_else(|| panic!("no row {key} in\n{out}"));
+    let mut from = String::new();
+    for (i, line) in lines[at..].iter().enumerate() {
+        if i > 0 && !line.chars().take(col).all(char::is_whitespace) {
+            break; // the next row
+        }
+        from.push_str(line.chars().skip(col).collect::<String>().trim());
+        from.push(' ');
+    }
+    let (staging, prod) = from.split_once("prod:").unwrap_or_else(|| panic!("{from}"));
+    let staging = staging
+        .trim()
+        .trim_start_matches("staging:")
+        .replace(' ', "");
+    (staging, prod.replace(' ', ""))
 }
 
 #[test]

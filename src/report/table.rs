@@ -71,7 +71,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         }));
         header.push("FROM".to_string());
         // Rows as text first, so the widths can be fitted to the terminal.
-        let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>)> = Vec::new();
+        // Severity, cells, which values differ from the baseline, and the
+        // width of the environment labels in FROM (0: one source).
+        let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>, usize)> = Vec::new();
         let mut last_location = String::new();
         let mut last_row = None;
         for f in &cross {
@@ -87,7 +89,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 let mut heading = vec![String::new(), loc.clone()];
                 heading.extend(report.envs.iter().map(|_| String::new()));
                 heading.push(String::new());
-                rows.push((None, heading, vec![]));
+                rows.push((None, heading, vec![], 0));
                 last_location = loc;
             }
             let mut cells = vec![
@@ -109,8 +111,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     env != &report.baseline && differs_from_baseline(f, env, &report.baseline),
                 );
             }
-            cells.push(sources(f, &report.envs));
-            rows.push((Some(f.severity), cells, changed));
+            let (from, labels) = sources(f, &report.envs);
+            cells.push(from);
+            rows.push((Some(f.severity), cells, changed, labels));
         }
         let widths = fit_widths(
             &header,
@@ -134,8 +137,12 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 .collect::<Vec<_>>(),
         );
         let values = 2..2 + report.envs.len();
-        for (sev, mut cells, changed) in rows {
+        let from = 2 + report.envs.len();
+        for (sev, mut cells, changed, labels) in rows {
             shorten_values(&mut cells[values.clone()], &widths[values.clone()]);
+            if labels > 0 {
+                cells[from] = shorten_sources(&cells[from], labels, widths[from]);
+            }
             let mut row = Vec::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let mut cell = Cell::new(fit(c, *w));
@@ -493,32 +500,73 @@ pub fn cut(v: &str) -> String {
 }
 
 /// Where the values come from: one source when all environments agree,
-/// else each environment's.
-fn sources(f: &crate::model::Finding, envs: &[String]) -> String {
+/// else each environment's, one a line after its label (`prod:    `), all
+/// labels as wide as the widest (returned; 0 for one source).
+fn sources(f: &crate::model::Finding, envs: &[String]) -> (String, usize) {
     let mut distinct: Vec<&String> = envs.iter().filter_map(|e| f.sources.get(e)).collect();
     distinct.dedup();
     if f.kind == Some(crate::model::ConfigKind::ConfigMap) {
-        return String::new(); // the WHERE column names the ConfigMap already
+        return (String::new(), 0); // the WHERE column names the ConfigMap already
     }
     let key = f.key.as_deref().unwrap_or("");
     let all_same = distinct.windows(2).all(|w| w[0] == w[1]);
     if all_same {
-        return distinct
-            .first()
-            .map(|s| short_source(s, key))
-            .unwrap_or_default();
+        let one = distinct.first().map(|s| cut(&short_source(s, key)));
+        return (one.unwrap_or_default(), 0);
     }
-    envs.iter()
+    let labeled: Vec<(String, String)> = envs
+        .iter()
         .filter_map(|e| {
-            f.sources
-                .get(e)
-                .map(|s| format!("{}: {}", visible(e), short_source(s, key)))
+            let src = f.sources.get(e)?;
+            Some((format!("{}:", visible(e)), short_source(src, key)))
+        })
+        .collect();
+    let labels = labeled.iter().map(|(l, _)| l.chars().count() + 1).max();
+    let labels = labels.unwrap_or(0);
+    // Whole: shortened together to the column ([`shorten_sources`]).
+    let lines: Vec<String> = labeled
+        .iter()
+        .map(|(label, src)| format!("{label:<labels$}{src}"))
+        .collect();
+    (lines.join("\n"), labels)
+}
+
+/// A FROM cell of one source per environment, fitted to `width`: the
+/// sources after their labels shortened together, so that where they
+/// differ stays visible; a wrapped source continues under its source.
+fn shorten_sources(cell: &str, labels: usize, width: usize) -> String {
+    let lines: Vec<(String, String)> = cell
+        .lines()
+        .map(|l| {
+            let label: String = l.chars().take(labels).collect();
+            let src: String = l.chars().skip(labels).collect();
+            (label, src)
+        })
+        .collect();
+    let srcs: Vec<&str> = lines.iter().map(|(_, s)| s.as_str()).collect();
+    // Too narrow for label and source on one line: the source goes under
+    // its label.
+    let (room, indent) = match width.saturating_sub(labels) {
+        room if room >= 8 => (room, labels),
+        _ => (width.saturating_sub(1), 1),
+    };
+    shown::shorten_together(&srcs, room)
+        .iter()
+        .zip(&lines)
+        .map(|(src, (label, _))| {
+            let lead = format!("\n{:indent$}", "");
+            let src = src.replace('\n', &lead);
+            if indent == labels {
+                format!("{label}{src}")
+            } else {
+                format!("{}{lead}{src}", label.trim_end())
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// Provenance in few characters: `cm shop-config`, `secret api`, `literal`.
+/// Provenance in few words: `cm shop-config`, `secret api`, `literal`.
 fn short_source(src: &str, key: &str) -> String {
     let src = src.strip_suffix(&format!("/{key}")).unwrap_or(src);
     let s = visible(src)
@@ -528,7 +576,7 @@ fn short_source(src: &str, key: &str) -> String {
         .replace("mounted Secret ", "secret ")
         .replace("ConfigMap ", "cm ")
         .replace("Secret ", "secret ");
-    cut(&s)
+    s
 }
 
 /// What a deploy changes in its target, and what it resolves.
