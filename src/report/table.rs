@@ -646,3 +646,62 @@ fn deploy_sections(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Change;
+    use crate::model::ConfigKind;
+
+    fn change(key: &str, from: Option<&str>, to: Option<&str>) -> Change {
+        Change {
+            workload: Some("api".into()),
+            container: Some("app".into()),
+            configmap: None,
+            kind: Some(ConfigKind::Env),
+            key: Some(key.into()),
+            from: from.map(String::from),
+            to: to.map(String::from),
+            from_source: None,
+            to_source: None,
+            diff: None,
+            watched_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_deploy_change_shows_where_the_values_differ() {
+        let mut report = Report::new("prod", &[], Vec::new());
+        report.deploy = Some(crate::report::DeployView {
+            target: "prod".into(),
+            candidate: "rendered.yaml".into(),
+            changes: vec![
+                change("DB_POOL_SIZE", Some("20"), Some("20\n")),
+                change("SENTRY_DSN", None, Some("")),
+                change(
+                    "JAVA_OPTS",
+                    Some(
+                        "-Xms64m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -Dprofile=staging",
+                    ),
+                    Some(
+                        "-Xms64m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -Dprofile=production",
+                    ),
+                ),
+            ],
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        render(&report, Style::default(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("api/app DB_POOL_SIZE: 20 → 20⏎"), "{out}");
+        assert!(
+            out.contains("api/app SENTRY_DSN: (not set) → \"\""),
+            "{out}"
+        );
+        let java = out.lines().find(|l| l.contains("JAVA_OPTS")).unwrap();
+        assert!(
+            java.contains("=staging") && java.contains("=production"),
+            "{out}"
+        );
+    }
+}
