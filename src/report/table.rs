@@ -25,6 +25,11 @@ const MAX_VALUE: usize = 24;
 /// Values of a deploy's change are shortened to this (on one line each).
 const DEPLOY_VALUE: usize = 40;
 
+/// A row of the table as text: severity (none for a location heading),
+/// cells, which values differ from the baseline, and the width of the
+/// environment labels in FROM (0: one source).
+type Row = (Option<Severity>, Vec<String>, Vec<bool>, usize);
+
 /// A value cell where the key is not set.
 const NOT_SET: &str = "—";
 
@@ -71,9 +76,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         }));
         header.push("FROM".to_string());
         // Rows as text first, so the widths can be fitted to the terminal.
-        // Severity, cells, which values differ from the baseline, and the
-        // width of the environment labels in FROM (0: one source).
-        let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>, usize)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut last_location = String::new();
         let mut last_row = None;
         for f in &cross {
@@ -569,14 +572,13 @@ fn shorten_sources(cell: &str, labels: usize, width: usize) -> String {
 /// Provenance in few words: `cm shop-config`, `secret api`, `literal`.
 fn short_source(src: &str, key: &str) -> String {
     let src = src.strip_suffix(&format!("/{key}")).unwrap_or(src);
-    let s = visible(src)
+    visible(src)
         .replace("envFrom ConfigMap ", "envFrom cm ")
         .replace("envFrom Secret ", "envFrom secret ")
         .replace("mounted ConfigMap ", "cm ")
         .replace("mounted Secret ", "secret ")
         .replace("ConfigMap ", "cm ")
-        .replace("Secret ", "secret ");
-    s
+        .replace("Secret ", "secret ")
 }
 
 /// What a deploy changes in its target, and what it resolves.
