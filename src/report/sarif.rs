@@ -366,14 +366,35 @@ fn location(report: &Report, f: &Finding, rule: Option<&RuleEntry>) -> Option<Lo
     })
 }
 
-/// `prod/shop/checkout/server/DB_POOL_SIZE`, `prod/shop/configmap/shop-config/DB_POOL_SIZE`.
+/// `prod/shop/checkout/server/DB_POOL_SIZE`, `prod/shop/configmap/shop-config/DB_POOL_SIZE`,
+/// `prod/shop/checkout/server/etc/checkout/application.yaml` (a file key,
+/// its path without a doubled `/`).
+///
+/// The namespace is the environment's own: where the workload (ConfigMap)
+/// is in that environment, else, when it is missing there, the one
+/// namespace that environment's objects are in ("-" when they are in
+/// several). Never another environment's namespace.
 fn logical_location(report: &Report, env: &str, f: &Finding) -> LogicalLocation {
+    let here = report.environments.iter().find(|e| e.name == env);
+    let only_namespace = || {
+        let all: std::collections::BTreeSet<&String> = here
+            .into_iter()
+            .flat_map(|e| {
+                e.workload_namespaces
+                    .values()
+                    .chain(e.configmap_namespaces.values())
+            })
+            .collect();
+        match all.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        }
+    };
     let namespace = |pick: fn(&EnvironmentReport) -> &BTreeMap<String, String>, name: &str| {
-        let here = report.environments.iter().find(|e| e.name == env);
         here.and_then(|e| pick(e).get(name))
-            .or_else(|| report.environments.iter().find_map(|e| pick(e).get(name)))
-            .filter(|ns| !ns.is_empty())
             .cloned()
+            .or_else(only_namespace)
+            .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| "-".to_string())
     };
     let mut parts = vec![env.to_string()];
@@ -402,9 +423,18 @@ fn logical_location(report: &Report, env: &str, f: &Finding) -> LogicalLocation 
     };
     LogicalLocation {
         name: parts.last().cloned().unwrap_or_default(),
-        fully_qualified_name: parts.join("/"),
+        fully_qualified_name: without_empty_segments(&parts.join("/")),
         kind,
     }
+}
+
+/// A path with no empty segment: a file key's leading `/` (or a `//` in a
+/// mount path) must not make `server//etc/x.yaml`.
+fn without_empty_segments(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The path of an environment read from exactly one manifest file.
