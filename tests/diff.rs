@@ -245,3 +245,51 @@ fn a_config_file_on_one_side_only_is_shown_as_its_lines() {
     assert!(r.stdout.contains("    +  port: 8080"), "{}", r.stdout);
     assert!(r.stdout.contains("    +pool: 10"), "{}", r.stdout);
 }
+
+#[test]
+fn a_file_from_a_missing_configmap_volume_is_unresolved_not_missing() {
+    // b mounts app-conf, which does not exist there: the file is
+    // unresolved (like an env var from the same missing ConfigMap), and
+    // no presence finding is added for it.
+    let a = format!("{}{APP_CONF}", web(true, ""));
+    let b = web(true, "");
+    let r = diff_pair(&a, &b, &[]);
+    assert!(
+        r.stdout.contains(
+            "b  <unresolved: ConfigMap app-conf not found>  (mounted ConfigMap app-conf/app.yaml)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("(not set)"), "{}", r.stdout);
+    assert!(!r.stdout.contains("present-everywhere"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("<missing"),
+        "no stand-in leaks: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("dangling-reference: b: web/app refers to ConfigMap app-conf (volume conf)")
+    );
+    // The text of a is shown as lines.
+    assert!(r.stdout.contains("+  port: 8080"), "{}", r.stdout);
+    // With `items` the path is known in b itself.
+    let items = web(true, "").replace(
+        "configMap: {name: app-conf}",
+        "configMap: {name: app-conf, items: [{key: app.yaml, path: conf/app.yaml}]}",
+    );
+    let r = diff_pair(&format!("{items}{APP_CONF}"), &items, &[]);
+    assert!(
+        r.stdout.contains("file /etc/app/conf/app.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("<unresolved: ConfigMap app-conf not found>"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("present-everywhere"), "{}", r.stdout);
+}

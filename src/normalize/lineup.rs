@@ -115,6 +115,7 @@ pub fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
         }
     }
     check_overlap(invs, baseline);
+    super::fill_missing_mounts(invs);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,17 +94,28 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 }
                 None if one_sided_text(f, a, b).is_some() => {
                     let (present, text) = one_sided_text(f, a, b).unwrap_or_default();
+                    let other = if present == a { b } else { a };
+                    let other_value = f.values.get(other).and_then(|v| v.as_deref());
                     for env in [a, b] {
                         let env_shown = visible(env);
-                        match f.sources.get(env) {
-                            Some(src) if env == present => {
-                                writeln!(out, "    {env_shown:<width$}  from {}", visible(src))?
+                        let src = visible(f.sources.get(env).map_or("", String::as_str));
+                        match other_value {
+                            _ if env == present => {
+                                writeln!(out, "    {env_shown:<width$}  from {src}")?
                             }
-                            _ => writeln!(out, "    {env_shown:<width$}  (not set)")?,
+                            Some(v) => {
+                                writeln!(out, "    {env_shown:<width$}  {}  ({src})", visible(v))?
+                            }
+                            None => writeln!(out, "    {env_shown:<width$}  (not set)")?,
                         }
                     }
-                    let absent = if present == a { b } else { a };
-                    for line in against_nothing(text, present, absent, &report.baseline)
+                    let label = match other_value {
+                        None => "not set",
+                        Some(v) if v.starts_with("<unresolved") => "unresolved",
+                        Some(_) => "no text",
+                    };
+                    let nothing = format!("{other} ({label})");
+                    for line in against_nothing(text, present, &nothing, &report.baseline)
                         .split_terminator('\n')
                     {
                         writeln!(out, "    {}", paint(line, style.color))?;
@@ -186,27 +197,30 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     Ok(())
 }
 
-/// A multi-line value (a config file) set in one of the two environments
-/// only: that environment and the text.
+/// A multi-line value (a config file) that only one of the two
+/// environments has as text (the other has none, or an unresolved or
+/// one-line value, so there is no line diff): that environment and the text.
 fn one_sided_text<'f>(f: &'f Finding, a: &'f str, b: &'f str) -> Option<(&'f str, &'f str)> {
-    let get = |env: &str| f.values.get(env).and_then(|v| v.as_deref());
-    let (env, text) = match (get(a), get(b)) {
-        (Some(t), None) => (a, t),
-        (None, Some(t)) => (b, t),
-        _ => return None,
+    let text = |env: &str| {
+        f.values
+            .get(env)
+            .and_then(|v| v.as_deref())
+            .filter(|t| t.trim_end().contains('\n') && !t.starts_with("<redacted"))
     };
-    let multi = text.trim_end().contains('\n');
-    (multi && !text.starts_with("<redacted")).then_some((env, text))
+    match (text(a), text(b)) {
+        (Some(t), None) => Some((a, t)),
+        (None, Some(t)) => Some((b, t)),
+        _ => None,
+    }
 }
 
 /// A unified diff of `text` against nothing, in the baseline's direction:
 /// all `+` when the baseline lacks it, all `-` when only the baseline has it.
-fn against_nothing(text: &str, present: &str, absent: &str, baseline: &str) -> String {
-    let none = format!("{absent} (not set)");
+fn against_nothing(text: &str, present: &str, nothing: &str, baseline: &str) -> String {
     let (old, new, from, to) = if present == baseline {
-        (text, "", present, none.as_str())
+        (text, "", present, nothing)
     } else {
-        ("", text, none.as_str(), present)
+        ("", text, nothing, present)
     };
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
