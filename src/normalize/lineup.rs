@@ -349,6 +349,10 @@ fn apply(inv: &mut Inventory, affix: &Affix) {
         .iter()
         .map(|k| rename(k))
         .collect();
+    inv.configmap_origins = std::mem::take(&mut inv.configmap_origins)
+        .into_iter()
+        .map(|(k, v)| (rename(&k), v))
+        .collect();
     inv.runtime_read = std::mem::take(&mut inv.runtime_read)
         .into_iter()
         .map(|(w, c)| (rename(&w), c))

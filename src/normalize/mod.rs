@@ -239,6 +239,11 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 base.to_string()
             };
             add_configmap(&mut inv, &id, metadata, data, binary_data, opts);
+            if let Some(origin) = &metadata.origin {
+                inv.configmap_origins
+                    .entry(id.clone())
+                    .or_insert_with(|| origin.clone());
+            }
             inv.configmaps.insert(id);
         }
     }
@@ -475,6 +480,15 @@ fn resolve_group(
         namespace: ns.to_string(),
         pods: group.pods.len(),
         containers: BTreeSet::new(),
+        // The controller at the top (a Deployment, not its ReplicaSets),
+        // else a pod: where a reader finds the workload in the manifests.
+        origin: group
+            .templates
+            .iter()
+            .find(|(m, _)| m.owner_references.is_empty())
+            .or(group.templates.first())
+            .or(group.pods.first())
+            .and_then(|(m, _)| m.origin.clone()),
     };
     // Pods of one workload almost always share one spec: resolve each
     // distinct spec once and count how many pods have it.
