@@ -293,3 +293,21 @@ fn a_file_from_a_missing_configmap_volume_is_unresolved_not_missing() {
     );
     assert!(!r.stdout.contains("present-everywhere"), "{}", r.stdout);
 }
+
+#[test]
+fn a_file_from_a_missing_secret_volume_is_unresolved_and_never_shown() {
+    let secret_mount = web(true, "").replace(
+        "configMap: {name: app-conf}",
+        "secret: {secretName: app-sec}",
+    );
+    let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: app-sec, namespace: shop}\nstringData: {token: hunter2-canary}\n";
+    let r = diff_pair(&format!("{secret_mount}{secret}"), &secret_mount, &[]);
+    assert!(r.stdout.contains("file /etc/app/token"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("<unresolved: Secret app-sec not found>"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("present-everywhere"), "{}", r.stdout);
+    assert!(!r.stdout.contains("hunter2"), "secret value leaked");
+}

@@ -98,10 +98,12 @@ fn list_items(text: &str) -> Vec<Item> {
             if let Some(kind) = content.strip_prefix("kind:") {
                 item.kind = Some(scalar(kind));
             }
-        } else if at == field_indent + 2 && in_metadata && item.name.is_none() {
-            if let Some(name) = content.strip_prefix("name:") {
-                item.name = Some(scalar(name));
-            }
+        } else if at == field_indent + 2
+            && in_metadata
+            && item.name.is_none()
+            && let Some(name) = content.strip_prefix("name:")
+        {
+            item.name = Some(scalar(name));
         }
     }
     items
