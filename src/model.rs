@@ -234,6 +234,23 @@ pub struct Meta {
     /// `stringData` or `binaryData`: when the content was last written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<String>,
+    /// The manifest file and line the object was read from (files only);
+    /// not part of a snapshot.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// A file and the line an object starts on, as the user named the file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub file: std::sync::Arc<str>,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -684,6 +701,8 @@ pub struct WorkloadInfo {
     /// Pods seen; 0 when the configuration came from the template alone.
     pub pods: usize,
     pub containers: BTreeSet<String>,
+    /// Where its controller (else its first pod) was read from, for files.
+    pub origin: Option<Origin>,
 }
 
 /// An environment's effective configuration, ready to compare.
@@ -694,6 +713,8 @@ pub struct Inventory {
     pub entries: BTreeMap<Subject, Entry>,
     pub workloads: BTreeMap<String, WorkloadInfo>,
     pub configmaps: BTreeSet<String>,
+    /// Where each ConfigMap was read from, for files.
+    pub configmap_origins: BTreeMap<String, Origin>,
     /// Per-environment findings made while resolving (dangling references,
     /// skew between pods of one workload).
     pub issues: Vec<Issue>,

@@ -1498,6 +1498,7 @@ fn convert_meta(raw: RawMeta, name: String) -> Meta {
             })
             .collect(),
         last_update,
+        origin: None,
     }
 }
 

@@ -269,6 +269,7 @@ mod tests {
                 })
                 .unwrap_or_default(),
             last_update: None,
+            origin: None,
         }
     }
 

@@ -37,6 +37,7 @@ fn env(name: &str) -> Env {
             namespace: "shop".into(),
             pods: 1,
             containers: ["main".to_string()].into_iter().collect(),
+            origin: None,
         },
     );
     Env { inv }
@@ -85,6 +86,7 @@ impl Env {
                 namespace: ns.into(),
                 pods: 1,
                 containers: Default::default(),
+                origin: None,
             })
             .containers
             .insert(container.into());
