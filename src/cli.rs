@@ -142,9 +142,19 @@ enum Command {
         /// Only workloads (or ConfigMaps) whose name matches this glob
         #[arg(long, value_name = "GLOB")]
         workload: Option<String>,
-        /// Only keys that match this glob
+        /// Only keys that match this glob (a file by its path or as `file PATH`)
         #[arg(long, value_name = "GLOB")]
         key: Option<String>,
+        /// The environment the other is measured from (percentages, line
+        /// diffs); one of the two [default: the configured baseline if it is
+        /// one of them, else the one configured last]
+        #[arg(long, value_name = "NAME")]
+        baseline: Option<String>,
+        /// A policy file or directory (its *.yaml files, by name). Repeatable;
+        /// merged in the order given; replaces the config file's `policies`
+        /// [default: policies/ if present]
+        #[arg(long = "policy", value_name = "PATH")]
+        policies: Vec<PathBuf>,
     },
     /// The nightly job: audit, keep the result in a history directory, and report what is new,
     /// what persists (since when) and what was resolved since the previous run.
@@ -361,7 +371,17 @@ fn style_for(to_terminal: bool) -> Style {
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     Style {
         color,
-        width: if to_terminal { None } else { Some(100) },
+        // A CI log is wide and no terminal to ask: `COLUMNS`, else 120.
+        width: if to_terminal {
+            None
+        } else {
+            Some(
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse::<u16>().ok())
+                    .map_or(120, |c| c.max(60)),
+            )
+        },
         ..Style::default()
     }
 }
@@ -436,8 +456,13 @@ fn execute(cli: Cli) -> Result<i32> {
             exit_code,
             workload,
             key: key_glob,
+            baseline,
+            policies,
         } => {
             let mut settings = envs.settings()?;
+            if !policies.is_empty() {
+                settings.policies = policies;
+            }
             let names = settings.env_names();
             let (a, b) = match pair.as_slice() {
                 [a, b] => (a.clone(), b.clone()),
@@ -459,10 +484,16 @@ fn execute(cli: Cli) -> Result<i32> {
                 };
                 chosen.push(found.clone());
             }
+            settings.baseline = Some(diff_baseline(
+                baseline.as_deref(),
+                settings.baseline.as_deref(),
+                &chosen,
+                &settings.envs,
+            )?);
             settings.envs = chosen;
-            settings.baseline = Some(a);
             let filter = report::diff::Filter::new(workload.as_deref(), key_glob.as_deref())?;
             let mut audit = app::audit(&settings, &key, today()?)?;
+            filter.check(&audit.inventories)?;
             audit.report.findings.retain(|f| filter.keeps(f));
             let style = style_for(std::io::stdout().is_terminal());
             let mut buf = Vec::new();
@@ -474,11 +505,7 @@ fn execute(cli: Cli) -> Result<i32> {
                     .map_err(|e| Error::io("<diff>", e))?;
             }
             emit(None, &buf)?;
-            let differs = audit
-                .report
-                .findings
-                .iter()
-                .any(|f| report::is_cross_env(f) && !report::is_policy_note(f));
+            let differs = report::diff::difference_count(&audit.report) > 0;
             Ok(if !audit.report.complete() {
                 exit::INCOMPLETE
             } else if exit_code && differs {
@@ -753,6 +780,42 @@ const CANDIDATE: &str = "candidate";
 /// `--candidate PATH --against NAME[,NAME]`: the candidate, as environment
 /// `candidate`, compared with the named configured environments only; the
 /// first of them is the baseline (unless --baseline says otherwise).
+/// The baseline of `diff A B`, as in `audit`: `--baseline` (one of the
+/// two), else the configured baseline when it is one of the two, else the
+/// one of them configured last (audit's default is the last environment).
+fn diff_baseline(
+    given: Option<&str>,
+    configured: Option<&str>,
+    chosen: &[(String, impl Sized)],
+    all: &[(String, impl Sized)],
+) -> Result<String> {
+    let in_pair = |n: &str| chosen.iter().any(|(c, _)| c == n);
+    if let Some(b) = given {
+        if !in_pair(b) {
+            return Err(Error::Usage(format!(
+                "--baseline {} is not one of the two environments compared ({})",
+                crate::report::visible(b),
+                crate::report::visible(
+                    &chosen
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            )));
+        }
+        return Ok(b.to_string());
+    }
+    if let Some(b) = configured.filter(|b| in_pair(b)) {
+        return Ok(b.to_string());
+    }
+    all.iter()
+        .rev()
+        .find(|(n, _)| in_pair(n))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| Error::Usage("diff needs two environments".into()))
+}
+
 fn with_candidate(settings: &mut Settings, path: &str, against: &[String]) -> Result<()> {
     let names = settings.env_names();
     if names.iter().any(|n| n == CANDIDATE) {

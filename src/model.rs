@@ -237,6 +237,10 @@ pub struct Meta {
     /// where Kubernetes takes only a string): read as written, and reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedValue>,
+    /// The manifest file and line the object was read from (files only);
+    /// not part of a snapshot.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 /// A value as written in a manifest that the API server would refuse:
@@ -260,6 +264,19 @@ pub struct RejectedValue {
     /// The env variable or data key the value belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+}
+
+/// A file and the line an object starts on, as the user named the file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub file: std::sync::Arc<str>,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -817,6 +834,8 @@ pub struct WorkloadInfo {
     /// Pods seen; 0 when the configuration came from the template alone.
     pub pods: usize,
     pub containers: BTreeSet<String>,
+    /// Where its controller (else its first pod) was read from, for files.
+    pub origin: Option<Origin>,
 }
 
 /// An environment's effective configuration, ready to compare.
@@ -827,6 +846,8 @@ pub struct Inventory {
     pub entries: BTreeMap<Subject, Entry>,
     pub workloads: BTreeMap<String, WorkloadInfo>,
     pub configmaps: BTreeSet<String>,
+    /// Where each ConfigMap was read from, for files.
+    pub configmap_origins: BTreeMap<String, Origin>,
     /// Per-environment findings made while resolving (dangling references,
     /// skew between pods of one workload).
     pub issues: Vec<Issue>,

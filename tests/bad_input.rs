@@ -737,8 +737,9 @@ fn huge_values_get_a_size_note_instead_of_a_line_diff() {
         "huge diff",
         &r,
         0,
-        "    # line diff skipped, too large to compare line by line: a has 500,000 lines \
-         (1,000,000 bytes), b has 500,000 lines (1,000,000 bytes); the limit is 10,000 lines or \
+        // b is the baseline (configured last), so the diff is from b to a.
+        "    # line diff skipped, too large to compare line by line: b has 500,000 lines \
+         (1,000,000 bytes), a has 500,000 lines (1,000,000 bytes); the limit is 10,000 lines or \
          256 KiB per side\n",
     );
     assert!(

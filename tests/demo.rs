@@ -291,7 +291,14 @@ fn demo_diff_snapshot() {
 
 #[test]
 fn table_fits_a_100_column_terminal() {
-    let out = demo_output(&["audit", "--config", "testdata/demo/confdrift.yaml"]);
+    // Not a terminal: `COLUMNS` is the width (120 when unset, tests/display.rs).
+    let out = portable(
+        &run(confdrift()
+            .args(["audit", "--config", "testdata/demo/confdrift.yaml"])
+            .args(["--policy", NO_RULES])
+            .env("COLUMNS", "100"))
+        .stdout,
+    );
     let table: Vec<&str> = out
         .lines()
         .take_while(|l| !l.starts_with("Line differences"))

@@ -174,14 +174,16 @@ fn sarif_logical_locations_are_environment_namespace_workload_container_key() {
     let (_, log) = sarif(&demo());
     let results = results(&log);
     let names = |r: &serde_json::Value| -> Vec<String> {
-        r["locations"][0]["logicalLocations"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|l| l["fullyQualifiedName"].as_str().unwrap_or("").to_string())
-                    .collect()
+        let all = locations(r);
+        all.iter()
+            .flat_map(|l| {
+                l["logicalLocations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
             })
-            .unwrap_or_default()
+            .map(|l| l["fullyQualifiedName"].as_str().unwrap_or("").to_string())
+            .collect()
     };
     let debug = results
         .iter()
@@ -210,6 +212,175 @@ fn sarif_logical_locations_are_environment_namespace_workload_container_key() {
         .find(|r| r["properties"]["code"] == "configmap-missing")
         .unwrap();
     assert_eq!(names(cm), ["staging/shop/configmap/frontend-config"]);
+}
+
+/// A result's `locations` then its `relatedLocations`.
+fn locations(r: &serde_json::Value) -> Vec<serde_json::Value> {
+    let list = |k: &str| r[k].as_array().cloned().unwrap_or_default();
+    let mut all = list("locations");
+    all.extend(list("relatedLocations"));
+    all
+}
+
+/// `uri:line` of a location's physical location.
+fn file_line(l: &serde_json::Value) -> String {
+    let p = &l["physicalLocation"];
+    format!(
+        "{}:{}",
+        p["artifactLocation"]["uri"].as_str().unwrap_or("-"),
+        p["region"]["startLine"]
+    )
+}
+
+#[test]
+fn sarif_drift_has_a_location_with_its_line_in_each_environments_file() {
+    let (_, log) = sarif(&demo());
+    let results = results(&log);
+    let pools = results
+        .iter()
+        .find(|r| r["ruleId"] == "connection-pools-equal")
+        .unwrap();
+    assert_eq!(pools["locations"].as_array().unwrap().len(), 1);
+    let at: Vec<String> = locations(pools).iter().map(file_line).collect();
+    assert_eq!(
+        at,
+        [
+            "testdata/demo/dev/workloads.yaml:392",
+            "testdata/demo/staging/workloads.yaml:378",
+            "testdata/demo/prod/workloads.yaml:392"
+        ]
+    );
+    // Each line is where the checkout Deployment starts in that file.
+    for a in &at {
+        let (file, line) = a.rsplit_once(':').unwrap();
+        let text = read(&root().join(file));
+        let mut from = text.lines().skip(line.parse::<usize>().unwrap() - 1);
+        let first = from.next().unwrap();
+        let from: Vec<&str> = std::iter::once(first)
+            .chain(from.take_while(|l| !l.starts_with("- ")))
+            .collect();
+        assert!(
+            from[0].starts_with("- apiVersion: apps/v1"),
+            "{a}: {}",
+            from[0]
+        );
+        assert!(from.contains(&"  kind: Deployment"), "{a}");
+        assert!(from.contains(&"    name: checkout"), "{a}");
+    }
+    // Related locations say which environment each is.
+    assert_eq!(
+        pools["relatedLocations"][0]["message"]["text"],
+        "in staging"
+    );
+    assert_eq!(pools["relatedLocations"][1]["id"], 2);
+    // A ConfigMap key points at the ConfigMap.
+    let cm = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "connection-pools-equal"
+                && locations(r)[0]["logicalLocations"][0]["fullyQualifiedName"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/configmap/")
+        })
+        .expect("the ConfigMap's finding");
+    let at: Vec<String> = locations(cm).iter().map(file_line).collect();
+    assert_eq!(at[0], "testdata/demo/dev/configmaps.yaml:350", "{at:?}");
+}
+
+/// Two environments as Helm renders them: documents with `# Source:` lines.
+fn helm_pair(dir: &Path) -> Vec<String> {
+    let staging = write(
+        dir,
+        "staging.yaml",
+        "# Source: shop/templates/web.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: staging}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        env: [{name: POOL, value: \"10\"}]\n        volumeMounts: [{name: c, mountPath: /etc/app}]\n      volumes: [{name: c, configMap: {name: app}}]\n---\n# Source: shop/templates/migrate.yaml\napiVersion: batch/v1\nkind: Job\nmetadata: {name: db-migrate, namespace: staging}\nspec:\n  template:\n    spec:\n      containers:\n      - name: migrate\n        env: [{name: X, value: \"1\"}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: staging}\ndata: {app.yaml: \"a: 1\\n\"}\n",
+    );
+    let production = write(
+        dir,
+        "production.yaml",
+        "---\n# Source: shop/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: production}\ndata: {app.yaml: \"a: 2\\n\"}\n---\n# Source: shop/templates/web.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: production}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        env: [{name: POOL, value: \"5\"}]\n        volumeMounts: [{name: c, mountPath: /etc/app}]\n      volumes: [{name: c, configMap: {name: app}}]\n",
+    );
+    vec![
+        "--env".into(),
+        format!("staging={}", staging.display()),
+        "--env".into(),
+        format!("production={}", production.display()),
+        "--policy".into(),
+        POLICY.into(),
+        "--fail-on".into(),
+        "never".into(),
+    ]
+}
+
+#[test]
+fn sarif_lines_of_rendered_manifests_are_the_documents_first_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, log) = sarif(&helm_pair(dir.path()));
+    let pool = results(&log)
+        .into_iter()
+        .find(|r| locations(r)[0]["logicalLocations"][0]["name"] == "POOL")
+        .expect("the POOL drift");
+    let at: Vec<String> = locations(&pool).iter().map(file_line).collect();
+    assert!(at[0].ends_with("/staging.yaml:2"), "{at:?}");
+    assert!(at[1].ends_with("/production.yaml:9"), "{at:?}");
+}
+
+#[test]
+fn sarif_a_missing_workload_names_its_own_environment_and_namespace() {
+    // Regression: `production/staging/db-migrate`, production's name with
+    // staging's namespace.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, log) = sarif(&helm_pair(dir.path()));
+    let missing = results(&log)
+        .into_iter()
+        .find(|r| r["properties"]["code"] == "workload-missing")
+        .expect("db-migrate is missing in production");
+    let names: Vec<String> = locations(&missing)
+        .iter()
+        .flat_map(|l| {
+            l["logicalLocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|l| l["fullyQualifiedName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["production/production/db-migrate"]);
+}
+
+#[test]
+fn sarif_file_keys_never_make_an_empty_path_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [demo(), helm_pair(dir.path())] {
+        let (_, log) = sarif(&args);
+        let mut files = 0;
+        for r in results(&log) {
+            for l in locations(&r) {
+                for logical in l["logicalLocations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    let fqn = logical["fullyQualifiedName"].as_str().unwrap();
+                    assert!(!fqn.contains("//"), "{fqn}");
+                    if logical["kind"] == "resource" {
+                        files += 1;
+                    }
+                }
+            }
+        }
+        assert!(files > 0, "file keys were checked");
+    }
+    let (_, log) = sarif(&demo());
+    let file = results(&log)
+        .into_iter()
+        .flat_map(|r| locations(&r))
+        .find(|l| l["logicalLocations"][0]["kind"] == "resource")
+        .unwrap();
+    assert_eq!(
+        file["logicalLocations"][0]["fullyQualifiedName"],
+        "dev/shop/checkout/server/etc/checkout/application.yaml"
+    );
 }
 
 /// The fingerprints of a run, by what each result is about.

@@ -620,7 +620,12 @@ fn read_json_streaming(path: &Path, shown: &str, key: &FingerprintKey) -> Result
         }
         reader.consume(blank);
     }
-    Ok(manifest::parse_json_reader(reader, line, shown, key))
+    let mut parsed = manifest::parse_json_reader(reader, line, shown, key);
+    if let Some(parsed) = &mut parsed {
+        // The text is not kept: every object points at the document.
+        super::origin::assign(&mut parsed.objects, &shown.into(), None, line);
+    }
+    Ok(parsed)
 }
 
 /// Reads a file whole and parses every document in it: YAML, JSON streams,
@@ -670,8 +675,16 @@ fn parse_bytes(
     let docs = manifest::split_documents(text, shown)?;
     let mut parsed = Parsed::default();
     let mut had_snapshot = false;
+    let file: std::sync::Arc<str> = shown.into();
     for (i, doc) in docs.iter().enumerate() {
+        let before = parsed.objects.len();
         manifest::parse_document(doc, i, shown, key, &mut parsed)?;
+        super::origin::assign(
+            &mut parsed.objects[before..],
+            &file,
+            Some(doc.text),
+            doc.line,
+        );
         tracing::trace!(
             file = %shown,
             document = i + 1,

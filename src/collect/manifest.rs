@@ -2018,6 +2018,7 @@ fn convert_meta(raw: RawMeta, name: String, rejected: &mut Rejections<'_>) -> Re
             .collect(),
         last_update,
         rejected: Vec::new(),
+        origin: None,
     })
 }
 

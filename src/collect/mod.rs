@@ -8,6 +8,7 @@ pub mod files;
 pub mod kinds;
 pub mod kube;
 pub mod manifest;
+pub mod origin;
 pub mod render;
 pub mod runtime;
 pub mod snapshot;

@@ -77,10 +77,17 @@ fn a_key_missing_in_one_environment_is_a_delta_with_an_empty_side() {
 }
 
 #[test]
-fn whitespace_around_a_value_is_not_drift() {
-    let staging = inventory("staging", &web("[{name: REGION, value: ' eu-west-1 '}]"));
-    let prod = inventory("prod", &web("[{name: REGION, value: eu-west-1}]"));
-    assert!(compare(&[staging, prod], "prod").deltas.is_empty());
+fn whitespace_around_an_env_value_is_drift() {
+    // The program gets the value byte for byte: `strconv.Atoi("20\n")` and
+    // `Integer.parseInt(" 20")` fail where "20" parses (a `POOL: |` block).
+    for raw in ["' eu-west-1 '", "\"eu-west-1\\n\""] {
+        let staging = inventory(
+            "staging",
+            &web(&format!("[{{name: REGION, value: {raw}}}]")),
+        );
+        let prod = inventory("prod", &web("[{name: REGION, value: eu-west-1}]"));
+        assert_eq!(compare(&[staging, prod], "prod").deltas.len(), 1, "{raw}");
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Canonical forms, so that noise (whitespace, `True` vs `true` for flags,
-//! CRLF in a config file) never shows up as drift.
+//! Canonical forms, so that noise (`True` vs `true` for flags, CRLF or a
+//! final newline in a config file) never shows up as drift. What a program
+//! would read differently is never noise: env values compare exactly.
 
 use crate::model::{ConfigKind, Value};
 
@@ -26,7 +27,18 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// The text two values of `kind` are compared by.
+///
+/// An env value reaches the program byte for byte: `"20\n"` (a YAML `|`
+/// block) and `" 20"` are not `"20"` to Go's `strconv.Atoi` or Java's
+/// `Integer.parseInt`, so an env value is compared exactly, and so is a
+/// one-line ConfigMap value (what env values are read from). A file
+/// (a multi-line ConfigMap value too) ignores CRLF and trailing blank lines,
+/// a final newline included; a flag is compared by meaning (`on` = `true`).
 pub fn canonical_text(kind: ConfigKind, raw: &str) -> String {
+    if kind == ConfigKind::Env {
+        return raw.to_string();
+    }
     // Line endings and trailing blank lines are noise. Every `\r` before a
     // line break goes, not just one, so that the result is canonical too.
     let unix = if raw.contains('\r') {
@@ -41,6 +53,9 @@ pub fn canonical_text(kind: ConfigKind, raw: &str) -> String {
     if body.contains('\n') {
         // A file: leading indentation is content.
         return body.to_string();
+    }
+    if kind == ConfigKind::ConfigMap {
+        return raw.to_string(); // one line: read as an env value is
     }
     // One line (a YAML `|` block of one line ends in a newline): the same
     // value as without the newline, flag spellings included.
@@ -87,8 +102,29 @@ mod tests {
     }
 
     #[test]
-    fn surrounding_whitespace_and_crlf_are_noise() {
-        assert_eq!(canonical_text(ConfigKind::Env, " 20 "), "20");
+    fn an_env_value_is_compared_exactly() {
+        // `POOL: |` gives "20\n": Go's strconv.Atoi and Java's parseInt
+        // reject it, so it is not "20"; nor are " 20" and "20 ".
+        for raw in ["20\n", " 20", "20 ", "20\r\n", ""] {
+            assert_eq!(canonical_text(ConfigKind::Env, raw), raw, "{raw:?}");
+            let (a, b) = (Value::Text(raw.into()), Value::Text("20".into()));
+            assert!(!same(ConfigKind::Env, &a, &b), "{raw:?}");
+        }
+        // A one-line ConfigMap value is what env values are read from.
+        assert!(!same(
+            ConfigKind::ConfigMap,
+            &Value::Text("20\n".into()),
+            &Value::Text("20".into())
+        ));
+    }
+
+    #[test]
+    fn a_final_newline_and_crlf_are_noise_in_a_file() {
+        assert_eq!(canonical_text(ConfigKind::File, " 20 \n"), "20");
+        assert_eq!(
+            canonical_text(ConfigKind::ConfigMap, "a: 1\r\nb: 2\r\n\n"),
+            "a: 1\nb: 2"
+        );
         assert_eq!(
             canonical_text(ConfigKind::File, "a: 1\r\nb: 2\r\n\n"),
             canonical_text(ConfigKind::File, "a: 1\nb: 2\n")

@@ -270,6 +270,7 @@ mod tests {
                 .unwrap_or_default(),
             last_update: None,
             rejected: Vec::new(),
+            origin: None,
         }
     }
 

@@ -115,6 +115,7 @@ pub fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
         }
     }
     check_overlap(invs, baseline);
+    super::fill_missing_mounts(invs);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,6 +348,10 @@ fn apply(inv: &mut Inventory, affix: &Affix) {
     inv.configmaps = std::mem::take(&mut inv.configmaps)
         .iter()
         .map(|k| rename(k))
+        .collect();
+    inv.configmap_origins = std::mem::take(&mut inv.configmap_origins)
+        .into_iter()
+        .map(|(k, v)| (rename(&k), v))
         .collect();
     inv.runtime_read = std::mem::take(&mut inv.runtime_read)
         .into_iter()

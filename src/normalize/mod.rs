@@ -260,6 +260,11 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
                 });
             }
             add_configmap(&mut inv, &id, metadata, data, binary_data, opts);
+            if let Some(origin) = &metadata.origin {
+                inv.configmap_origins
+                    .entry(id.clone())
+                    .or_insert_with(|| origin.clone());
+            }
             inv.configmaps.insert(id);
         }
     }
@@ -515,6 +520,15 @@ fn resolve_group(
         namespace: ns.to_string(),
         pods: group.pods.len(),
         containers: BTreeSet::new(),
+        // The controller at the top (a Deployment, not its ReplicaSets),
+        // else a pod: where a reader finds the workload in the manifests.
+        origin: group
+            .templates
+            .iter()
+            .find(|(m, _)| m.owner_references.is_empty())
+            .or(group.templates.first())
+            .or(group.pods.first())
+            .and_then(|(m, _)| m.origin.clone()),
     };
     // Pods of one workload almost always share one spec: resolve each
     // distinct spec once and count how many pods have it.
@@ -632,6 +646,82 @@ fn add_runtime(
             }
         }
     }
+}
+
+/// The file name of the stand-in for the files of a missing ConfigMap or
+/// Secret volume mounted without `items`, until [`fill_missing_mounts`]
+/// learns their names from the other environments.
+const MISSING_MOUNT: &str = "<missing ";
+
+/// The files of a ConfigMap or Secret volume that is missing in one
+/// environment (a dangling reference) are `<unresolved>` there, not absent:
+/// the pod would not start, and "not set" would add a presence finding per
+/// file. Without `items` their names are not known in that environment, so
+/// they are the files the other environments mount at the same path from
+/// the same kind of object. The stand-in entry is removed either way.
+pub fn fill_missing_mounts(invs: &mut [Inventory]) {
+    for i in 0..invs.len() {
+        let stand_ins: Vec<(Subject, Entry)> = invs[i]
+            .entries
+            .iter()
+            .filter(|(s, _)| s.kind == ConfigKind::File && is_missing_mount(&s.key))
+            .map(|(s, e)| (s.clone(), e.clone()))
+            .collect();
+        for (stand_in, entry) in stand_ins {
+            invs[i].entries.remove(&stand_in);
+            let (Some(base), Provenance::Mounted { source, name, .. }) = (
+                stand_in.key.rsplit_once('/').map(|(b, _)| b),
+                &entry.provenance,
+            ) else {
+                continue;
+            };
+            let mut found: BTreeMap<Subject, Entry> = BTreeMap::new();
+            for (j, other) in invs.iter().enumerate() {
+                if j == i {
+                    continue;
+                }
+                let from = Subject {
+                    key: base.to_string(),
+                    ..stand_in.clone()
+                };
+                for (s, e) in other.entries.range(from..) {
+                    if s.scope != stand_in.scope || s.kind != ConfigKind::File {
+                        break;
+                    }
+                    if !s.key.starts_with(&format!("{base}/")) {
+                        continue;
+                    }
+                    if let Provenance::Mounted {
+                        source: theirs,
+                        key,
+                        ..
+                    } = &e.provenance
+                        && theirs == source
+                        && !is_missing_mount(&s.key)
+                    {
+                        found.entry(s.clone()).or_insert_with(|| Entry {
+                            value: entry.value.clone(),
+                            provenance: Provenance::Mounted {
+                                source: *source,
+                                name: name.clone(),
+                                key: key.clone(),
+                            },
+                            namespace: entry.namespace.clone(),
+                        });
+                    }
+                }
+            }
+            for (s, e) in found {
+                invs[i].entries.entry(s).or_insert(e);
+            }
+        }
+    }
+}
+
+fn is_missing_mount(key: &str) -> bool {
+    key.rsplit('/')
+        .next()
+        .is_some_and(|f| f.starts_with(MISSING_MOUNT))
 }
 
 /// Runtime variables are compared only between environments that read
@@ -1265,6 +1355,22 @@ impl Resolver<'_, '_> {
                     format!("volume {volume}"),
                     None,
                 );
+                // Its files are unresolved, like env vars from the same
+                // missing object: with `items` their paths are known here;
+                // without, other environments name them ([`fill_missing_mounts`]).
+                let why = Value::Unresolved(format!("{} {name} not found", kind.as_str()));
+                match items {
+                    Some(items) => files.extend(
+                        items
+                            .iter()
+                            .map(|it| (it.path.clone(), why.clone(), prov(&it.key))),
+                    ),
+                    None => files.push((
+                        format!("{MISSING_MOUNT}{} {name}>", kind.as_str()),
+                        why,
+                        prov("*"),
+                    )),
+                }
             }
             return;
         };

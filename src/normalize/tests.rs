@@ -1893,7 +1893,8 @@ fn a_trailing_newline_on_a_one_line_value_is_noise_for_flags_too() {
     // Regression: a value with a trailing newline (a YAML `|` block) took
     // the multi-line path, so " 5\n" kept its leading space and a flag
     // "True\n" was not read as a boolean.
-    assert_eq!(canonical_text(ConfigKind::Env, " 5\n"), "5");
+    // (An env value is compared exactly: canonical::tests.)
+    assert_eq!(canonical_text(ConfigKind::File, " 5\n"), "5");
     assert_eq!(canonical_text(ConfigKind::Flag, "True\n"), "true");
     assert_eq!(
         canonical_text(ConfigKind::File, "a: 1\r\n  b: 2\r\n"),

@@ -37,6 +37,7 @@ fn env(name: &str) -> Env {
             namespace: "shop".into(),
             pods: 1,
             containers: ["main".to_string()].into_iter().collect(),
+            origin: None,
         },
     );
     Env { inv }
@@ -85,6 +86,7 @@ impl Env {
                 namespace: ns.into(),
                 pods: 1,
                 containers: Default::default(),
+                origin: None,
             })
             .containers
             .insert(container.into());
@@ -250,11 +252,27 @@ fn equal_values_give_no_finding() {
         "rules:\n  - id: pool\n    key: DB_POOL_SIZE\n    equal: true\n",
         three(
             env("dev").var("DB_POOL_SIZE", "20"),
-            env("staging").var("DB_POOL_SIZE", " 20 "),
+            env("staging").var("DB_POOL_SIZE", "20"),
             env("prod").var("DB_POOL_SIZE", "20"),
         ),
     );
     assert!(e.findings.is_empty(), "{:#?}", lines(&e));
+}
+
+#[test]
+fn equal_sees_a_trailing_newline_or_space() {
+    // `POOL: |` gives "20\n", which Atoi and parseInt reject: not equal.
+    for staging in ["20\n", " 20 "] {
+        let e = eval(
+            "rules:\n  - id: pool\n    key: DB_POOL_SIZE\n    equal: true\n",
+            three(
+                env("dev").var("DB_POOL_SIZE", "20"),
+                env("staging").var("DB_POOL_SIZE", staging),
+                env("prod").var("DB_POOL_SIZE", "20"),
+            ),
+        );
+        assert_eq!(e.findings.len(), 1, "{staging:?}: {:#?}", lines(&e));
+    }
 }
 
 #[test]

@@ -15,26 +15,47 @@ use super::{
 use crate::evaluate::UNMATCHED;
 use crate::model::Finding;
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
-    let (a, b) = match report.envs.as_slice() {
-        [a, b] => (a.as_str(), b.as_str()),
-        _ => ("", ""),
-    };
-    // What differs between A and B; a rule's finding about a value that is
-    // the same in both belongs to `audit`, not here.
-    let cross: Vec<&Finding> = report
+/// What differs between the two environments of `diff A B`: findings
+/// about values lined up across them whose values are not the same, and
+/// absences. A rule's finding about a value that is the same in both
+/// belongs to `audit`; so does a value unresolved the same way in both
+/// (each environment's own problem, shown under "In one environment").
+/// The count and `--exit-code` are made of these, and nothing else.
+pub fn differences(report: &Report) -> Vec<&Finding> {
+    let (a, b) = pair(report);
+    report
         .findings
         .iter()
         .filter(|f| is_cross_env(f))
         .filter(|f| f.key.is_none() || f.values.get(a) != f.values.get(b) || f.diff.is_some())
-        .collect();
-    let distinct: std::collections::BTreeSet<(String, String)> =
-        cross.iter().map(|f| (location(f), key_label(f))).collect();
+        .collect()
+}
+
+/// How many distinct keys (and absences) differ.
+pub fn difference_count(report: &Report) -> usize {
+    differences(report)
+        .iter()
+        .map(|f| (location(f), key_label(f)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+fn pair(report: &Report) -> (&str, &str) {
+    match report.envs.as_slice() {
+        [a, b] => (a.as_str(), b.as_str()),
+        _ => ("", ""),
+    }
+}
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    let (a, b) = pair(report);
+    let cross = differences(report);
     let (a_shown, b_shown) = (visible(a), visible(b));
     writeln!(
         out,
-        "confdrift diff {a_shown} {b_shown}: {} difference(s)",
-        distinct.len()
+        "confdrift diff {a_shown} {b_shown}: {} difference(s), baseline {}",
+        difference_count(report),
+        visible(&report.baseline)
     )?;
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for f in &cross {
@@ -68,6 +89,35 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                         }
                     }
                     for line in diff.split_terminator('\n') {
+                        writeln!(out, "    {}", paint(line, style.color))?;
+                    }
+                }
+                None if one_sided_text(f, a, b).is_some() => {
+                    let (present, text) = one_sided_text(f, a, b).unwrap_or_default();
+                    let other = if present == a { b } else { a };
+                    let other_value = f.values.get(other).and_then(|v| v.as_deref());
+                    for env in [a, b] {
+                        let env_shown = visible(env);
+                        let src = visible(f.sources.get(env).map_or("", String::as_str));
+                        match other_value {
+                            _ if env == present => {
+                                writeln!(out, "    {env_shown:<width$}  from {src}")?
+                            }
+                            Some(v) => {
+                                writeln!(out, "    {env_shown:<width$}  {}  ({src})", visible(v))?
+                            }
+                            None => writeln!(out, "    {env_shown:<width$}  (not set)")?,
+                        }
+                    }
+                    let label = match other_value {
+                        None => "not set",
+                        Some(v) if v.starts_with("<unresolved") => "unresolved",
+                        Some(_) => "no text",
+                    };
+                    let nothing = format!("{other} ({label})");
+                    for line in against_nothing(text, present, &nothing, &report.baseline)
+                        .split_terminator('\n')
+                    {
                         writeln!(out, "    {}", paint(line, style.color))?;
                     }
                 }
@@ -147,6 +197,38 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     Ok(())
 }
 
+/// A multi-line value (a config file) that only one of the two
+/// environments has as text (the other has none, or an unresolved or
+/// one-line value, so there is no line diff): that environment and the text.
+fn one_sided_text<'f>(f: &'f Finding, a: &'f str, b: &'f str) -> Option<(&'f str, &'f str)> {
+    let text = |env: &str| {
+        f.values
+            .get(env)
+            .and_then(|v| v.as_deref())
+            .filter(|t| t.trim_end().contains('\n') && !t.starts_with("<redacted"))
+    };
+    match (text(a), text(b)) {
+        (Some(t), None) => Some((a, t)),
+        (None, Some(t)) => Some((b, t)),
+        _ => None,
+    }
+}
+
+/// A unified diff of `text` against nothing, in the baseline's direction:
+/// all `+` when the baseline lacks it, all `-` when only the baseline has it.
+fn against_nothing(text: &str, present: &str, nothing: &str, baseline: &str) -> String {
+    let (old, new, from, to) = if present == baseline {
+        (text, "", present, nothing)
+    } else {
+        ("", text, nothing, present)
+    };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(from, to)
+        .to_string()
+}
+
 fn bold(s: &str, color: bool) -> String {
     if color {
         format!("\x1b[1m{s}\x1b[0m")
@@ -159,45 +241,147 @@ fn paint(line: &str, color: bool) -> String {
     super::table::paint_diff_line(line, color)
 }
 
-/// `--workload` / `--key` globs of `confdrift diff`.
+/// `--workload` / `--key` globs of `confdrift diff`. A key matches by its
+/// name (`DB_POOL_SIZE`, a file's path `/etc/x.yaml`) or by the name it is
+/// shown under (`file /etc/x.yaml`, `flag FEATURE_X`).
 #[derive(Debug, Default)]
 pub struct Filter {
-    workload: Option<globset::GlobMatcher>,
-    key: Option<globset::GlobMatcher>,
+    workload: Option<(String, globset::GlobMatcher)>,
+    key: Option<(String, globset::GlobMatcher)>,
 }
 
 impl Filter {
     pub fn new(workload: Option<&str>, key: Option<&str>) -> crate::error::Result<Filter> {
-        let glob =
-            |flag: &str, g: Option<&str>| -> crate::error::Result<Option<globset::GlobMatcher>> {
-                g.map(|g| {
-                    globset::Glob::new(g)
-                        .map(|g| g.compile_matcher())
-                        .map_err(|e| crate::error::Error::Usage(format!("{flag} {g}: {e}")))
-                })
-                .transpose()
-            };
+        let glob = |flag: &str,
+                    g: Option<&str>|
+         -> crate::error::Result<Option<(String, globset::GlobMatcher)>> {
+            g.map(|g| {
+                globset::Glob::new(g)
+                    .map(|m| (g.to_string(), m.compile_matcher()))
+                    .map_err(|e| crate::error::Error::Usage(format!("{flag} {g}: {e}")))
+            })
+            .transpose()
+        };
         Ok(Filter {
             workload: glob("--workload", workload)?,
             key: glob("--key", key)?,
         })
     }
 
-    fn keeps_names(&self, workload: Option<&str>, key: Option<&str>) -> bool {
+    fn keeps_owner(&self, owner: Option<&str>) -> bool {
         self.workload
             .as_ref()
-            .is_none_or(|m| workload.is_some_and(|w| m.is_match(w)))
-            && self
-                .key
-                .as_ref()
-                .is_none_or(|m| key.is_some_and(|k| m.is_match(k)))
+            .is_none_or(|(_, m)| owner.is_some_and(|w| m.is_match(w)))
+    }
+
+    fn keeps_key(&self, kind: Option<crate::model::ConfigKind>, key: Option<&str>) -> bool {
+        self.key.as_ref().is_none_or(|(_, m)| {
+            key.is_some_and(|k| m.is_match(k) || m.is_match(shown_key(kind, k).as_ref()))
+        })
     }
 
     /// Whether a finding is about a selected workload (or ConfigMap) and key.
     pub fn keeps(&self, f: &Finding) -> bool {
         let owner = f.workload.as_deref().or(f.configmap.as_deref());
-        self.keeps_names(owner, f.key.as_deref())
+        self.keeps_owner(owner) && self.keeps_key(f.kind, f.key.as_deref())
     }
+
+    /// A filter that selects nothing in any of the environments is a
+    /// mistake (a typo, a name from another application), not "no
+    /// difference": a usage error naming the filter and the nearest names.
+    pub fn check(&self, invs: &[crate::model::Inventory]) -> crate::error::Result<()> {
+        let envs = invs
+            .iter()
+            .map(|i| i.env.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        if let Some((glob, _)) = &self.workload {
+            let owners: std::collections::BTreeSet<&str> = invs
+                .iter()
+                .flat_map(|i| {
+                    i.workloads
+                        .keys()
+                        .map(String::as_str)
+                        .chain(i.configmaps.iter().map(String::as_str))
+                })
+                .collect();
+            if !owners.iter().any(|o| self.keeps_owner(Some(o))) {
+                return Err(no_match(
+                    "--workload",
+                    glob,
+                    "workload or ConfigMap",
+                    &envs,
+                    owners,
+                ));
+            }
+        }
+        if let Some((glob, _)) = &self.key {
+            let mut keys = std::collections::BTreeSet::new();
+            for i in invs {
+                for subject in i.entries.keys() {
+                    let owner = subject.scope.workload().or(subject.scope.configmap());
+                    if !self.keeps_owner(owner) {
+                        continue;
+                    }
+                    if self.keeps_key(Some(subject.kind), Some(&subject.key)) {
+                        return Ok(());
+                    }
+                    keys.insert(shown_key(Some(subject.kind), &subject.key));
+                }
+            }
+            let what = match &self.workload {
+                Some((w, _)) => format!("key in the workloads matching --workload {w}"),
+                None => "key".to_string(),
+            };
+            let keys = keys.iter().map(|k| k.as_ref()).collect();
+            return Err(no_match("--key", glob, &what, &envs, keys));
+        }
+        Ok(())
+    }
+}
+
+/// A key as the diff shows it: `DB_POOL_SIZE`, `file /etc/x.yaml`, `flag X`.
+fn shown_key(kind: Option<crate::model::ConfigKind>, key: &str) -> std::borrow::Cow<'_, str> {
+    use crate::model::ConfigKind;
+    match kind {
+        Some(k @ (ConfigKind::File | ConfigKind::Flag)) => format!("{} {key}", k.as_str()).into(),
+        _ => key.into(),
+    }
+}
+
+/// The usage error of a filter that matches nothing, with up to three of
+/// the names nearest to it.
+fn no_match(
+    flag: &str,
+    glob: &str,
+    what: &str,
+    envs: &str,
+    names: std::collections::BTreeSet<&str>,
+) -> crate::error::Error {
+    let mut near: Vec<(f64, &str)> = names
+        .into_iter()
+        .map(|n| {
+            let score = strsim::jaro_winkler(&glob.to_lowercase(), &n.to_lowercase());
+            (score, n)
+        })
+        .filter(|(score, _)| *score >= 0.7)
+        .collect();
+    near.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)));
+    let near: Vec<String> = near
+        .iter()
+        .take(3)
+        .map(|(_, n)| visible(n).into_owned())
+        .collect();
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", near.join(", "))
+    };
+    crate::error::Error::Usage(format!(
+        "{flag} {} matches no {what} in {}{hint}",
+        visible(glob),
+        visible(envs)
+    ))
 }
 
 /// A key that is the same in both environments.
@@ -222,7 +406,7 @@ pub fn equal_entries(invs: &[crate::model::Inventory], filter: &Filter) -> Vec<E
             continue;
         }
         let owner = subject.scope.workload().or(subject.scope.configmap());
-        if !filter.keeps_names(owner, Some(&subject.key)) {
+        if !filter.keeps_owner(owner) || !filter.keeps_key(Some(subject.kind), Some(&subject.key)) {
             continue;
         }
         let value = match &ea.value {

@@ -322,10 +322,12 @@ fn finding_row(h: &mut String, f: &Value, envs: &[String], baseline: &str) {
                 } else {
                     "value"
                 };
-                let shown = if text.trim_end().contains('\n') {
-                    format!("({} lines)", text.trim_end().lines().count())
-                } else {
+                // Not cut: a cell wraps. What cannot be seen is written
+                // out (`""`, `"4 "`, `20⏎`); a file is its line count.
+                let shown = if text.starts_with("<unresolved") {
                     text.to_string()
+                } else {
+                    super::shown::one_line(text)
                 };
                 let _ = write!(
                     h,
@@ -545,6 +547,28 @@ mod tests {
         let page = String::from_utf8(out).unwrap();
         assert!(!page.contains("<img"), "{page}");
         assert!(page.contains("&lt;img src=x"));
+    }
+
+    #[test]
+    fn invisible_values_are_written_out() {
+        let env = |name: &str| serde_json::json!({"name": name, "complete": true, "coverage": {}, "problems": [], "source": "x"});
+        let finding = |key: &str, staging: &str| {
+            serde_json::json!({"rule": "unmatched", "code": "value-differs", "severity": "info",
+                "workload": "w", "container": "c", "kind": "env", "key": key,
+                "values": {"staging": staging, "prod": "20"}, "sources": {}, "message": "m"})
+        };
+        let report = serde_json::json!({
+            "schema": "confdrift.report/v1", "baseline": "prod",
+            "environments": [env("staging"), env("prod")],
+            "findings": [finding("POOL", "20\n"), finding("WORKERS", "20 "), finding("DSN", "")],
+            "summary": {"critical": 0, "warning": 0, "info": 3, "waived": 0}
+        });
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        for shown in [">20⏎<", ">&quot;20 &quot;<", ">&quot;&quot;<"] {
+            assert!(page.contains(shown), "{shown} not in {page}");
+        }
     }
 
     /// A history of `n` runs, `per_day` of them each day from 2026-11-01.

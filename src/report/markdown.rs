@@ -17,9 +17,13 @@ use std::io::Write;
 
 use super::{
     Report, Style, exit, exit_code, is_cross_env, is_policy_note, key_label, location, policy_line,
-    suppressed_line, visible, visible_lines,
+    shown, suppressed_line, visible, visible_lines,
 };
 use crate::model::{Finding, Severity};
+
+/// Values in the values table are shortened to this many characters, all
+/// of a row together so that where they differ stays visible.
+const MAX_VALUE: usize = 40;
 
 /// A folded part of the comment; `cut` names it in the truncation notice.
 struct Section {
@@ -239,13 +243,16 @@ fn sections(report: &Report) -> Vec<Section> {
                 escape(&location(f)),
                 code(&key_label(f))
             ));
-            for e in &report.envs {
-                match f.values.get(e).cloned().flatten() {
+            let values: Vec<Option<&str>> = report
+                .envs
+                .iter()
+                .map(|e| f.values.get(e).and_then(|v| v.as_deref()))
+                .collect();
+            for (v, cell) in values.iter().zip(shown::row(&values, MAX_VALUE, "—")) {
+                match v {
+                    // A cell is one line: wrapped parts are joined again.
+                    Some(_) => body.push_str(&format!(" {} |", code(&cell.replace('\n', "")))),
                     None => body.push_str(" — |"),
-                    Some(v) => body.push_str(&format!(
-                        " {} |",
-                        code(&super::table::cut(&visible_lines(&v)))
-                    )),
                 }
             }
             body.push_str(&format!(" {} |\n", escape(&f.rule)));
@@ -436,7 +443,9 @@ fn deploy_sections(d: &super::DeployView) -> Vec<Section> {
                 _ => String::new(),
             };
             let shown = |v: &Option<String>| match v {
-                Some(v) => code(v),
+                // A file stays whole (written out on one line).
+                Some(v) if v.trim_end_matches('\n').contains('\n') => code(v),
+                Some(v) => code(&shown::one_line(v)),
                 None => "(not set)".to_string(),
             };
             let mut key = c.key.as_deref().map(code).unwrap_or_default();

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod nightly;
 pub mod prometheus;
 pub mod sarif;
+pub mod shown;
 pub mod table;
 
 use std::borrow::Cow;
@@ -21,7 +22,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::evaluate::{CODES, PolicyUse, Summary, Suppressed, UNMATCHED, summarize};
-use crate::model::{Finding, Inventory, Problem, Scope, Severity};
+use crate::model::{Finding, Inventory, Origin, Problem, Scope, Severity};
 
 /// `text` as a terminal, a CI log or a rendered comment may show it: every
 /// character that would act instead of print is written out, so a value
@@ -194,6 +195,10 @@ pub struct EnvironmentReport {
     /// The namespace of each workload, and of each ConfigMap, seen here.
     pub workload_namespaces: BTreeMap<String, String>,
     pub configmap_namespaces: BTreeMap<String, String>,
+    /// The manifest file and line of each workload (its controller, else a
+    /// pod) and ConfigMap, for environments read from files.
+    pub workload_origins: BTreeMap<String, Origin>,
+    pub configmap_origins: BTreeMap<String, Origin>,
 }
 
 impl Report {
@@ -226,6 +231,12 @@ impl Report {
                         Scope::Container { .. } => None,
                     })
                     .collect(),
+                workload_origins: i
+                    .workloads
+                    .iter()
+                    .filter_map(|(name, w)| Some((name.clone(), w.origin.clone()?)))
+                    .collect(),
+                configmap_origins: i.configmap_origins.clone(),
             })
             .collect();
         Report {
@@ -608,6 +619,8 @@ mod tests {
             workload_names: vec![hostile("web")],
             workload_namespaces: BTreeMap::new(),
             configmap_namespaces: BTreeMap::new(),
+            workload_origins: BTreeMap::new(),
+            configmap_origins: BTreeMap::new(),
         };
         Report {
             baseline: b.clone(),

@@ -113,8 +113,12 @@ pub struct SarifResult<'a> {
     pub rule_index: usize,
     pub level: &'static str,
     pub message: Text,
+    /// Where the finding is in its first environment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<Location>,
+    /// Where it is in each other environment it is about.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related_locations: Vec<Location>,
     pub partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression<'a>>,
@@ -128,6 +132,12 @@ pub struct SarifResult<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
+    /// Set on related locations, which SARIF viewers refer to by id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<usize>,
+    /// The environment, on related locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -207,6 +217,7 @@ pub fn to_wire(report: &Report) -> Log<'_> {
         .zip(fingerprints)
         .map(|(f, fp)| {
             let rule_index = rules.iter().position(|r| r.id == f.rule).unwrap_or(0);
+            let (locations, related_locations) = locations(report, f, rules.get(rule_index));
             SarifResult {
                 rule_id: &f.rule,
                 rule_index,
@@ -214,9 +225,8 @@ pub fn to_wire(report: &Report) -> Log<'_> {
                 message: Text {
                     text: f.message.clone(),
                 },
-                locations: location(report, f, rules.get(rule_index))
-                    .into_iter()
-                    .collect(),
+                locations,
+                related_locations,
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT, fp)]),
                 suppressions: f
                     .waiver
@@ -319,74 +329,120 @@ fn descriptor(r: &RuleEntry) -> Descriptor {
     }
 }
 
-/// Where a finding is: a logical location per environment it is about, and
-/// a file when one is known (a policy rule's definition for findings about
-/// the policy, else an environment read from one manifest file, such as a
-/// rendered candidate).
-fn location(report: &Report, f: &Finding, rule: Option<&RuleEntry>) -> Option<Location> {
+/// Where a finding is. About configuration: one location per environment
+/// it is about, the first in `locations`, the others in
+/// `relatedLocations`, each with its logical location and, when that
+/// environment was read from files, the file and line of the workload (or
+/// ConfigMap) there; else, for an environment read from one manifest file
+/// (a rendered candidate), that file. About the policy: the rule's line in
+/// its policy file.
+fn locations(
+    report: &Report,
+    f: &Finding,
+    rule: Option<&RuleEntry>,
+) -> (Vec<Location>, Vec<Location>) {
     let envs: Vec<&String> = match &f.environment {
         Some(e) => vec![e],
         None => f.environments.iter().collect(),
     };
     let has_subject = f.workload.is_some() || f.configmap.is_some() || f.key.is_some();
-    let logical: Vec<LogicalLocation> = if has_subject {
-        envs.iter()
-            .map(|env| logical_location(report, env, f))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    // A value the API server refuses is at a known line of a manifest.
-    let written_at = (f.code == "rejected-by-api-server")
-        .then(|| f.sources.values().next())
-        .flatten()
-        .and_then(|at| at.rsplit_once(':'))
-        .and_then(|(file, line)| Some((file, line.parse::<usize>().ok()?)));
-    let physical = if let Some((file, line)) = written_at {
-        Some(PhysicalLocation {
-            artifact_location: ArtifactLocation { uri: uri(file) },
-            region: Some(Region {
-                start_line: line.max(1),
-            }),
-        })
-    } else if has_subject {
-        envs.iter()
-            .filter_map(|env| report.environments.iter().find(|e| &e.name == *env))
-            .find_map(|e| match &report.deploy {
-                // After a deploy, the target's values are the candidate's.
-                Some(d) if d.target == e.name => manifest_file(&d.candidate),
-                _ => manifest_file(&e.source),
-            })
-            .map(|file| PhysicalLocation {
-                artifact_location: ArtifactLocation { uri: uri(file) },
-                region: None,
-            })
-    } else {
-        rule.and_then(|r| r.defined_at.as_ref())
+    if !has_subject {
+        let physical = rule
+            .and_then(|r| r.defined_at.as_ref())
             .map(|(file, line)| PhysicalLocation {
                 artifact_location: ArtifactLocation { uri: uri(file) },
                 region: Some(Region {
                     start_line: (*line).max(1),
                 }),
-            })
-    };
-    if logical.is_empty() && physical.is_none() {
-        return None;
+            });
+        let location = physical.map(|p| Location {
+            id: None,
+            message: None,
+            physical_location: Some(p),
+            logical_locations: Vec::new(),
+        });
+        return (location.into_iter().collect(), Vec::new());
     }
-    Some(Location {
-        physical_location: physical,
-        logical_locations: logical,
+    let mut all = envs.iter().enumerate().map(|(i, env)| Location {
+        id: (i > 0).then_some(i),
+        message: (i > 0).then(|| Text {
+            text: format!("in {env}"),
+        }),
+        physical_location: physical_location(report, env, f),
+        logical_locations: vec![logical_location(report, env, f)],
+    });
+    let first = all.next();
+    (first.into_iter().collect(), all.collect())
+}
+
+/// The file and line of the finding's workload or ConfigMap in `env`.
+fn physical_location(report: &Report, env: &str, f: &Finding) -> Option<PhysicalLocation> {
+    // A value the API server refuses is at a known line of a manifest.
+    if f.code == "rejected-by-api-server"
+        && let Some((file, line)) = f.sources.get(env).and_then(|at| at.rsplit_once(':'))
+        && let Ok(line) = line.parse::<usize>()
+    {
+        return Some(PhysicalLocation {
+            artifact_location: ArtifactLocation { uri: uri(file) },
+            region: Some(Region {
+                start_line: line.max(1),
+            }),
+        });
+    }
+    let e = report.environments.iter().find(|e| e.name == env)?;
+    let origin = match (&f.workload, &f.configmap) {
+        (Some(w), _) => e.workload_origins.get(w),
+        (None, Some(cm)) => e.configmap_origins.get(cm),
+        (None, None) => None,
+    };
+    if let Some(o) = origin {
+        return Some(PhysicalLocation {
+            artifact_location: ArtifactLocation { uri: uri(&o.file) },
+            region: Some(Region {
+                start_line: o.line.max(1),
+            }),
+        });
+    }
+    let file = match &report.deploy {
+        // After a deploy, the target's values are the candidate's.
+        Some(d) if d.target == e.name => manifest_file(&d.candidate),
+        _ => manifest_file(&e.source),
+    }?;
+    Some(PhysicalLocation {
+        artifact_location: ArtifactLocation { uri: uri(file) },
+        region: None,
     })
 }
 
-/// `prod/shop/checkout/server/DB_POOL_SIZE`, `prod/shop/configmap/shop-config/DB_POOL_SIZE`.
+/// `prod/shop/checkout/server/DB_POOL_SIZE`, `prod/shop/configmap/shop-config/DB_POOL_SIZE`,
+/// `prod/shop/checkout/server/etc/checkout/application.yaml` (a file key,
+/// its path without a doubled `/`).
+///
+/// The namespace is the environment's own: where the workload (ConfigMap)
+/// is in that environment, else, when it is missing there, the one
+/// namespace that environment's objects are in ("-" when they are in
+/// several). Never another environment's namespace.
 fn logical_location(report: &Report, env: &str, f: &Finding) -> LogicalLocation {
+    let here = report.environments.iter().find(|e| e.name == env);
+    let only_namespace = || {
+        let all: std::collections::BTreeSet<&String> = here
+            .into_iter()
+            .flat_map(|e| {
+                e.workload_namespaces
+                    .values()
+                    .chain(e.configmap_namespaces.values())
+            })
+            .collect();
+        match all.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        }
+    };
     let namespace = |pick: fn(&EnvironmentReport) -> &BTreeMap<String, String>, name: &str| {
-        let here = report.environments.iter().find(|e| e.name == env);
         here.and_then(|e| pick(e).get(name))
-            .or_else(|| report.environments.iter().find_map(|e| pick(e).get(name)))
-            .filter(|ns| !ns.is_empty())
             .cloned()
+            .or_else(only_namespace)
+            .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| "-".to_string())
     };
     let mut parts = vec![env.to_string()];
@@ -415,9 +471,18 @@ fn logical_location(report: &Report, env: &str, f: &Finding) -> LogicalLocation 
     };
     LogicalLocation {
         name: parts.last().cloned().unwrap_or_default(),
-        fully_qualified_name: parts.join("/"),
+        fully_qualified_name: without_empty_segments(&parts.join("/")),
         kind,
     }
+}
+
+/// A path with no empty segment: a file key's leading `/` (or a `//` in a
+/// mount path) must not make `server//etc/x.yaml`.
+fn without_empty_segments(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The path of an environment read from exactly one manifest file.

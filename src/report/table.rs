@@ -1,7 +1,9 @@
 //! The human table: one row per delta, environments side by side, each value
 //! with where it comes from; then why each rule reported it, line diffs,
 //! single-environment findings, coverage, the policy applied, what it
-//! suppressed, and the summary. Fits a 100-column terminal.
+//! suppressed, and the summary. Fits the terminal, or `COLUMNS` (120 when
+//! unset) in a log; values shortened to fit keep where they differ in view
+//! ([`shown`]).
 //!
 //! Every piece of text taken from input goes through [`visible`] before it
 //! is measured or printed: a value must never act on the terminal.
@@ -11,14 +13,25 @@ use std::io::Write;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, suppressed_line,
-    visible, visible_lines,
+    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, shown,
+    suppressed_line, visible,
 };
 use crate::evaluate::UNMATCHED;
 use crate::model::Severity;
 
-/// Values longer than this are cut in the table (the JSON has them whole).
+/// Sources longer than this are cut in the table (the JSON has them whole).
 const MAX_VALUE: usize = 24;
+
+/// Values of a deploy's change are shortened to this (on one line each).
+const DEPLOY_VALUE: usize = 40;
+
+/// A row of the table as text: severity (none for a location heading),
+/// cells, which values differ from the baseline, and the width of the
+/// environment labels in FROM (0: one source).
+type Row = (Option<Severity>, Vec<String>, Vec<bool>, usize);
+
+/// A value cell where the key is not set.
+const NOT_SET: &str = "—";
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
@@ -63,7 +76,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         }));
         header.push("FROM".to_string());
         // Rows as text first, so the widths can be fitted to the terminal.
-        let mut rows: Vec<(Option<Severity>, Vec<String>, Vec<bool>)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut last_location = String::new();
         let mut last_row = None;
         for f in &cross {
@@ -79,7 +92,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 let mut heading = vec![String::new(), loc.clone()];
                 heading.extend(report.envs.iter().map(|_| String::new()));
                 heading.push(String::new());
-                rows.push((None, heading, vec![]));
+                rows.push((None, heading, vec![], 0));
                 last_location = loc;
             }
             let mut cells = vec![
@@ -92,16 +105,18 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             ];
             let mut changed = Vec::new();
             for env in &report.envs {
+                // Whole here: shortened together once the widths are known.
                 cells.push(match f.values.get(env).cloned().flatten() {
-                    None => "—".to_string(),
-                    Some(v) => cut(&visible_lines(&v)),
+                    None => NOT_SET.to_string(),
+                    Some(v) => shown::one_line(&v),
                 });
                 changed.push(
                     env != &report.baseline && differs_from_baseline(f, env, &report.baseline),
                 );
             }
-            cells.push(sources(f, &report.envs));
-            rows.push((Some(f.severity), cells, changed));
+            let (from, labels) = sources(f, &report.envs);
+            cells.push(from);
+            rows.push((Some(f.severity), cells, changed, labels));
         }
         let widths = fit_widths(
             &header,
@@ -124,7 +139,13 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 .map(|(h, w)| Cell::new(fit(h, *w)))
                 .collect::<Vec<_>>(),
         );
-        for (sev, cells, changed) in rows {
+        let values = 2..2 + report.envs.len();
+        let from = 2 + report.envs.len();
+        for (sev, mut cells, changed, labels) in rows {
+            shorten_values(&mut cells[values.clone()], &widths[values.clone()]);
+            if labels > 0 {
+                cells[from] = shorten_sources(&cells[from], labels, widths[from]);
+            }
             let mut row = Vec::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let mut cell = Cell::new(fit(c, *w));
@@ -306,6 +327,30 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     Ok(())
 }
 
+/// The value cells of one row, each fitted to its column: when one does
+/// not fit, all are shortened together to the narrowest value column, so
+/// that where they differ stays visible ([`shown::shorten_together`]).
+fn shorten_values(cells: &mut [String], widths: &[usize]) {
+    if cells
+        .iter()
+        .zip(widths)
+        .all(|(c, w)| c.chars().count() <= *w)
+    {
+        return;
+    }
+    let width = widths.iter().copied().min().unwrap_or(shown::MIN_WIDTH);
+    // "—" (not set) is not a value: it stays as it is.
+    let present: Vec<&str> = cells
+        .iter()
+        .filter(|c| *c != NOT_SET)
+        .map(String::as_str)
+        .collect();
+    let mut shortened = shown::shorten_together(&present, width).into_iter();
+    for c in cells.iter_mut().filter(|c| *c != NOT_SET) {
+        *c = shortened.next().unwrap_or_default();
+    }
+}
+
 fn differs_from_baseline(f: &crate::model::Finding, env: &str, baseline: &str) -> bool {
     f.values.get(env) != f.values.get(baseline)
 }
@@ -437,7 +482,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// One line, at most [`MAX_VALUE`] characters.
+/// One line, at most [`MAX_VALUE`] characters: for sources, whose cut
+/// hides no difference (values go through [`shown`]).
 pub fn cut(v: &str) -> String {
     if v.starts_with("<unresolved") {
         return "<unresolved>".into();
@@ -457,42 +503,82 @@ pub fn cut(v: &str) -> String {
 }
 
 /// Where the values come from: one source when all environments agree,
-/// else each environment's.
-fn sources(f: &crate::model::Finding, envs: &[String]) -> String {
+/// else each environment's, one a line after its label (`prod:    `), all
+/// labels as wide as the widest (returned; 0 for one source).
+fn sources(f: &crate::model::Finding, envs: &[String]) -> (String, usize) {
     let mut distinct: Vec<&String> = envs.iter().filter_map(|e| f.sources.get(e)).collect();
     distinct.dedup();
     if f.kind == Some(crate::model::ConfigKind::ConfigMap) {
-        return String::new(); // the WHERE column names the ConfigMap already
+        return (String::new(), 0); // the WHERE column names the ConfigMap already
     }
     let key = f.key.as_deref().unwrap_or("");
     let all_same = distinct.windows(2).all(|w| w[0] == w[1]);
     if all_same {
-        return distinct
-            .first()
-            .map(|s| short_source(s, key))
-            .unwrap_or_default();
+        let one = distinct.first().map(|s| cut(&short_source(s, key)));
+        return (one.unwrap_or_default(), 0);
     }
-    envs.iter()
+    let labeled: Vec<(String, String)> = envs
+        .iter()
         .filter_map(|e| {
-            f.sources
-                .get(e)
-                .map(|s| format!("{}: {}", visible(e), short_source(s, key)))
+            let src = f.sources.get(e)?;
+            Some((format!("{}:", visible(e)), short_source(src, key)))
+        })
+        .collect();
+    let labels = labeled.iter().map(|(l, _)| l.chars().count() + 1).max();
+    let labels = labels.unwrap_or(0);
+    // Whole: shortened together to the column ([`shorten_sources`]).
+    let lines: Vec<String> = labeled
+        .iter()
+        .map(|(label, src)| format!("{label:<labels$}{src}"))
+        .collect();
+    (lines.join("\n"), labels)
+}
+
+/// A FROM cell of one source per environment, fitted to `width`: the
+/// sources after their labels shortened together, so that where they
+/// differ stays visible; a wrapped source continues under its source.
+fn shorten_sources(cell: &str, labels: usize, width: usize) -> String {
+    let lines: Vec<(String, String)> = cell
+        .lines()
+        .map(|l| {
+            let label: String = l.chars().take(labels).collect();
+            let src: String = l.chars().skip(labels).collect();
+            (label, src)
+        })
+        .collect();
+    let srcs: Vec<&str> = lines.iter().map(|(_, s)| s.as_str()).collect();
+    // Too narrow for label and source on one line: the source goes under
+    // its label.
+    let (room, indent) = match width.saturating_sub(labels) {
+        room if room >= 8 => (room, labels),
+        _ => (width.saturating_sub(1), 1),
+    };
+    shown::shorten_together(&srcs, room)
+        .iter()
+        .zip(&lines)
+        .map(|(src, (label, _))| {
+            let lead = format!("\n{:indent$}", "");
+            let src = src.replace('\n', &lead);
+            if indent == labels {
+                format!("{label}{src}")
+            } else {
+                format!("{}{lead}{src}", label.trim_end())
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// Provenance in few characters: `cm shop-config`, `secret api`, `literal`.
+/// Provenance in few words: `cm shop-config`, `secret api`, `literal`.
 fn short_source(src: &str, key: &str) -> String {
     let src = src.strip_suffix(&format!("/{key}")).unwrap_or(src);
-    let s = visible(src)
+    visible(src)
         .replace("envFrom ConfigMap ", "envFrom cm ")
         .replace("envFrom Secret ", "envFrom secret ")
         .replace("mounted ConfigMap ", "cm ")
         .replace("mounted Secret ", "secret ")
         .replace("ConfigMap ", "cm ")
-        .replace("Secret ", "secret ");
-    cut(&s)
+        .replace("Secret ", "secret ")
 }
 
 /// What a deploy changes in its target, and what it resolves.
@@ -523,16 +609,17 @@ fn deploy_sections(
                 (_, Some(k)) => format!(" {k}"),
                 (_, None) => String::new(),
             };
-            let shown = |v: &Option<String>| match v {
-                Some(v) => cut(&visible_lines(v)),
-                None => "(not set)".to_string(),
-            };
+            let values = shown::row(
+                &[c.from.as_deref(), c.to.as_deref()],
+                DEPLOY_VALUE,
+                "(not set)",
+            );
             let mut line = format!(
                 "  {}{}: {} → {}",
                 visible(&place),
                 visible(&key),
-                shown(&c.from),
-                shown(&c.to)
+                values[0].replace('\n', ""),
+                values[1].replace('\n', "")
             );
             if let Some(src) = &c.to_source {
                 line.push_str(&format!("  ({})", visible(src)));
@@ -560,4 +647,63 @@ fn deploy_sections(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Change;
+    use crate::model::ConfigKind;
+
+    fn change(key: &str, from: Option<&str>, to: Option<&str>) -> Change {
+        Change {
+            workload: Some("api".into()),
+            container: Some("app".into()),
+            configmap: None,
+            kind: Some(ConfigKind::Env),
+            key: Some(key.into()),
+            from: from.map(String::from),
+            to: to.map(String::from),
+            from_source: None,
+            to_source: None,
+            diff: None,
+            watched_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_deploy_change_shows_where_the_values_differ() {
+        let mut report = Report::new("prod", &[], Vec::new());
+        report.deploy = Some(crate::report::DeployView {
+            target: "prod".into(),
+            candidate: "rendered.yaml".into(),
+            changes: vec![
+                change("DB_POOL_SIZE", Some("20"), Some("20\n")),
+                change("SENTRY_DSN", None, Some("")),
+                change(
+                    "JAVA_OPTS",
+                    Some(
+                        "-Xms64m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -Dprofile=staging",
+                    ),
+                    Some(
+                        "-Xms64m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -Dprofile=production",
+                    ),
+                ),
+            ],
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        render(&report, Style::default(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("api/app DB_POOL_SIZE: 20 → 20⏎"), "{out}");
+        assert!(
+            out.contains("api/app SENTRY_DSN: (not set) → \"\""),
+            "{out}"
+        );
+        let java = out.lines().find(|l| l.contains("JAVA_OPTS")).unwrap();
+        assert!(
+            java.contains("=staging") && java.contains("=production"),
+            "{out}"
+        );
+    }
 }
