@@ -291,10 +291,26 @@ fn show_duration(ns: f64) -> String {
 }
 
 /// Reads `text` as `ty`; `unit` says what a bare number means.
+///
+/// Surrounding whitespace makes a value unreadable, as it does for the
+/// programs that read it: Go's `strconv.Atoi("20\n")` and Java's
+/// `Integer.parseInt("20 ")` fail, so `POOL: |` (which gives `"20\n"`) is
+/// not an int.
 pub fn read(ty: ValueType, unit: Option<Unit>, text: &str) -> Result<Typed, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("it is empty".into());
+    }
+    if t.len() != text.len() {
+        return Err(format!(
+            "it has {} whitespace ({:?}), which programs reject when they parse it",
+            if text.starts_with(char::is_whitespace) {
+                "leading"
+            } else {
+                "trailing"
+            },
+            text
+        ));
     }
     match ty {
         ValueType::Int => {
@@ -623,7 +639,13 @@ mod tests {
 
     #[test]
     fn ints_numbers_and_bools() {
-        assert_eq!(read(ValueType::Int, None, " 20 "), Ok(Typed::Num(20.0)));
+        assert_eq!(read(ValueType::Int, None, "20"), Ok(Typed::Num(20.0)));
+        // strconv.Atoi("20\n") fails, and so does parseInt(" 20 "): a value
+        // from `POOL: |` is not an int.
+        for spaced in ["20\n", " 20 ", "20 "] {
+            let err = read(ValueType::Int, None, spaced).unwrap_err();
+            assert!(err.contains("whitespace"), "{spaced:?}: {err}");
+        }
         assert!(read(ValueType::Int, None, "2.5").is_err());
         assert!(read(ValueType::Int, None, "twenty").is_err());
         assert_eq!(read(ValueType::Number, None, "0.1"), Ok(Typed::Num(0.1)));
