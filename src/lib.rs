@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod collect;
 pub mod compare;
 pub mod config;
@@ -15,6 +16,8 @@ pub mod evaluate;
 pub mod fingerprint;
 pub mod history;
 pub mod model;
+pub mod objhistory;
+pub mod objstore;
 pub mod normalize;
 pub mod policy;
 pub mod report;
