@@ -134,7 +134,8 @@ fn object_env(
             "namespace, values and release apply to files; a snapshot in object storage is read as it was taken".into(),
         ));
     }
-    let mut source = crate::collect::object::ObjectSource::parse(url).map_err(|e| at(e.to_string()))?;
+    let mut source =
+        crate::collect::object::ObjectSource::parse(url).map_err(|e| at(e.to_string()))?;
     if let Some(v) = &env.max_age {
         let text = match v {
             serde_yaml::Value::String(s) => s.clone(),

@@ -81,12 +81,8 @@ impl ObjectUrl {
     /// user, a password or a query is refused: credentials belong in the
     /// environment, and a URL is printed in reports.
     pub fn parse(s: &str) -> Result<ObjectUrl> {
-        let bad = |why: &str| {
-            Error::Usage(format!(
-                "{}: {why}",
-                crate::report::visible(&redact_url(s))
-            ))
-        };
+        let bad =
+            |why: &str| Error::Usage(format!("{}: {why}", crate::report::visible(&redact_url(s))));
         let scheme = scheme_of(s).ok_or_else(|| {
             bad("not an object storage URL (s3://BUCKET/KEY, gs://, az://, file:///PATH)")
         })?;
@@ -159,9 +155,21 @@ impl ObjectUrl {
         self.key.strip_prefix(&base).map(str::to_string)
     }
 
+    /// The bucket's root, as a prefix.
+    pub fn bucket(&self) -> ObjectUrl {
+        ObjectUrl {
+            key: String::new(),
+            ..self.clone()
+        }
+    }
+
     /// The last part of the key (`2026….json.gz`).
     pub fn name(&self) -> &str {
-        self.key.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+        self.key
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
     }
 
     fn path(&self) -> ObjectPath {
@@ -298,7 +306,10 @@ pub fn classify(e: &object_store::Error) -> Fault {
         source = err.source();
     }
     match e {
-        _ if has("NoSuchBucket") || has("ContainerNotFound") || has("The specified bucket does not exist") => {
+        _ if has("NoSuchBucket")
+            || has("ContainerNotFound")
+            || has("The specified bucket does not exist") =>
+        {
             Fault::NoBucket
         }
         E::NotFound { .. } => Fault::NotFound,
@@ -313,7 +324,7 @@ pub fn classify(e: &object_store::Error) -> Fault {
         _ if has("Connection refused") || has("dns error") || has("error trying to connect") => {
             Fault::EndpointDown(connect_detail(&chain))
         }
-        _ => Fault::Other(short(&scrub(&e.to_string()))),
+        _ => Fault::Other(short(&scrub(&chain.replace('\n', ": ")))),
     }
 }
 
@@ -364,7 +375,7 @@ pub fn scrub(text: &str) -> String {
 
 fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
-    let mut cut: String = line.chars().take(300).collect();
+    let mut cut: String = line.chars().take(600).collect();
     if cut.len() < line.len() {
         cut.push('…');
     }
@@ -374,11 +385,17 @@ fn short(text: &str) -> String {
 /// A store for the bucket of `url`, configured from the environment, with
 /// timeouts so that a slow endpoint cannot hang the run.
 pub fn open(url: &ObjectUrl) -> std::result::Result<Arc<dyn ObjectStore>, Fault> {
-    use object_store::{BackoffConfig, ClientOptions, RetryConfig};
+    use object_store::{BackoffConfig, ClientConfigKey as C, RetryConfig};
     let timeout = timeout();
-    let client = ClientOptions::new()
-        .with_timeout(timeout)
-        .with_connect_timeout(timeout.min(Duration::from_secs(5)));
+    // On top of what the environment set (AWS_ALLOW_HTTP and the like),
+    // never instead of it.
+    let timeouts = [
+        (C::Timeout, format!("{}s", timeout.as_secs())),
+        (
+            C::ConnectTimeout,
+            format!("{}s", timeout.min(Duration::from_secs(5)).as_secs()),
+        ),
+    ];
     let retry = RetryConfig {
         backoff: BackoffConfig {
             init_backoff: Duration::from_millis(100),
@@ -390,24 +407,36 @@ pub fn open(url: &ObjectUrl) -> std::result::Result<Arc<dyn ObjectStore>, Fault>
     };
     install_crypto_provider();
     let built: object_store::Result<Arc<dyn ObjectStore>> = match url.scheme {
-        Scheme::S3 => object_store::aws::AmazonS3Builder::from_env()
-            .with_url(&url.root)
-            .with_client_options(client)
-            .with_retry(retry)
-            .build()
-            .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
-        Scheme::Gcs => object_store::gcp::GoogleCloudStorageBuilder::from_env()
-            .with_url(&url.root)
-            .with_client_options(client)
-            .with_retry(retry)
-            .build()
-            .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
-        Scheme::Azure => object_store::azure::MicrosoftAzureBuilder::from_env()
-            .with_url(&url.root)
-            .with_client_options(client)
-            .with_retry(retry)
-            .build()
-            .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
+        Scheme::S3 => {
+            use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
+            let mut b = AmazonS3Builder::from_env().with_url(&url.root);
+            for (k, v) in &timeouts {
+                b = b.with_config(K::Client(*k), v);
+            }
+            b.with_retry(retry)
+                .build()
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
+        Scheme::Gcs => {
+            use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
+            let mut b = GoogleCloudStorageBuilder::from_env().with_url(&url.root);
+            for (k, v) in &timeouts {
+                b = b.with_config(K::Client(*k), v);
+            }
+            b.with_retry(retry)
+                .build()
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
+        Scheme::Azure => {
+            use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
+            let mut b = MicrosoftAzureBuilder::from_env().with_url(&url.root);
+            for (k, v) in &timeouts {
+                b = b.with_config(K::Client(*k), v);
+            }
+            b.with_retry(retry)
+                .build()
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
         Scheme::File => Ok(Arc::new(object_store::local::LocalFileSystem::new())),
     };
     built.map_err(|e| {

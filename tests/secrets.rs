@@ -5,9 +5,9 @@
 
 #[path = "support/apiserver.rs"]
 mod apiserver;
+mod common;
 #[path = "support/s3.rs"]
 mod s3;
-mod common;
 
 use std::path::PathBuf;
 
@@ -618,8 +618,17 @@ fn canary_secret_appears_in_no_object_written_to_a_bucket() {
     }
     let objects = server.objects();
     let names: Vec<&str> = objects.iter().map(|(n, _)| n.as_str()).collect();
-    for want in ["latest", ".json.gz", "index.json", "latest.html", "confdrift.prom"] {
-        assert!(names.iter().any(|n| n.ends_with(want)), "no {want} in {names:?}");
+    for want in [
+        "latest",
+        ".json.gz",
+        "index.json",
+        "latest.html",
+        "confdrift.prom",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(want)),
+            "no {want} in {names:?}"
+        );
     }
     for (name, bytes) in &objects {
         let mut text = String::from_utf8_lossy(bytes).into_owned();

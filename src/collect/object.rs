@@ -108,9 +108,13 @@ async fn read(
         url.clone()
     };
     let started = std::time::Instant::now();
-    let reader = objstore::get_reader(store.as_ref(), &object)
-        .await
-        .map_err(|f| fault_problem(&f, &object))?;
+    let reader = match objstore::get_reader(store.as_ref(), &object).await {
+        Ok(r) => r,
+        Err(Fault::NotFound) => {
+            return Err(not_found(store.as_ref(), &object, Fault::NotFound).await);
+        }
+        Err(f) => return Err(fault_problem(&f, &object)),
+    };
     let size = reader.size;
     let shown = object.to_string();
     let snapshot = {
@@ -144,6 +148,10 @@ async fn resolve_latest(
     let bytes = match objstore::get_small(store, &pointer).await {
         Ok(b) => b,
         Err(Fault::NotFound) => {
+            let p = not_found(store, &pointer, Fault::NotFound).await;
+            if p.code == Fault::NoBucket.code() {
+                return Err(p);
+            }
             return Err(problem(
                 "snapshot-no-latest",
                 &prefix.to_string(),
@@ -178,6 +186,20 @@ async fn resolve_latest(
     }
     tracing::debug!(pointer = %pointer, object = %latest.object, "latest snapshot");
     Ok(prefix.join(&latest.object))
+}
+
+/// A missing object, or a missing bucket: S3 answers a GET in a bucket
+/// that does not exist with 404 like a missing key, so the bucket is
+/// listed to tell them apart.
+async fn not_found(
+    store: &dyn object_store::ObjectStore,
+    url: &ObjectUrl,
+    fault: Fault,
+) -> Problem {
+    if let Err(Fault::NoBucket) = objstore::list(store, &url.bucket()).await {
+        return fault_problem(&Fault::NoBucket, url);
+    }
+    fault_problem(&fault, url)
 }
 
 /// Parses a downloaded snapshot, gzip or plain JSON, streaming from the
@@ -334,7 +356,9 @@ pub fn object_name(time: jiff::Timestamp) -> String {
 /// A failure is an error (exit 2) and leaves any earlier snapshot and
 /// pointer as they were.
 pub async fn write(snapshot: Snapshot, url: &ObjectUrl) -> Result<ObjectUrl> {
-    let fail = |f: Fault, at: &ObjectUrl| Error::Usage(format!("cannot write the snapshot: {}", f.describe(at)));
+    let fail = |f: Fault, at: &ObjectUrl| {
+        Error::Usage(format!("cannot write the snapshot: {}", f.describe(at)))
+    };
     let store = objstore::open(url).map_err(|f| fail(f, url))?;
     let time = snapshot
         .taken
@@ -414,7 +438,12 @@ mod tests {
         let prefix = ObjectUrl::parse("s3://b/cd/prod/").unwrap();
         let object = prefix.join("20261207T000000Z.json.gz");
         assert_eq!(
-            describe_read(&prefix, &object, &snapshot_at(Some("2026-12-07T00:00:00Z")), now),
+            describe_read(
+                &prefix,
+                &object,
+                &snapshot_at(Some("2026-12-07T00:00:00Z")),
+                now
+            ),
             "s3://b/cd/prod/ → 20261207T000000Z.json.gz, taken 2026-12-07T00:00:00Z (3h ago) \
              from context in-cluster"
         );
