@@ -11,6 +11,9 @@ use s3::{BUCKET, S3Server, SECRET_KEY};
 
 const NOW: &str = "2026-12-07T02:00:00Z";
 
+/// The AWS variables of a client.
+type ClientEnv = Vec<(&'static str, String)>;
+
 /// `confdrift` talking to `env` (an S3 endpoint and its keys), with the clock at `now`.
 fn with_store(env: &[(&'static str, String)], now: &str) -> assert_cmd::Command {
     let mut cmd = confdrift();
@@ -239,7 +242,7 @@ fn every_object_storage_fault_is_a_named_problem_of_its_environment() {
     std::fs::create_dir_all(server.object_path(BUCKET, "empty")).unwrap();
     let wrong_secret = s3::client_env(&server.endpoint(), "not-the-secret-key");
     let silent = s3::Silent::start();
-    let cases: Vec<(&str, String, Vec<(&'static str, String)>)> = vec![
+    let cases: Vec<(&str, String, ClientEnv)> = vec![
         (
             "object-no-bucket",
             "s3://no-such-bucket/cd/prod/".into(),
