@@ -737,6 +737,44 @@ mod tests {
         assert!(is_url("gs://b/k") && is_url("az://c/k") && !is_url("dir/file.yaml"));
     }
 
+    /// 25 MiB through the pipe: more than one multipart part; then a
+    /// producer that fails halfway leaves the object as it was.
+    #[test]
+    fn a_streamed_upload_appears_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = ObjectUrl::parse(&format!("file://{}/snap.json", dir.path().display())).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let block = vec![b'x'; 1 << 20];
+        let written = runtime
+            .block_on(put_stream(open(&url).unwrap(), &url, {
+                let block = block.clone();
+                move |out| {
+                    for _ in 0..25 {
+                        out.write_all(&block)?;
+                    }
+                    Ok(())
+                }
+            }))
+            .unwrap();
+        assert_eq!(written, 25 << 20);
+        let path = dir.path().join("snap.json");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 25 << 20);
+        let failed = runtime.block_on(put_stream(open(&url).unwrap(), &url, move |out| {
+            for _ in 0..12 {
+                out.write_all(&block)?;
+            }
+            Err(std::io::Error::other("the collection failed"))
+        }));
+        assert!(matches!(failed, Err(Fault::Other(_))), "{failed:?}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 25 << 20);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no partial upload left beside it");
+    }
+
     #[test]
     fn credentials_in_a_url_are_refused_and_not_repeated() {
         for url in [
