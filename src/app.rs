@@ -408,12 +408,12 @@ pub fn snapshot(
 /// Saves a snapshot to a file (atomically) or an object storage URL (see
 /// [`collect::object::write`]); returns where it went.
 pub fn save_snapshot(snapshot: Snapshot, output: &str) -> Result<String> {
-    if !crate::objstore::is_url(output) {
+    if !crate::collect::objstore::is_url(output) {
         let path = std::path::Path::new(output);
         write_atomic(path, snapshot.to_json().as_bytes())?;
         return Ok(path.display().to_string());
     }
-    let url = crate::objstore::ObjectUrl::parse(output)?;
+    let url = crate::collect::objstore::ObjectUrl::parse(output)?;
     let object = block_on(collect::object::write(snapshot, &url))??;
     Ok(object.to_string())
 }
@@ -432,10 +432,10 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
 /// The object storage URL a path argument names, if it names one.
 /// `file://` URLs are plain paths here (the history and reports on a local
 /// disk keep their own atomic writes), so they are `None`.
-fn object_url(path: &std::path::Path) -> Result<Option<crate::objstore::ObjectUrl>> {
+fn object_url(path: &std::path::Path) -> Result<Option<crate::collect::objstore::ObjectUrl>> {
     match path.to_str() {
-        Some(s) if crate::objstore::is_url(s) && !s.starts_with("file://") => {
-            crate::objstore::ObjectUrl::parse(s).map(Some)
+        Some(s) if crate::collect::objstore::is_url(s) && !s.starts_with("file://") => {
+            crate::collect::objstore::ObjectUrl::parse(s).map(Some)
         }
         _ => Ok(None),
     }
@@ -463,8 +463,8 @@ pub fn write_output(path: &std::path::Path, contents: &[u8]) -> Result<()> {
         )));
     }
     block_on(async {
-        let store = crate::objstore::open(&url)?;
-        crate::objstore::put_small(store.as_ref(), &url, contents.to_vec()).await
+        let store = crate::collect::objstore::open(&url)?;
+        crate::collect::objstore::put_small(store.as_ref(), &url, contents.to_vec()).await
     })?
     .map_err(|f| Error::Usage(format!("cannot write the report: {}", f.describe(&url))))
 }
@@ -550,24 +550,24 @@ pub fn nightly(
 }
 
 /// [`nightly`] with the history in object storage: no lock, conditional
-/// writes instead ([`crate::objhistory`]).
+/// writes instead ([`crate::history::object`]).
 fn nightly_in_object_store(
     settings: &Settings,
     key: &FingerprintKey,
     today: Date,
     now: &str,
-    url: &crate::objstore::ObjectUrl,
+    url: &crate::collect::objstore::ObjectUrl,
 ) -> Result<Nightly> {
     let url = if url.is_prefix() {
         url.clone()
     } else {
-        crate::objstore::ObjectUrl::parse(&format!("{url}/"))?
+        crate::collect::objstore::ObjectUrl::parse(&format!("{url}/"))?
     };
     let audit = audit(settings, key, today)?;
     let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
         .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
     json["run"] = serde_json::json!({ "time": now });
-    let (next, changes) = block_on(crate::objhistory::record(&url, &json, now))??;
+    let (next, changes) = block_on(crate::history::object::record(&url, &json, now))??;
     tracing::info!(
         new = changes.new,
         persisting = changes.persisting,

@@ -626,7 +626,7 @@ fn execute(cli: Cli) -> Result<i32> {
 /// Reads the one clock (see [`TODAY_ENV`]).
 /// Now, from `CONFDRIFT_NOW` or the system clock, to the second.
 fn now() -> Result<jiff::Timestamp> {
-    crate::clock::now()
+    crate::clock::now().map_err(Error::Usage)
 }
 
 fn today() -> Result<Date> {

@@ -5,12 +5,11 @@
 //! snapshot times and their age) reads it here, never the system clock
 //! directly, so that a test fixes it once.
 
-use crate::error::{Error, Result};
-
 pub const NOW_ENV: &str = "CONFDRIFT_NOW";
 
-/// Now, from `CONFDRIFT_NOW` or the system clock, to the second.
-pub fn now() -> Result<jiff::Timestamp> {
+/// Now, from `CONFDRIFT_NOW` or the system clock, to the second. The
+/// error says what is wrong with `CONFDRIFT_NOW`.
+pub fn now() -> Result<jiff::Timestamp, String> {
     let t = match std::env::var(NOW_ENV) {
         Ok(s) if !s.is_empty() => s
             .parse::<jiff::Timestamp>()
@@ -20,13 +19,13 @@ pub fn now() -> Result<jiff::Timestamp> {
                     .map(|z| z.timestamp())
             })
             .map_err(|_| {
-                Error::Usage(format!(
+                format!(
                     "{NOW_ENV}={s}: expected a time like 2026-11-23T02:00:00Z or a date like 2026-11-23"
-                ))
+                )
             })?,
         _ => jiff::Timestamp::now(),
     };
-    jiff::Timestamp::from_second(t.as_second()).map_err(|e| Error::Usage(e.to_string()))
+    jiff::Timestamp::from_second(t.as_second()).map_err(|e| e.to_string())
 }
 
 /// A duration as people write it: `90s`, `45m`, `26h`, `7d`, or seconds.

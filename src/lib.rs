@@ -17,7 +17,5 @@ pub mod fingerprint;
 pub mod history;
 pub mod model;
 pub mod normalize;
-pub mod objhistory;
-pub mod objstore;
 pub mod policy;
 pub mod report;

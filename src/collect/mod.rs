@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod kube;
 pub mod manifest;
 pub mod object;
+pub mod objstore;
 pub mod origin;
 pub mod render;
 pub mod runtime;
@@ -153,7 +154,7 @@ impl Source {
     /// the current context and all namespaces; `kube:in-cluster/NS` is the
     /// pod's ServiceAccount).
     pub fn parse(spec: &str) -> Result<Source> {
-        if crate::objstore::is_url(spec) {
+        if crate::collect::objstore::is_url(spec) {
             return Ok(Source::Object(object::ObjectSource::parse(spec)?));
         }
         if let Some(rest) = spec.strip_prefix("kube:") {

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::objstore::{self, Fault, ObjectUrl};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
 use crate::model::{Collected, Problem, Severity};
-use crate::objstore::{self, Fault, ObjectUrl};
 
 /// The pointer object's name below a prefix.
 pub const LATEST: &str = "latest";
@@ -130,7 +130,7 @@ async fn read(
         elapsed = ?started.elapsed(),
         "snapshot read from object storage"
     );
-    let now = crate::clock::now().map_err(|e| problem("snapshot-stale", &shown, e.to_string()))?;
+    let now = crate::clock::now().map_err(|e| problem("snapshot-stale", &shown, e))?;
     collected.source = describe_read(url, &object, &snapshot, now);
     if let Some(p) = staleness(&snapshot, source.max_age(), now, &shown) {
         collected.problems.push(p);
@@ -241,7 +241,7 @@ fn parse(
     let snapshot = result.map_err(|e| {
         corrupt(if e.is_io() {
             // The decoder's own words: "invalid gzip header", "corrupt deflate stream"…
-            format!("gzip: {}", crate::report::visible(&e.to_string()))
+            format!("gzip: {}", objstore::escaped(&e.to_string()))
         } else if e.is_eof() {
             "it ends early (truncated)".to_string()
         } else {
@@ -257,7 +257,7 @@ fn parse(
     if snapshot.api_version != super::snapshot::API_VERSION {
         return Err(corrupt(format!(
             "apiVersion {} is not {}",
-            crate::report::visible(&snapshot.api_version),
+            objstore::escaped(&snapshot.api_version),
             super::snapshot::API_VERSION
         )));
     }

@@ -12,9 +12,9 @@
 
 use object_store::{ObjectStore, PutMode};
 
+use crate::collect::objstore::{self, Fault, ObjectUrl};
 use crate::error::{Error, Result};
 use crate::history::{self, Changes, INDEX, Index, SCHEMA};
-use crate::objstore::{self, Fault, ObjectUrl};
 
 /// How often an index update that lost a race is tried again.
 const ATTEMPTS: usize = 20;

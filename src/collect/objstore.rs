@@ -25,8 +25,8 @@ pub const TIMEOUT_ENV: &str = "CONFDRIFT_OBJECT_TIMEOUT";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The largest object confdrift reads (compressed): the same 256 MiB as a
-/// file ([`crate::collect::files::MAX_FILE_BYTES`]).
-pub const MAX_OBJECT_BYTES: u64 = crate::collect::files::MAX_FILE_BYTES;
+/// file ([`super::files::MAX_FILE_BYTES`]).
+pub const MAX_OBJECT_BYTES: u64 = super::files::MAX_FILE_BYTES;
 
 /// Environment variables whose values are credentials: scrubbed from any
 /// error text before it is shown, in case a server echoes one.
@@ -81,8 +81,7 @@ impl ObjectUrl {
     /// user, a password or a query is refused: credentials belong in the
     /// environment, and a URL is printed in reports.
     pub fn parse(s: &str) -> Result<ObjectUrl> {
-        let bad =
-            |why: &str| Error::Usage(format!("{}: {why}", crate::report::visible(&redact_url(s))));
+        let bad = |why: &str| Error::Usage(format!("{}: {why}", escaped(&redact_url(s))));
         let scheme = scheme_of(s).ok_or_else(|| {
             bad("not an object storage URL (s3://BUCKET/KEY, gs://, az://, file:///PATH)")
         })?;
@@ -269,8 +268,8 @@ impl Fault {
             Fault::Conflict => format!("{url} was changed by another writer at the same time"),
             Fault::TooLarge(size) => format!(
                 "{url} is {}, larger than the {} confdrift reads from one object",
-                crate::collect::files::mebibytes(*size),
-                crate::collect::files::mebibytes(MAX_OBJECT_BYTES)
+                super::files::mebibytes(*size),
+                super::files::mebibytes(MAX_OBJECT_BYTES)
             ),
             Fault::Other(detail) => format!("{url}: {detail}"),
         }
@@ -379,7 +378,18 @@ fn short(text: &str) -> String {
     if cut.len() < line.len() {
         cut.push('…');
     }
-    crate::report::visible(&cut).into_owned()
+    escaped(&cut)
+}
+
+/// Control characters and bidi overrides written out (`\u{202e}`), as
+/// Rust's debug form does: server text is not obeyed by a terminal.
+pub(crate) fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\'' | '\\' => c.to_string(),
+            c => c.escape_debug().to_string(),
+        })
+        .collect()
 }
 
 /// A store for the bucket of `url`, configured from the environment, with
@@ -786,6 +796,8 @@ mod tests {
             assert!(e.contains("environment"), "{e}");
         }
         assert!(ObjectUrl::parse("s3:///k").is_err());
+        // Server text is written out, not obeyed by a terminal.
+        assert_eq!(escaped("a'\u{1b}[2J\u{202e}"), "a'\\u{1b}[2J\\u{202e}");
         assert!(ObjectUrl::parse("s3://b/../k").is_err());
     }
 }
