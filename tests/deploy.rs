@@ -209,7 +209,10 @@ fn the_fleet_cluster_overlay_snapshots_to_its_bucket_prefix_read_only() {
     let g = granted(&rules);
     assert!(g.iter().all(|(_, _, v)| v == "get" || v == "list"), "{g:?}");
     for (group, resource) in confdrift::collect::kube::listed_resources() {
-        assert!(g.contains(&(group.to_string(), resource.to_string(), "list".to_string())));
+        assert!(
+            g.contains(&(group.to_string(), resource.to_string(), "list".to_string())),
+            "deploy/fleet/cluster/rbac.yaml does not grant list on {group}/{resource}"
+        );
     }
 }
 
