@@ -373,15 +373,100 @@ pub fn load_policies(paths: &[std::path::PathBuf], today: Date) -> Result<Policy
     Ok(loaded.set)
 }
 
-/// `confdrift snapshot`: one environment, as a snapshot document.
-pub fn snapshot(name: &str, source: &collect::Source, key: &FingerprintKey) -> Result<String> {
+/// `confdrift snapshot`: one environment, as a snapshot document stamped
+/// with `now` (the one clock), the confdrift version and, for a live
+/// source, its context and namespaces.
+pub fn snapshot(
+    name: &str,
+    source: &collect::Source,
+    key: &FingerprintKey,
+    now: jiff::Timestamp,
+) -> Result<Snapshot> {
     let settings = Settings {
         envs: vec![(name.to_string(), source.clone())],
         ..Settings::default()
     };
     let mut collected = collect_all(&settings, key)?;
     let (_, collected) = collected.pop().expect("one environment was collected");
-    Ok(Snapshot::new(name, collected).to_json())
+    let (context, namespaces) = match source {
+        collect::Source::Kube(t) => (
+            Some(t.context.clone().unwrap_or_else(|| "current".into())),
+            t.namespaces.clone(),
+        ),
+        _ => (None, Vec::new()),
+    };
+    let mut snapshot = Snapshot::new(name, collected);
+    snapshot.taken = Some(collect::snapshot::Taken {
+        time: now.to_string(),
+        confdrift_version: env!("CARGO_PKG_VERSION").to_string(),
+        context,
+        namespaces,
+    });
+    Ok(snapshot)
+}
+
+/// Saves a snapshot to a file (atomically) or an object storage URL (see
+/// [`collect::object::write`]); returns where it went.
+pub fn save_snapshot(snapshot: Snapshot, output: &str) -> Result<String> {
+    if !crate::collect::objstore::is_url(output) {
+        let path = std::path::Path::new(output);
+        write_atomic(path, snapshot.to_json().as_bytes())?;
+        return Ok(path.display().to_string());
+    }
+    let url = crate::collect::objstore::ObjectUrl::parse(output)?;
+    let object = block_on(collect::object::write(snapshot, &url))??;
+    Ok(object.to_string())
+}
+
+/// Runs one future to completion on a runtime of its own (the commands
+/// are synchronous; only I/O is async).
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// The object storage URL a path argument names, if it names one.
+/// `file://` URLs are plain paths here (the history and reports on a local
+/// disk keep their own atomic writes), so they are `None`.
+fn object_url(path: &std::path::Path) -> Result<Option<crate::collect::objstore::ObjectUrl>> {
+    match path.to_str() {
+        Some(s) if crate::collect::objstore::is_url(s) && !s.starts_with("file://") => {
+            crate::collect::objstore::ObjectUrl::parse(s).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `file:///x/y` as the path `/x/y`; any other path as it is.
+fn local_path(path: &std::path::Path) -> std::path::PathBuf {
+    match path.to_str().and_then(|s| s.strip_prefix("file://")) {
+        Some(rest) => std::path::PathBuf::from(rest),
+        None => path.to_path_buf(),
+    }
+}
+
+/// Writes a report to a file (atomically, [`write_atomic`]) or to an
+/// object storage URL (one PUT: the object appears whole or not at all).
+pub fn write_output(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    let path = &local_path(path);
+    let Some(url) = object_url(path)? else {
+        return write_atomic(path, contents);
+    };
+    if url.is_prefix() {
+        return Err(Error::Usage(format!(
+            "{url}: a report is one object; give its name, e.g. {}",
+            url.join("report.html")
+        )));
+    }
+    block_on(async {
+        let store = crate::collect::objstore::open(&url)?;
+        crate::collect::objstore::put_small(store.as_ref(), &url, contents.to_vec()).await
+    })?
+    .map_err(|f| Error::Usage(format!("cannot write the report: {}", f.describe(&url))))
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
@@ -435,7 +520,10 @@ pub fn nightly(
     now: &str,
     dir: &std::path::Path,
 ) -> Result<Nightly> {
-    let history = crate::history::History::open(dir)?;
+    if let Some(url) = object_url(dir)? {
+        return nightly_in_object_store(settings, key, today, now, &url);
+    }
+    let history = crate::history::History::open(&local_path(dir))?;
     let _lock = history.lock(now)?;
     let audit = audit(settings, key, today)?;
     let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
@@ -453,6 +541,40 @@ pub fn nightly(
     );
     changes.problems = problems;
     history.store(&json, &next, &file)?;
+    crate::history::annotate(&mut json, &next, &changes, now);
+    Ok(Nightly {
+        json,
+        report: audit.report,
+        changes,
+    })
+}
+
+/// [`nightly`] with the history in object storage: no lock, conditional
+/// writes instead ([`crate::history::object`]).
+fn nightly_in_object_store(
+    settings: &Settings,
+    key: &FingerprintKey,
+    today: Date,
+    now: &str,
+    url: &crate::collect::objstore::ObjectUrl,
+) -> Result<Nightly> {
+    let url = if url.is_prefix() {
+        url.clone()
+    } else {
+        crate::collect::objstore::ObjectUrl::parse(&format!("{url}/"))?
+    };
+    let audit = audit(settings, key, today)?;
+    let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
+        .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
+    json["run"] = serde_json::json!({ "time": now });
+    let (next, changes) = block_on(crate::history::object::record(&url, &json, now))??;
+    tracing::info!(
+        new = changes.new,
+        persisting = changes.persisting,
+        resolved = changes.resolved.len(),
+        runs = next.runs.len(),
+        "compared with the previous run"
+    );
     crate::history::annotate(&mut json, &next, &changes, now);
     Ok(Nightly {
         json,

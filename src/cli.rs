@@ -19,7 +19,7 @@ mod logging;
 /// midnight UTC) when set — tests, replays —, else the system time. Waiver
 /// expiry uses its date (`CONFDRIFT_TODAY=YYYY-MM-DD` overrides just that);
 /// the nightly history stamps runs with it.
-pub const NOW_ENV: &str = "CONFDRIFT_NOW";
+pub const NOW_ENV: &str = crate::clock::NOW_ENV;
 pub const TODAY_ENV: &str = "CONFDRIFT_TODAY";
 
 #[derive(Debug, Parser)]
@@ -69,6 +69,11 @@ struct EnvArgs {
     /// or suffix (kustomize namePrefix/nameSuffix) to line environments up
     #[arg(long)]
     no_line_up: bool,
+    /// Snapshots from object storage older than this are stale (problem
+    /// `snapshot-stale`: the environment is incomplete): e.g. 26h, 90m, 2d.
+    /// An environment's `max_age:` in confdrift.yaml wins [default: 26h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_age)]
+    max_age: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,8 +166,10 @@ enum Command {
     Report {
         #[command(flatten)]
         envs: EnvArgs,
-        /// The history directory (created if missing); one JSON file per run and an index
-        #[arg(long, value_name = "DIR")]
+        /// The history directory (created if missing); one JSON file per run and an index.
+        /// Or an object storage prefix (s3://BUCKET/confdrift/history/), kept with
+        /// conditional writes so that reporters running at once lose no run
+        #[arg(long, value_name = "DIR|URL")]
         history: PathBuf,
         /// The environment others are compared against [default: the last one]
         #[arg(long, value_name = "NAME")]
@@ -197,9 +204,12 @@ enum Command {
     Snapshot {
         #[command(flatten)]
         envs: EnvArgs,
-        /// Where to write the snapshot
-        #[arg(long, value_name = "FILE")]
-        output: PathBuf,
+        /// Where to write the snapshot: a file, an object storage URL
+        /// (s3://BUCKET/KEY.json.gz, gs://, az://, file:///), or a prefix
+        /// ending in `/` (s3://BUCKET/confdrift/prod/), where it becomes
+        /// PREFIX/<UTC time>.json.gz and PREFIX/latest points to it
+        #[arg(long, value_name = "FILE|URL")]
+        output: String,
     },
     /// Work with policy files.
     Policy {
@@ -340,6 +350,13 @@ impl EnvArgs {
             for (_, source) in &mut settings.envs {
                 if let crate::collect::Source::Kube(target) = source {
                     target.runtime_env = true;
+                }
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            for (_, source) in &mut settings.envs {
+                if let crate::collect::Source::Object(o) = source {
+                    o.max_age.get_or_insert(max_age);
                 }
             }
         }
@@ -595,12 +612,9 @@ fn execute(cli: Cli) -> Result<i32> {
                     crate::fingerprint::KEY_ENV
                 );
             }
-            let text = app::snapshot(name, source, &key)?;
-            app::write_atomic(&output, text.as_bytes())?;
-            eprintln!(
-                "confdrift: wrote snapshot of {name} to {}",
-                output.display()
-            );
+            let snapshot = app::snapshot(name, source, &key, now()?)?;
+            let written = app::save_snapshot(snapshot, &output)?;
+            eprintln!("confdrift: wrote snapshot of {name} to {written}");
             Ok(exit::OK)
         }
         Command::Policy {
@@ -612,22 +626,7 @@ fn execute(cli: Cli) -> Result<i32> {
 /// Reads the one clock (see [`TODAY_ENV`]).
 /// Now, from `CONFDRIFT_NOW` or the system clock, to the second.
 fn now() -> Result<jiff::Timestamp> {
-    let t = match std::env::var(NOW_ENV) {
-        Ok(s) if !s.is_empty() => s
-            .parse::<jiff::Timestamp>()
-            .or_else(|_| {
-                s.parse::<jiff::civil::Date>()
-                    .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
-                    .map(|z| z.timestamp())
-            })
-            .map_err(|_| {
-                Error::Usage(format!(
-                    "{NOW_ENV}={s}: expected a time like 2026-11-23T02:00:00Z or a date like 2026-11-23"
-                ))
-            })?,
-        _ => jiff::Timestamp::now(),
-    };
-    jiff::Timestamp::from_second(t.as_second()).map_err(|e| Error::Usage(e.to_string()))
+    crate::clock::now().map_err(Error::Usage)
 }
 
 fn today() -> Result<Date> {
@@ -688,7 +687,7 @@ fn lint(paths: Vec<PathBuf>) -> Result<i32> {
 /// Writes to the output file, or stdout; a closed pipe (`| head`) is not an error.
 fn emit(output: Option<&Path>, buf: &[u8]) -> Result<()> {
     match output {
-        Some(path) => app::write_atomic(path, buf),
+        Some(path) => app::write_output(path, buf),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(buf).and_then(|_| stdout.flush()) {
@@ -698,6 +697,13 @@ fn emit(output: Option<&Path>, buf: &[u8]) -> Result<()> {
             }
         }
     }
+}
+
+/// `--max-age 26h`.
+fn parse_max_age(arg: &str) -> std::result::Result<std::time::Duration, String> {
+    crate::clock::parse_duration(arg)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{arg}: expected a duration like 26h, 90m, 2d or seconds"))
 }
 
 /// Parses `--report FORMAT[=FILE]`; FILE `-` (or none) is standard output.

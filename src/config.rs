@@ -73,6 +73,13 @@ struct EnvConfig {
     /// Files: a Helm chart's release name.
     #[serde(default)]
     release: Option<String>,
+    /// A snapshot in object storage: `s3://bucket/prefix/` (the latest) or
+    /// one object's URL.
+    #[serde(default)]
+    url: Option<String>,
+    /// `url:` environments: a snapshot older than this is stale (`26h`).
+    #[serde(default)]
+    max_age: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +108,47 @@ fn file_source(
         values: values.unwrap_or_default(),
         release: release.map(|r| check_dns_label("release", r)).transpose()?,
     }))
+}
+
+/// The `url:` (and `max_age:`) of an environment, checked: a url is the
+/// environment's only source, and max_age applies to it alone.
+fn object_env(
+    env: &EnvConfig,
+    path: &Path,
+    shown: &str,
+) -> Result<Option<crate::collect::object::ObjectSource>> {
+    let at = |msg: String| Error::Usage(format!("{}: environment {shown}: {msg}", path.display()));
+    let Some(url) = &env.url else {
+        if env.max_age.is_some() {
+            return Err(at(
+                "max_age applies to snapshots in object storage (`url:`)".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    if env.files.is_some() || env.context.is_some() {
+        return Err(at("give one of files, context and url".into()));
+    }
+    if env.namespace.is_some() || env.values.is_some() || env.release.is_some() {
+        return Err(at(
+            "namespace, values and release apply to files; a snapshot in object storage is read as it was taken".into(),
+        ));
+    }
+    let mut source =
+        crate::collect::object::ObjectSource::parse(url).map_err(|e| at(e.to_string()))?;
+    if let Some(v) = &env.max_age {
+        let text = match v {
+            serde_yaml::Value::String(s) => s.clone(),
+            serde_yaml::Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        source.max_age = Some(
+            crate::clock::parse_duration(&text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| at("max_age must be like 26h, 90m, 2d, or seconds".into()))?,
+        );
+    }
+    Ok(Some(source))
 }
 
 /// Reads `30`, `30s`, `2m`, `1h` as a duration.
@@ -182,7 +230,7 @@ impl Settings {
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg);
             Error::Usage(format!(
-                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files (with namespace, values, release), or context, namespaces, selector, timeout, page_size, runtime_env; and rename)",
+                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files (with namespace, values, release), or context, namespaces, selector, timeout, page_size, runtime_env, or url, max_age; and rename)",
                 path.display(),
                 visible(msg)
             ))
@@ -194,6 +242,7 @@ impl Settings {
         };
         for (name, env) in file.environments {
             let shown = visible(&name);
+            let object = object_env(&env, path, &shown)?;
             let source = match (env.files, env.context) {
                 (Some(files), None) => {
                     if env.namespaces.is_some()
@@ -251,12 +300,15 @@ impl Settings {
                         path.display()
                     )));
                 }
-                (None, None) => {
-                    return Err(Error::Usage(format!(
-                        "{}: environment {shown} needs `files: [...]` or `context: NAME`",
-                        path.display()
-                    )));
-                }
+                (None, None) => match object {
+                    Some(o) => Source::Object(o),
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "{}: environment {shown} needs `files: [...]`, `context: NAME` or `url: s3://BUCKET/PREFIX/`",
+                            path.display()
+                        )));
+                    }
+                },
             };
             if !env.rename.is_empty() {
                 settings.renames.insert(

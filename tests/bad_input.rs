@@ -639,7 +639,7 @@ fn names_in_config_errors_are_shown_written_out() {
         "escape in an environment name",
         &audit_config(&path),
         2,
-        "environment prod\\x1b[2J\\u{202e} needs `files: [...]` or `context: NAME`",
+        "environment prod\\x1b[2J\\u{202e} needs `files: [...]`, `context: NAME` or `url: s3://BUCKET/PREFIX/`",
     );
     let path = write(
         &dir,

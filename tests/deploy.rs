@@ -113,3 +113,146 @@ fn the_nightly_cronjob_runs_a_valid_command_with_a_valid_config_and_policy() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `kubectl kustomize` of the fleet's example overlays: the real renderer,
+/// as `kubectl apply -k` would run it.
+fn kustomize(dir: &str) -> Vec<serde_json::Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("kubectl is needed for this test (CI installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {dir}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+        .collect()
+}
+
+fn container(objects: &[serde_json::Value], cronjob: &str) -> serde_json::Value {
+    let job = objects
+        .iter()
+        .find(|o| o["kind"] == "CronJob" && o["metadata"]["name"] == cronjob)
+        .unwrap_or_else(|| panic!("no CronJob {cronjob}"));
+    job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+/// Kubernetes' `$(VAR)` expansion of container args from the container's
+/// `env` entries whose value comes from a ConfigMap among `objects`.
+fn expanded_args(objects: &[serde_json::Value], c: &serde_json::Value) -> Vec<String> {
+    let mut vars = std::collections::BTreeMap::new();
+    for e in c["env"].as_array().unwrap() {
+        let r = &e["valueFrom"]["configMapKeyRef"];
+        if r.is_null() {
+            continue;
+        }
+        let cm = objects
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == r["name"])
+            .unwrap_or_else(|| panic!("no ConfigMap {}", r["name"]));
+        vars.insert(
+            e["name"].as_str().unwrap().to_string(),
+            cm["data"][r["key"].as_str().unwrap()]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.as_str().unwrap().to_string();
+            for (k, v) in &vars {
+                a = a.replace(&format!("$({k})"), v);
+            }
+            assert!(!a.contains("$("), "unexpanded {a}");
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn the_fleet_cluster_overlay_snapshots_to_its_bucket_prefix_read_only() {
+    use clap::Parser;
+    let objects = kustomize("deploy/fleet/overlays/example/cluster");
+    let c = container(&objects, "confdrift-snapshot");
+    assert_eq!(c["image"], "registry.example.com/confdrift:0.1.0");
+    let job = objects.iter().find(|o| o["kind"] == "CronJob").unwrap();
+    assert_eq!(job["spec"]["schedule"], "30 1 * * *");
+    let args = expanded_args(&objects, &c);
+    assert_eq!(
+        args,
+        [
+            "snapshot",
+            "--env=prod-eu=kube:in-cluster/shop",
+            "--output=s3://acme-confdrift/confdrift/prod-eu/"
+        ]
+    );
+    let mut argv = vec!["confdrift".to_string()];
+    argv.extend(args);
+    confdrift::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    // Read-only RBAC that covers every list the snapshot sends.
+    let mut rules = Vec::new();
+    for o in &objects {
+        if o["kind"] == "ClusterRole" || o["kind"] == "Role" {
+            rules.extend(o["rules"].as_array().cloned().unwrap_or_default());
+        }
+    }
+    let g = granted(&rules);
+    assert!(g.iter().all(|(_, _, v)| v == "get" || v == "list"), "{g:?}");
+    for (group, resource) in confdrift::collect::kube::listed_resources() {
+        assert!(
+            g.contains(&(group.to_string(), resource.to_string(), "list".to_string())),
+            "deploy/fleet/cluster/rbac.yaml does not grant list on {group}/{resource}"
+        );
+    }
+}
+
+#[test]
+fn the_fleet_central_overlay_reports_from_the_bucket_back_to_it() {
+    use clap::Parser;
+    let objects = kustomize("deploy/fleet/overlays/example/central");
+    let c = container(&objects, "confdrift-report");
+    assert_eq!(c["image"], "registry.example.com/confdrift:0.1.0");
+    let args = expanded_args(&objects, &c);
+    for want in [
+        "--history=s3://acme-confdrift/confdrift/report/history/",
+        "--report=html=s3://acme-confdrift/confdrift/report/latest.html",
+        "--report=prometheus=s3://acme-confdrift/confdrift/report/confdrift.prom",
+    ] {
+        assert!(args.iter().any(|a| a == want), "{want} not in {args:?}");
+    }
+    let mut argv = vec!["confdrift".to_string()];
+    argv.extend(args);
+    confdrift::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
+    // Its config names the environments by their bucket prefixes.
+    let cm = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap")
+        .expect("the central ConfigMap");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("confdrift.yaml");
+    std::fs::write(&cfg, cm["data"]["confdrift.yaml"].as_str().unwrap()).unwrap();
+    let settings = confdrift::config::Settings::load(&cfg).unwrap();
+    assert_eq!(settings.env_names(), ["prod-us", "prod-eu"]);
+    assert!(
+        settings
+            .envs
+            .iter()
+            .all(|(_, s)| matches!(s, confdrift::collect::Source::Object(_)))
+    );
+    // It reads no cluster.
+    let job = objects.iter().find(|o| o["kind"] == "CronJob").unwrap();
+    assert_eq!(
+        job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["automountServiceAccountToken"],
+        false
+    );
+}

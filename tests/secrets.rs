@@ -6,6 +6,8 @@
 #[path = "support/apiserver.rs"]
 mod apiserver;
 mod common;
+#[path = "support/s3.rs"]
+mod s3;
 
 use std::path::PathBuf;
 
@@ -560,4 +562,84 @@ fn verbose_flags_log_confdrift_at_info_then_debug() {
         .args(envs()));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr, "");
+}
+
+/// Every object a fleet writes to a bucket — gzip snapshots, the `latest`
+/// pointer, the history's runs and index, HTML and metrics — holds no
+/// Secret value; and the bucket's own secret key shows in no output, even
+/// at -vvv.
+#[test]
+fn canary_secret_appears_in_no_object_written_to_a_bucket() {
+    use std::io::Read as _;
+    let server = s3::S3Server::start();
+    let with_bucket = || {
+        let mut cmd = confdrift();
+        cmd.env("CONFDRIFT_NOW", "2026-12-07T02:00:00Z");
+        for (k, v) in server.env() {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    let mut outputs = Vec::new();
+    for env in ["staging", "prod"] {
+        let r = run(with_bucket()
+            .args(["-vvv", "snapshot", "--env"])
+            .arg(format!("{env}={}", data(&format!("canary/{env}.yaml"))))
+            .arg("--output")
+            .arg(format!("s3://{}/cd/{env}/", s3::BUCKET)));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        outputs.push(r);
+    }
+    let r = run(with_bucket().args([
+        "-vvv",
+        "report",
+        "--fail-on",
+        "never",
+        "--env",
+        &format!("staging=s3://{}/cd/staging/", s3::BUCKET),
+        "--env",
+        &format!("prod=s3://{}/cd/prod/", s3::BUCKET),
+        "--history",
+        &format!("s3://{}/cd/history/", s3::BUCKET),
+        "--report",
+        &format!("html=s3://{}/cd/latest.html", s3::BUCKET),
+        "--report",
+        &format!("prometheus=s3://{}/cd/confdrift.prom", s3::BUCKET),
+        "--report",
+        &format!("json=s3://{}/cd/latest.json", s3::BUCKET),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    outputs.push(r);
+    for r in &outputs {
+        assert_clean("stdout", &r.stdout);
+        assert_clean("stderr", &r.stderr);
+        assert!(!r.stderr.contains(s3::SECRET_KEY), "{}", r.stderr);
+        assert!(!r.stdout.contains(s3::SECRET_KEY));
+    }
+    let objects = server.objects();
+    let names: Vec<&str> = objects.iter().map(|(n, _)| n.as_str()).collect();
+    for want in [
+        "latest",
+        ".json.gz",
+        "index.json",
+        "latest.html",
+        "confdrift.prom",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(want)),
+            "no {want} in {names:?}"
+        );
+    }
+    for (name, bytes) in &objects {
+        let mut text = String::from_utf8_lossy(bytes).into_owned();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            text.clear();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            assert!(text.contains("fingerprint"), "{name} is a snapshot");
+        }
+        assert_clean(name, &text);
+        assert!(!text.contains(s3::SECRET_KEY), "{name}");
+    }
 }

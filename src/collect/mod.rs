@@ -8,6 +8,8 @@ pub mod files;
 pub mod kinds;
 pub mod kube;
 pub mod manifest;
+pub mod object;
+pub mod objstore;
 pub mod origin;
 pub mod render;
 pub mod runtime;
@@ -29,6 +31,8 @@ pub enum Source {
     Files(FileSource),
     /// A live cluster.
     Kube(KubeTarget),
+    /// A snapshot in object storage (`s3://bucket/prefix/`: the latest).
+    Object(object::ObjectSource),
 }
 
 /// Paths as they sit in a repository, and how to read them.
@@ -150,6 +154,9 @@ impl Source {
     /// the current context and all namespaces; `kube:in-cluster/NS` is the
     /// pod's ServiceAccount).
     pub fn parse(spec: &str) -> Result<Source> {
+        if crate::collect::objstore::is_url(spec) {
+            return Ok(Source::Object(object::ObjectSource::parse(spec)?));
+        }
         if let Some(rest) = spec.strip_prefix("kube:") {
             let (context, namespaces) = match rest.split_once('/') {
                 Some((c, ns)) => (c, ns),
@@ -186,6 +193,7 @@ impl Source {
         match self {
             Source::Files(f) => f.describe(),
             Source::Kube(t) => t.describe(),
+            Source::Object(o) => o.describe(),
         }
     }
 
@@ -193,7 +201,7 @@ impl Source {
     pub fn stdin_paths(&self) -> usize {
         match self {
             Source::Files(f) => f.paths.iter().filter(|p| files::is_stdin(p)).count(),
-            Source::Kube(_) => 0,
+            Source::Kube(_) | Source::Object(_) => 0,
         }
     }
 }
@@ -217,6 +225,7 @@ pub async fn collect(
                 .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
         }
         Source::Kube(target) => Ok(kube::collect(target, key, progress).await),
+        Source::Object(o) => Ok(object::collect(o, &key).await),
     };
     match &collected {
         Ok(c) => tracing::info!(

@@ -14,8 +14,28 @@ pub struct Snapshot {
     pub api_version: String,
     pub kind: String,
     pub environment: String,
+    /// When, where and by which confdrift it was taken. Absent in snapshots
+    /// written before fleets; those can never be checked for age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<Taken>,
     #[serde(flatten)]
     pub collected: Collected,
+}
+
+/// The circumstances of a snapshot (the fingerprint key id is the
+/// collection's own `fingerprintKeyId`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Taken {
+    /// RFC 3339, UTC, from the one clock ([`crate::clock::now`]).
+    pub time: String,
+    pub confdrift_version: String,
+    /// The kubeconfig context (`in-cluster` inside a pod), for live sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The namespaces read (empty: all, or a file source).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
 }
 
 impl Snapshot {
@@ -24,15 +44,23 @@ impl Snapshot {
             api_version: API_VERSION.to_string(),
             kind: super::manifest::SNAPSHOT_KIND.to_string(),
             environment: environment.to_string(),
+            taken: None,
             collected,
         }
     }
 
     pub fn to_json(&self) -> String {
-        // Serializing plain data structures cannot fail.
-        let mut s = serde_json::to_string_pretty(self).expect("snapshot serializes");
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        // Serializing plain data structures into memory cannot fail.
+        self.write_json(&mut out).expect("snapshot serializes");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// Writes the snapshot as pretty JSON, streaming (an upload reads it
+    /// from the other end of a pipe).
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
     }
 
     pub fn parse(text: &str, json: bool) -> Result<Snapshot, String> {

@@ -11,6 +11,7 @@
 //! corrupt or foreign file is reported and skipped, never fatal.
 
 mod lock;
+pub mod object;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
