@@ -22,6 +22,8 @@ use crate::policy::model::{PolicySet, Unmatched};
 use crate::policy::waivers::{Book, Match, Target};
 use crate::policy::{Date, model::Waiver};
 
+mod consumers;
+
 /// The rule id of drift that no policy rule speaks to.
 pub const UNMATCHED: &str = "unmatched";
 
@@ -186,6 +188,9 @@ pub struct Suppressed {
     pub unmatched: usize,
     /// Rules that selected nothing and say `stale: ignore`.
     pub stale_ignored: Vec<String>,
+    /// ConfigMap key findings left out because the containers that consume
+    /// the key carry the same difference (one cause, one finding).
+    pub at_consumers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +209,7 @@ impl Suppressed {
             && self.allowed.is_empty()
             && self.unmatched == 0
             && self.stale_ignored.is_empty()
+            && self.at_consumers == 0
     }
 
     /// One phrase per kind of suppression, for people.
@@ -250,6 +256,12 @@ impl Suppressed {
                 "{} rule(s) matched nothing and say `stale: ignore` ({})",
                 self.stale_ignored.len(),
                 self.stale_ignored.join(", ")
+            ));
+        }
+        if self.at_consumers > 0 {
+            out.push(format!(
+                "{} ConfigMap key finding(s) shown at the containers that consume the key",
+                self.at_consumers
             ));
         }
         out
@@ -417,6 +429,9 @@ pub fn evaluate(
             .insert(policy.rules[*ri].id.clone(), subjects.len());
     }
 
+    // One cause, one finding: a consumed ConfigMap key drifts where it
+    // takes effect.
+    suppressed.at_consumers = consumers::merge(&mut findings, invs);
     sort_findings(&mut findings);
     Evaluation {
         findings,

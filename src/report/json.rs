@@ -87,6 +87,9 @@ pub struct JsonSuppressed<'a> {
     pub unmatched: usize,
     /// Rules that matched nothing and say `stale: ignore`.
     pub stale_rules: &'a [String],
+    /// ConfigMap key findings left out because the containers that consume
+    /// the key carry the same difference (their `sources` name the key).
+    pub at_consumers: usize,
 }
 
 #[derive(Serialize)]
@@ -217,6 +220,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
             allowed: &report.suppressed.allowed,
             unmatched: report.suppressed.unmatched,
             stale_rules: &report.suppressed.stale_ignored,
+            at_consumers: report.suppressed.at_consumers,
         },
         deploy: deploy(report),
     }
