@@ -188,9 +188,9 @@ pub struct Suppressed {
     pub unmatched: usize,
     /// Rules that selected nothing and say `stale: ignore`.
     pub stale_ignored: Vec<String>,
-    /// ConfigMap key findings left out because the containers that consume
-    /// the key carry the same difference (one cause, one finding).
-    pub at_consumers: usize,
+    /// Findings left out because another finding shows the same cause: a
+    /// consumed ConfigMap key at its consumers, a flagd document as its flags.
+    pub same_cause: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +209,7 @@ impl Suppressed {
             && self.allowed.is_empty()
             && self.unmatched == 0
             && self.stale_ignored.is_empty()
-            && self.at_consumers == 0
+            && self.same_cause == 0
     }
 
     /// One phrase per kind of suppression, for people.
@@ -258,10 +258,10 @@ impl Suppressed {
                 self.stale_ignored.join(", ")
             ));
         }
-        if self.at_consumers > 0 {
+        if self.same_cause > 0 {
             out.push(format!(
-                "{} ConfigMap key finding(s) shown at the containers that consume the key",
-                self.at_consumers
+                "{} finding(s) of the same cause shown once (ConfigMap keys where they are consumed, flagd documents as their flags)",
+                self.same_cause
             ));
         }
         out
@@ -431,7 +431,7 @@ pub fn evaluate(
 
     // One cause, one finding: a consumed ConfigMap key drifts where it
     // takes effect.
-    suppressed.at_consumers = consumers::merge(&mut findings, invs);
+    suppressed.same_cause = consumers::merge(&mut findings, invs);
     sort_findings(&mut findings);
     Evaluation {
         findings,

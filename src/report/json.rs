@@ -87,9 +87,10 @@ pub struct JsonSuppressed<'a> {
     pub unmatched: usize,
     /// Rules that matched nothing and say `stale: ignore`.
     pub stale_rules: &'a [String],
-    /// ConfigMap key findings left out because the containers that consume
-    /// the key carry the same difference (their `sources` name the key).
-    pub at_consumers: usize,
+    /// Findings left out because another finding shows the same cause: a
+    /// consumed ConfigMap key at its consumers (whose `sources` name the
+    /// key), a flagd document as its flags.
+    pub same_cause: usize,
 }
 
 #[derive(Serialize)]
@@ -220,7 +221,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
             allowed: &report.suppressed.allowed,
             unmatched: report.suppressed.unmatched,
             stale_rules: &report.suppressed.stale_ignored,
-            at_consumers: report.suppressed.at_consumers,
+            same_cause: report.suppressed.same_cause,
         },
         deploy: deploy(report),
     }

@@ -638,7 +638,7 @@ mod tests {
                 allowed: BTreeMap::from([(hostile("rule"), 1)]),
                 unmatched: 1,
                 stale_ignored: vec![hostile("stale")],
-                at_consumers: 1,
+                same_cause: 1,
             },
             policy: PolicyUse {
                 files: vec![hostile("policy.yaml")],
