@@ -431,7 +431,17 @@ pub fn evaluate(
 
     // One cause, one finding: a consumed ConfigMap key drifts where it
     // takes effect.
-    suppressed.same_cause = consumers::merge(&mut findings, invs);
+    let merged = consumers::merge(&mut findings, invs);
+    suppressed.same_cause = merged.len();
+    for f in merged.iter().filter(|f| f.waiver.is_some()) {
+        // Its waiver is used, but the finding it waived is not shown.
+        if let Some(n) = suppressed.waived.get_mut(&f.rule) {
+            *n -= 1;
+            if *n == 0 {
+                suppressed.waived.remove(&f.rule);
+            }
+        }
+    }
     sort_findings(&mut findings);
     Evaluation {
         findings,

@@ -22,15 +22,14 @@ use crate::model::{ConfigKind, Finding, Inventory, Provenance, RefKind, Scope, S
 /// Which containers' values come from each ConfigMap key, in one environment.
 type Consumers = BTreeMap<(String, String), BTreeSet<Subject>>;
 
-/// Removes the ConfigMap findings that other findings already show; returns
-/// how many it removed.
-pub(super) fn merge(findings: &mut Vec<Finding>, invs: &[Inventory]) -> usize {
-    let before = findings.len();
+/// Removes the ConfigMap findings that other findings already show and
+/// returns them.
+pub(super) fn merge(findings: &mut Vec<Finding>, invs: &[Inventory]) -> Vec<Finding> {
     let flagd = flagd_docs(invs);
-    drop_flagd_documents(findings, invs, &flagd);
+    let mut removed = drop_flagd_documents(findings, invs, &flagd);
     let consumers: Vec<Consumers> = invs.iter().map(consumers).collect();
-    drop_consumed_keys(findings, invs, &consumers);
-    before - findings.len()
+    removed.extend(drop_consumed_keys(findings, invs, &consumers));
+    removed
 }
 
 /// The ConfigMap id (as subjects name it, after renames and hash
@@ -124,7 +123,11 @@ fn by_subject(findings: &[Finding]) -> BTreeMap<Subject, Vec<usize>> {
     out
 }
 
-fn drop_consumed_keys(findings: &mut Vec<Finding>, invs: &[Inventory], consumers: &[Consumers]) {
+fn drop_consumed_keys(
+    findings: &mut Vec<Finding>,
+    invs: &[Inventory],
+    consumers: &[Consumers],
+) -> Vec<Finding> {
     let index = by_subject(findings);
     let mut gone = BTreeSet::new();
     for (subject, idx) in &index {
@@ -156,7 +159,7 @@ fn drop_consumed_keys(findings: &mut Vec<Finding>, invs: &[Inventory], consumers
             }
         }
     }
-    remove(findings, &gone);
+    remove(findings, &gone)
 }
 
 /// The containers that consume `cm`'s `key`, when they are the same (and
@@ -242,9 +245,9 @@ fn drop_flagd_documents(
     findings: &mut Vec<Finding>,
     invs: &[Inventory],
     docs: &BTreeSet<(String, String)>,
-) {
+) -> Vec<Finding> {
     if docs.is_empty() {
-        return;
+        return Vec::new();
     }
     let index = by_subject(findings);
     let mut gone = BTreeSet::new();
@@ -267,7 +270,7 @@ fn drop_flagd_documents(
             }
         }
     }
-    remove(findings, &gone);
+    remove(findings, &gone)
 }
 
 /// Whether the document `subject` holds is the same in every environment
@@ -295,11 +298,11 @@ fn differs_only_in(invs: &[Inventory], subject: &Subject, flags: &BTreeSet<&str>
     docs.windows(2).all(|w| w[0] == w[1])
 }
 
-fn remove(findings: &mut Vec<Finding>, gone: &BTreeSet<usize>) {
-    let mut i = 0;
-    findings.retain(|_| {
-        let keep = !gone.contains(&i);
-        i += 1;
-        keep
-    });
+fn remove(findings: &mut Vec<Finding>, gone: &BTreeSet<usize>) -> Vec<Finding> {
+    let (removed, kept) = std::mem::take(findings)
+        .into_iter()
+        .enumerate()
+        .partition::<Vec<_>, _>(|(i, _)| gone.contains(i));
+    *findings = kept.into_iter().map(|(_, f)| f).collect();
+    removed.into_iter().map(|(_, f)| f).collect()
 }

@@ -365,3 +365,25 @@ fn a_presence_rule_limited_to_some_environments_leaves_the_others_to_equal() {
         ]
     );
 }
+
+#[test]
+fn a_waiver_of_both_findings_counts_the_one_shown() {
+    let policy = format!("{POOL_RULE}waivers:\n  - rule: pools\n    reason: prod runs a smaller database\n");
+    let e = eval(
+        &policy,
+        vec![
+            env("staging")
+                .cm("shop-config", "DB_POOL_SIZE", "20")
+                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+            env("prod")
+                .cm("shop-config", "DB_POOL_SIZE", "5")
+                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "5"),
+        ],
+    );
+    assert_eq!(
+        lines(&e),
+        ["not-equal pools critical waived: DB_POOL_SIZE must be the same in staging and prod, but is 20 in staging, 5 in prod (rule pools)"]
+    );
+    assert_eq!(e.suppressed.waived.get("pools"), Some(&1));
+    assert_eq!(crate::evaluate::summarize(&e.findings).waived, 1);
+}
