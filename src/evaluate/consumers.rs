@@ -8,7 +8,8 @@
 //! by the same containers in every environment that has the ConfigMap (the
 //! containers' findings then do not show the same difference), or when a
 //! consumer has no finding that counts at least as much (as severe, and not
-//! waived unless it is waived too). The flags of a flagd document are their
+//! waived unless it is waived too); in that last case the consumers' plain
+//! `unmatched` drift of the key goes instead. The flags of a flagd document are their
 //! own findings; the document's (its key and the files it is mounted as) go
 //! when the document differs in nothing but flags that have findings.
 //!
@@ -156,6 +157,21 @@ fn drop_consumed_keys(
             });
             if shown_there {
                 gone.insert(i);
+                continue;
+            }
+            // The ConfigMap's finding counts for more (a rule for
+            // `kind: configmap` only): the consumers' plain drift, which no
+            // rule spoke to, is the same cause and goes instead.
+            for r in readers {
+                for &j in index.get(r).into_iter().flatten() {
+                    let g = &findings[j];
+                    if g.rule == super::UNMATCHED
+                        && matches!(g.code.as_str(), "value-differs" | "key-missing")
+                        && counts_as_much(&findings[i], g)
+                    {
+                        gone.insert(j);
+                    }
+                }
             }
         }
     }
@@ -262,7 +278,10 @@ fn drop_flagd_documents(
                 .filter(|(s, _)| {
                     s.kind == ConfigKind::Flag && s.scope.configmap() == Some(cm.as_str())
                 })
-                .filter(|(_, js)| js.iter().any(|&j| counts_as_much(&findings[j], &findings[i])))
+                .filter(|(_, js)| {
+                    js.iter()
+                        .any(|&j| counts_as_much(&findings[j], &findings[i]))
+                })
                 .map(|(s, _)| s.key.as_str())
                 .collect();
             if !flagged.is_empty() && differs_only_in(invs, subject, &flagged) {

@@ -26,7 +26,7 @@ impl Env {
         self
     }
     /// app/main's `var`, from `configMapKeyRef` to `object`'s `key`.
-    fn from_cm(self, var: &str, object: &str, key: &str, value: &str) -> Self {
+    fn reads_cm(self, var: &str, object: &str, key: &str, value: &str) -> Self {
         self.var(var, value).from(Provenance::ConfigMapKey {
             name: object.into(),
             key: key.into(),
@@ -83,10 +83,13 @@ fn a_drifting_configmap_key_that_a_container_reads_is_one_finding_at_the_contain
         vec![
             env("staging")
                 .cm("shop-config", "DB_POOL_SIZE", "20")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
-            env("prod")
-                .cm("shop-config", "DB_POOL_SIZE", "5")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "5"),
+                .reads_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+            env("prod").cm("shop-config", "DB_POOL_SIZE", "5").reads_cm(
+                "DB_POOL_SIZE",
+                "shop-config",
+                "DB_POOL_SIZE",
+                "5",
+            ),
         ],
     );
     assert_eq!(at(&e), ["critical app/main DB_POOL_SIZE not-equal"]);
@@ -97,7 +100,10 @@ fn a_drifting_configmap_key_that_a_container_reads_is_one_finding_at_the_contain
     );
     assert_eq!(e.suppressed.same_cause, 1);
     assert!(
-        e.suppressed.phrases().iter().any(|p| p.contains("1 finding(s) of the same cause")),
+        e.suppressed
+            .phrases()
+            .iter()
+            .any(|p| p.contains("1 finding(s) of the same cause")),
         "{:?}",
         e.suppressed.phrases()
     );
@@ -112,7 +118,10 @@ fn a_drifting_configmap_key_that_no_container_reads_stays_at_the_configmap() {
             env("prod").cm("shop-config", "DB_POOL_SIZE", "5"),
         ],
     );
-    assert_eq!(at(&e), ["critical configmap/shop-config DB_POOL_SIZE not-equal"]);
+    assert_eq!(
+        at(&e),
+        ["critical configmap/shop-config DB_POOL_SIZE not-equal"]
+    );
     assert_eq!(e.suppressed.same_cause, 0);
 }
 
@@ -125,7 +134,7 @@ fn a_configmap_key_read_in_one_environment_only_stays_at_the_configmap_too() {
         vec![
             env("staging")
                 .cm("shop-config", "DB_POOL_SIZE", "20")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+                .reads_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
             env("prod")
                 .cm("shop-config", "DB_POOL_SIZE", "5")
                 .var("DB_POOL_SIZE", "5"),
@@ -155,10 +164,21 @@ fn consumers_are_matched_by_the_real_object_name_through_renames_and_hash_suffix
                     "DB_POOL_SIZE",
                     "20",
                 )
-                .from_cm("DB_POOL_SIZE", "shop-config-7h2g9k5c4m", "DB_POOL_SIZE", "20"),
+                .reads_cm(
+                    "DB_POOL_SIZE",
+                    "shop-config-7h2g9k5c4m",
+                    "DB_POOL_SIZE",
+                    "20",
+                ),
             env("prod")
-                .cm_object("shop-config", "prod-shop-config", "shop", "DB_POOL_SIZE", "5")
-                .from_cm("DB_POOL_SIZE", "prod-shop-config", "DB_POOL_SIZE", "5"),
+                .cm_object(
+                    "shop-config",
+                    "prod-shop-config",
+                    "shop",
+                    "DB_POOL_SIZE",
+                    "5",
+                )
+                .reads_cm("DB_POOL_SIZE", "prod-shop-config", "DB_POOL_SIZE", "5"),
         ],
     );
     assert_eq!(at(&e), ["critical app/main DB_POOL_SIZE not-equal"]);
@@ -171,7 +191,7 @@ fn a_same_named_configmap_in_another_namespace_is_not_the_one_a_pod_reads() {
     let both = |e: Env, pool: &str| {
         e.cm_object("shop/cfg", "cfg", "shop", "DB_POOL_SIZE", pool)
             .cm_object("other/cfg", "cfg", "other", "DB_POOL_SIZE", pool)
-            .from_cm("DB_POOL_SIZE", "cfg", "DB_POOL_SIZE", pool)
+            .reads_cm("DB_POOL_SIZE", "cfg", "DB_POOL_SIZE", pool)
     };
     let e = eval(
         POOL_RULE,
@@ -187,27 +207,104 @@ fn a_same_named_configmap_in_another_namespace_is_not_the_one_a_pod_reads() {
 }
 
 #[test]
-fn a_configmap_finding_stays_when_the_consumer_finding_counts_for_less() {
+fn a_configmap_finding_that_counts_for_more_stays_and_the_consumers_plain_drift_goes() {
     // The rule speaks to ConfigMap keys only: the container's drift is
-    // `unmatched` info, and the critical must not be lost to it.
+    // `unmatched` info, and the critical must not be lost to it; the info is
+    // the same cause.
     let policy = "rules:\n  - id: pools\n    key: \"*POOL_SIZE\"\n    kind: configmap\n    equal: true\n    severity: critical\n";
     let e = eval(
         policy,
         vec![
             env("staging")
                 .cm("shop-config", "DB_POOL_SIZE", "20")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
-            env("prod")
-                .cm("shop-config", "DB_POOL_SIZE", "5")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "5"),
+                .reads_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+            env("prod").cm("shop-config", "DB_POOL_SIZE", "5").reads_cm(
+                "DB_POOL_SIZE",
+                "shop-config",
+                "DB_POOL_SIZE",
+                "5",
+            ),
+        ],
+    );
+    assert_eq!(
+        at(&e),
+        ["critical configmap/shop-config DB_POOL_SIZE not-equal"]
+    );
+    assert_eq!(e.suppressed.same_cause, 1);
+}
+
+#[test]
+fn a_consumers_own_rule_finding_is_another_cause_and_stays() {
+    let policy = "rules:
+  - id: pools
+    key: \"*POOL_SIZE\"
+    kind: configmap
+    equal: true
+    severity: critical
+  - id: pool-range
+    key: \"*POOL_SIZE\"
+    kind: env
+    type: int
+    range: {min: 10}
+    severity: warning
+";
+    let e = eval(
+        policy,
+        vec![
+            env("staging")
+                .cm("shop-config", "DB_POOL_SIZE", "20")
+                .reads_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+            env("prod").cm("shop-config", "DB_POOL_SIZE", "5").reads_cm(
+                "DB_POOL_SIZE",
+                "shop-config",
+                "DB_POOL_SIZE",
+                "5",
+            ),
         ],
     );
     assert_eq!(
         at(&e),
         [
             "critical configmap/shop-config DB_POOL_SIZE not-equal",
-            "info app/main DB_POOL_SIZE value-differs",
+            "warning app/main DB_POOL_SIZE out-of-range",
         ]
+    );
+}
+
+#[test]
+fn a_flag_store_key_read_through_env_from_is_one_finding() {
+    // A ConfigMap labelled confdrift.io/flags: its keys are flags; the
+    // container reads them with envFrom under a name no flag pattern
+    // matches, so only the ConfigMap's flag is judged by the flag rule.
+    let store = |e: Env, on: &str| {
+        let mut e = e.put(
+            Scope::ConfigMap {
+                name: "feature-flags".into(),
+            },
+            ConfigKind::Flag,
+            "NEW_CHECKOUT_UI",
+            Value::Text(on.into()),
+        );
+        e.inv.configmaps.insert("feature-flags".into());
+        e.from(Provenance::ConfigMapData {
+            name: "feature-flags".into(),
+            key: "NEW_CHECKOUT_UI".into(),
+        })
+        .var("NEW_CHECKOUT_UI", on)
+        .from(Provenance::EnvFrom {
+            source: RefKind::ConfigMap,
+            name: "feature-flags".into(),
+            key: "NEW_CHECKOUT_UI".into(),
+            prefix: None,
+        })
+    };
+    let e = eval(
+        FLAGS_RULE,
+        vec![store(env("staging"), "true"), store(env("prod"), "false")],
+    );
+    assert_eq!(
+        at(&e),
+        ["warning configmap/feature-flags NEW_CHECKOUT_UI not-equal"]
     );
 }
 
@@ -218,17 +315,26 @@ fn a_mounted_file_is_a_consumer_too() {
         vec![
             env("staging")
                 .cm("app-config", "app.yaml", "retries: 3\n")
-                .mounted("/etc/app/app.yaml", "app-config", "app.yaml", "retries: 3\n"),
+                .mounted(
+                    "/etc/app/app.yaml",
+                    "app-config",
+                    "app.yaml",
+                    "retries: 3\n",
+                ),
             env("prod")
                 .cm("app-config", "app.yaml", "retries: 5\n")
-                .mounted("/etc/app/app.yaml", "app-config", "app.yaml", "retries: 5\n"),
+                .mounted(
+                    "/etc/app/app.yaml",
+                    "app-config",
+                    "app.yaml",
+                    "retries: 5\n",
+                ),
         ],
     );
     assert_eq!(at(&e), ["info app/main /etc/app/app.yaml value-differs"]);
 }
 
-const FLAGS_RULE: &str =
-    "rules:\n  - id: flags\n    kind: flag\n    key: \"*\"\n    equal: true\n    severity: warning\n";
+const FLAGS_RULE: &str = "rules:\n  - id: flags\n    kind: flag\n    key: \"*\"\n    equal: true\n    severity: warning\n";
 
 fn flagd_doc(search: &str, targeting: &str) -> String {
     format!(
@@ -247,7 +353,12 @@ fn flagd_env(name: &str, search: &str, targeting: &str) -> Env {
             "new-search",
             &format!("ENABLED default={shown}"),
         )
-        .flagd("flagd-config", "flags.json", "carousel", "ENABLED default=true")
+        .flagd(
+            "flagd-config",
+            "flags.json",
+            "carousel",
+            "ENABLED default=true",
+        )
         .mounted("/etc/flagd/flags.json", "flagd-config", "flags.json", &doc)
 }
 
@@ -292,7 +403,10 @@ fn a_flagd_document_that_differs_beyond_its_flag_values_keeps_its_own_finding() 
 
 fn default_policy() -> crate::policy::PolicySet {
     let text = include_str!("../../../policies/default.yaml");
-    let loaded = load_sources(&[("policies/default.yaml".to_string(), text.to_string())], today());
+    let loaded = load_sources(
+        &[("policies/default.yaml".to_string(), text.to_string())],
+        today(),
+    );
     assert_eq!(loaded.errors(), 0, "{}", loaded.render(None));
     loaded.set
 }
@@ -368,21 +482,27 @@ fn a_presence_rule_limited_to_some_environments_leaves_the_others_to_equal() {
 
 #[test]
 fn a_waiver_of_both_findings_counts_the_one_shown() {
-    let policy = format!("{POOL_RULE}waivers:\n  - rule: pools\n    reason: prod runs a smaller database\n");
+    let policy =
+        format!("{POOL_RULE}waivers:\n  - rule: pools\n    reason: prod runs a smaller database\n");
     let e = eval(
         &policy,
         vec![
             env("staging")
                 .cm("shop-config", "DB_POOL_SIZE", "20")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
-            env("prod")
-                .cm("shop-config", "DB_POOL_SIZE", "5")
-                .from_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "5"),
+                .reads_cm("DB_POOL_SIZE", "shop-config", "DB_POOL_SIZE", "20"),
+            env("prod").cm("shop-config", "DB_POOL_SIZE", "5").reads_cm(
+                "DB_POOL_SIZE",
+                "shop-config",
+                "DB_POOL_SIZE",
+                "5",
+            ),
         ],
     );
     assert_eq!(
         lines(&e),
-        ["not-equal pools critical waived: DB_POOL_SIZE must be the same in staging and prod, but is 20 in staging, 5 in prod (rule pools)"]
+        [
+            "not-equal pools critical waived: DB_POOL_SIZE must be the same in staging and prod, but is 20 in staging, 5 in prod (rule pools)"
+        ]
     );
     assert_eq!(e.suppressed.waived.get("pools"), Some(&1));
     assert_eq!(crate::evaluate::summarize(&e.findings).waived, 1);
