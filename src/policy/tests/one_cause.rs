@@ -505,5 +505,5 @@ fn a_waiver_of_both_findings_counts_the_one_shown() {
         ]
     );
     assert_eq!(e.suppressed.waived.get("pools"), Some(&1));
-    assert_eq!(crate::evaluate::summarize(&e.findings).waived, 1);
+    assert_eq!(e.findings.iter().filter(|f| f.waiver.is_some()).count(), 1);
 }
