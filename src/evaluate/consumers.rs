@@ -222,6 +222,7 @@ fn flagd_docs(invs: &[Inventory]) -> BTreeSet<(String, String)> {
 fn document_of(
     subject: &Subject,
     invs: &[Inventory],
+    ids: &[BTreeMap<(&str, &str), &str>],
     docs: &BTreeSet<(String, String)>,
 ) -> Option<(String, String)> {
     let doc = match (&subject.scope, subject.kind) {
@@ -229,7 +230,7 @@ fn document_of(
         (Scope::Container { .. }, ConfigKind::File) => {
             // Mounted from the same document in every environment.
             let mut found: Option<(String, String)> = None;
-            for inv in invs {
+            for (inv, ids) in invs.iter().zip(ids) {
                 let Some(e) = inv.entries.get(subject) else {
                     continue;
                 };
@@ -241,9 +242,7 @@ fn document_of(
                 else {
                     return None;
                 };
-                let id = configmap_ids(inv)
-                    .get(&(e.namespace.as_str(), name.as_str()))?
-                    .to_string();
+                let id = ids.get(&(e.namespace.as_str(), name.as_str()))?.to_string();
                 let doc = (id, key.clone());
                 if found.as_ref().is_some_and(|d| *d != doc) {
                     return None;
@@ -266,9 +265,10 @@ fn drop_flagd_documents(
         return Vec::new();
     }
     let index = by_subject(findings);
+    let ids: Vec<_> = invs.iter().map(configmap_ids).collect();
     let mut gone = BTreeSet::new();
     for (subject, idx) in &index {
-        let Some((cm, _)) = document_of(subject, invs, docs) else {
+        let Some((cm, _)) = document_of(subject, invs, &ids, docs) else {
             continue;
         };
         for &i in idx {
