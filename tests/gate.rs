@@ -273,19 +273,21 @@ fn sarif_drift_has_a_location_with_its_line_in_each_environments_file() {
         "in staging"
     );
     assert_eq!(pools["relatedLocations"][1]["id"], 2);
-    // A ConfigMap key points at the ConfigMap.
+    // A ConfigMap's finding points at the ConfigMap (shop-config's pool is
+    // reported at checkout/server, where it is read: one cause, one
+    // finding; flagd-config's flag stays at its ConfigMap).
     let cm = results
         .iter()
         .find(|r| {
-            r["ruleId"] == "connection-pools-equal"
+            r["ruleId"] == "feature-flags-match"
                 && locations(r)[0]["logicalLocations"][0]["fullyQualifiedName"]
                     .as_str()
                     .unwrap()
-                    .contains("/configmap/")
+                    .contains("/configmap/flagd-config")
         })
         .expect("the ConfigMap's finding");
     let at: Vec<String> = locations(cm).iter().map(file_line).collect();
-    assert_eq!(at[0], "testdata/demo/dev/configmaps.yaml:350", "{at:?}");
+    assert_eq!(at[0], "testdata/demo/dev/configmaps.yaml:156", "{at:?}");
 }
 
 /// Two environments as Helm renders them: documents with `# Source:` lines.
