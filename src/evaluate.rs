@@ -22,6 +22,8 @@ use crate::policy::model::{PolicySet, Unmatched};
 use crate::policy::waivers::{Book, Match, Target};
 use crate::policy::{Date, model::Waiver};
 
+mod consumers;
+
 /// The rule id of drift that no policy rule speaks to.
 pub const UNMATCHED: &str = "unmatched";
 
@@ -186,6 +188,9 @@ pub struct Suppressed {
     pub unmatched: usize,
     /// Rules that selected nothing and say `stale: ignore`.
     pub stale_ignored: Vec<String>,
+    /// Findings left out because another finding shows the same cause: a
+    /// consumed ConfigMap key at its consumers, a flagd document as its flags.
+    pub same_cause: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +209,7 @@ impl Suppressed {
             && self.allowed.is_empty()
             && self.unmatched == 0
             && self.stale_ignored.is_empty()
+            && self.same_cause == 0
     }
 
     /// One phrase per kind of suppression, for people.
@@ -250,6 +256,12 @@ impl Suppressed {
                 "{} rule(s) matched nothing and say `stale: ignore` ({})",
                 self.stale_ignored.len(),
                 self.stale_ignored.join(", ")
+            ));
+        }
+        if self.same_cause > 0 {
+            out.push(format!(
+                "{} finding(s) of the same cause shown once (ConfigMap keys where they are consumed, flagd documents as their flags)",
+                self.same_cause
             ));
         }
         out
@@ -417,6 +429,19 @@ pub fn evaluate(
             .insert(policy.rules[*ri].id.clone(), subjects.len());
     }
 
+    // One cause, one finding: a consumed ConfigMap key drifts where it
+    // takes effect.
+    let merged = consumers::merge(&mut findings, invs);
+    suppressed.same_cause = merged.len();
+    for f in merged.iter().filter(|f| f.waiver.is_some()) {
+        // Its waiver is used, but the finding it waived is not shown.
+        if let Some(n) = suppressed.waived.get_mut(&f.rule) {
+            *n -= 1;
+            if *n == 0 {
+                suppressed.waived.remove(&f.rule);
+            }
+        }
+    }
     sort_findings(&mut findings);
     Evaluation {
         findings,

@@ -80,36 +80,10 @@ fn demo_reports_every_seeded_drift_and_nothing_else() {
             "value-differs",
         ),
         ("frontend/web", "env", "CDN_URL", "value-unresolved"),
-        (
-            "frontend/web",
-            "file",
-            "/etc/flagd/flags.json",
-            "value-differs",
-        ),
-        (
-            "configmap/shop-config",
-            "configmap",
-            "DB_POOL_SIZE",
-            "value-differs",
-        ),
-        (
-            "configmap/cart-config",
-            "configmap",
-            "CACHE_TTL",
-            "value-differs",
-        ),
-        (
-            "configmap/checkout-config",
-            "configmap",
-            "application.yaml",
-            "value-differs",
-        ),
-        (
-            "configmap/flagd-config",
-            "configmap",
-            "flags.json",
-            "value-differs",
-        ),
+        // One cause, one finding: the ConfigMap keys behind DB_POOL_SIZE,
+        // CART_CACHE_TTL and application.yaml are shown where they are
+        // read; flags.json (its ConfigMap key and the file in frontend/web)
+        // differs only in the flag new-search, shown as that flag.
         (
             "configmap/flagd-config",
             "flag",
@@ -119,6 +93,7 @@ fn demo_reports_every_seeded_drift_and_nothing_else() {
         ("configmap/frontend-config", "", "", "configmap-missing"),
     ]);
     assert_eq!(deltas(&report), expected);
+    assert_eq!(report["suppressed"]["same_cause"], 5);
 
     // The one finding about a single environment: staging's dangling reference.
     let single: Vec<&serde_json::Value> = report["findings"]
@@ -192,15 +167,12 @@ fn kustomize_overlays_report_exactly_their_deltas() {
             "key-missing",
         ),
         ("loadgenerator", "", "", "workload-missing"),
-        (
-            "configmap/app-config",
-            "configmap",
-            "LOG_LEVEL",
-            "value-differs",
-        ),
     ]);
     assert_eq!(deltas(&report), expected);
     assert_eq!(report["summary"]["critical"], 0);
+    // configmap/app-config LOG_LEVEL is the same cause as frontend/server's
+    // (read through the hash-suffixed names): shown once, at the container.
+    assert_eq!(report["suppressed"]["same_cause"], 1);
 }
 
 #[test]

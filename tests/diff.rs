@@ -204,7 +204,7 @@ fn percentages_and_baseline_come_from_the_configured_baseline_not_the_first_argu
     let r = diff(&[]);
     assert!(
         r.stdout
-            .starts_with("confdrift diff staging prod: 12 difference(s), baseline prod"),
+            .starts_with("confdrift diff staging prod: 9 difference(s), baseline prod"),
         "{}",
         r.stdout
     );

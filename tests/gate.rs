@@ -273,19 +273,21 @@ fn sarif_drift_has_a_location_with_its_line_in_each_environments_file() {
         "in staging"
     );
     assert_eq!(pools["relatedLocations"][1]["id"], 2);
-    // A ConfigMap key points at the ConfigMap.
+    // A ConfigMap's finding points at the ConfigMap (shop-config's pool is
+    // reported at checkout/server, where it is read: one cause, one
+    // finding; flagd-config's flag stays at its ConfigMap).
     let cm = results
         .iter()
         .find(|r| {
-            r["ruleId"] == "connection-pools-equal"
+            r["ruleId"] == "feature-flags-match"
                 && locations(r)[0]["logicalLocations"][0]["fullyQualifiedName"]
                     .as_str()
                     .unwrap()
-                    .contains("/configmap/")
+                    .contains("/configmap/flagd-config")
         })
         .expect("the ConfigMap's finding");
     let at: Vec<String> = locations(cm).iter().map(file_line).collect();
-    assert_eq!(at[0], "testdata/demo/dev/configmaps.yaml:350", "{at:?}");
+    assert_eq!(at[0], "testdata/demo/dev/configmaps.yaml:156", "{at:?}");
 }
 
 /// Two environments as Helm renders them: documents with `# Source:` lines.
@@ -481,7 +483,7 @@ fn sarif_waived_findings_are_suppressed_results() {
         .into_iter()
         .filter(|r| r["suppressions"].is_array())
         .collect();
-    assert_eq!(suppressed.len(), 4, "{suppressed:#?}");
+    assert_eq!(suppressed.len(), 3, "{suppressed:#?}");
     for r in &suppressed {
         let s = &r["suppressions"][0];
         assert_eq!(s["kind"], "external");
@@ -736,11 +738,8 @@ fn junit_fails_the_cases_at_or_above_fail_on_and_shows_a_green_case_per_clean_ru
         .map(|c| (c.suite.clone(), c.name.clone()))
         .collect();
     let expect: BTreeSet<(String, String)> = [
+        // shop-config's DB_POOL_SIZE is the same cause, shown at its consumer.
         ("connection-pools-equal", "checkout/server DB_POOL_SIZE"),
-        (
-            "connection-pools-equal",
-            "configmap/shop-config DB_POOL_SIZE",
-        ),
         ("no-debug-in-prod", "payments/server DEBUG"),
         ("dangling-reference", "frontend/web CDN_URL in staging"),
     ]
@@ -788,7 +787,7 @@ fn junit_fails_the_cases_at_or_above_fail_on_and_shows_a_green_case_per_clean_ru
     let (_, warning) = junit(&demo(), "warning");
     let (_, never) = junit(&demo(), "never");
     let n = |cases: &[Case]| cases.iter().filter(|c| c.failure.is_some()).count();
-    assert_eq!(n(&warning), 4 + 6, "critical and warning subjects");
+    assert_eq!(n(&warning), 3 + 5, "critical and warning subjects");
     assert_eq!(n(&never), 0);
     assert_eq!(warning.len(), cases.len());
 }
@@ -803,7 +802,7 @@ fn junit_waived_findings_are_skipped_cases() {
     assert_eq!(code, 0);
     assert!(cases.iter().all(|c| c.failure.is_none()));
     let skipped: Vec<&Case> = cases.iter().filter(|c| c.skipped).collect();
-    assert_eq!(skipped.len(), 4);
+    assert_eq!(skipped.len(), 3);
 }
 
 /// Two environments whose only difference is a value full of markup.
@@ -882,7 +881,7 @@ fn markdown_starts_with_one_summary_line_then_the_critical_findings() {
     let mut lines = r.stdout.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "**confdrift: 4 critical, 7 warning, 7 info** — dev vs staging vs prod (baseline) — gate **failed** (`--fail-on critical`)"
+        "**confdrift: 3 critical, 6 warning, 4 info** — dev vs staging vs prod (baseline) — gate **failed** (`--fail-on critical`)"
     );
     let critical = r.stdout.find("### Critical").unwrap();
     let first_details = r.stdout.find("<details>").unwrap();
@@ -894,10 +893,10 @@ fn markdown_starts_with_one_summary_line_then_the_critical_findings() {
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| Where"))
         .collect();
-    assert_eq!(table.len(), 4, "{table:?}");
+    assert_eq!(table.len(), 3, "{table:?}");
     for summary in [
-        "<b>7 warning</b>",
-        "<b>7 info</b>",
+        "<b>6 warning</b>",
+        "<b>4 info</b>",
         "Values by environment",
         "Line differences",
         "Environments (3 of 3 read completely)",
@@ -932,7 +931,7 @@ fn max_length_keeps_the_comment_under_the_limit_and_says_what_was_cut() {
         }
         if limit >= 600 {
             assert!(
-                r.stdout.starts_with("**confdrift: 4 critical"),
+                r.stdout.starts_with("**confdrift: 3 critical"),
                 "{}",
                 r.stdout
             );
@@ -940,12 +939,13 @@ fn max_length_keeps_the_comment_under_the_limit_and_says_what_was_cut() {
             assert!(r.stdout.contains("--max-length"), "{}", r.stdout);
         }
     }
-    // 3000 characters keep the critical table and the warnings, and name the rest.
+    // 3000 characters keep the findings (one cause, one finding: 13 of
+    // them), and name the rest.
     let r = markdown(&["--max-length", "3000"]);
     assert!(r.stdout.contains("### Critical"));
     assert!(
         r.stdout.contains(
-            "7 info, values by environment, line differences, environments, policy not shown"
+            "Cut to fit 3000 characters: values by environment, line differences, environments, policy not shown"
         ),
         "{}",
         r.stdout

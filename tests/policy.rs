@@ -174,14 +174,16 @@ fn demo_with_the_default_policy_reports_the_seeded_risks_at_the_right_severity()
         ),
         ["critical"]
     );
-    assert_eq!(
+    // One cause, one finding: shop-config's key is read by checkout/server
+    // in every environment, so its drift is that container's finding.
+    assert!(
         sev(
             None,
             Some("shop-config"),
             "DB_POOL_SIZE",
             "connection-pools-equal"
-        ),
-        ["critical"]
+        )
+        .is_empty()
     );
     assert_eq!(
         sev(Some("payments"), None, "DEBUG", "no-debug-in-prod"),
@@ -201,14 +203,14 @@ fn demo_with_the_default_policy_reports_the_seeded_risks_at_the_right_severity()
         ),
         ["warning"]
     );
-    assert_eq!(
+    assert!(
         sev(
             None,
             Some("cart-config"),
             "CACHE_TTL",
             "cache-ttl-near-baseline"
-        ),
-        ["warning"]
+        )
+        .is_empty()
     );
     let timeout = all
         .iter()
@@ -239,7 +241,23 @@ fn demo_with_the_default_policy_reports_the_seeded_risks_at_the_right_severity()
         v["policy"]["files"],
         serde_json::json!(["policies/default.yaml"])
     );
-    assert_eq!(v["summary"]["critical"], 4, "{:#?}", v["summary"]);
+    // Three causes fail the gate: checkout's pool, prod's DEBUG, staging's
+    // dangling reference (testdata/demo/EXPECTED.md, section 2).
+    assert_eq!(v["summary"]["critical"], 3, "{:#?}", v["summary"]);
+    let critical: Vec<String> = all
+        .iter()
+        .filter(|f| f["severity"] == "critical")
+        .map(|f| format!("{} {} {}", f["workload"], f["key"], f["code"]))
+        .collect();
+    assert_eq!(
+        critical,
+        [
+            r#""checkout" "DB_POOL_SIZE" "not-equal""#,
+            r#""frontend" "CDN_URL" "dangling-reference""#,
+            r#""payments" "DEBUG" "forbidden-value""#,
+        ]
+    );
+    assert_eq!(v["suppressed"]["same_cause"], 5, "{:#?}", v["suppressed"]);
     assert!(v["suppressed"]["ignored"].is_array());
 }
 
@@ -353,16 +371,16 @@ fn waivers_apply_until_their_expiry_date_on_the_fixed_clock() {
     ]));
     let v = json(&r.stdout);
     assert_eq!(v["summary"]["critical"], 0, "{:#?}", v["summary"]);
-    assert_eq!(v["summary"]["waived"], 4);
+    assert_eq!(v["summary"]["waived"], 3);
     assert_eq!(
         v["suppressed"]["waived"],
-        serde_json::json!({"connection-pools-equal": 2, "dangling-reference": 1, "no-debug-in-prod": 1})
+        serde_json::json!({"connection-pools-equal": 1, "dangling-reference": 1, "no-debug-in-prod": 1})
     );
     let waived: Vec<&serde_json::Value> = v["findings"]
         .as_array()
         .map(|a| a.iter().filter(|f| !f["waiver"].is_null()).collect())
         .unwrap_or_default();
-    assert_eq!(waived.len(), 4, "waived findings stay in the report");
+    assert_eq!(waived.len(), 3, "waived findings stay in the report");
     assert!(waived.iter().any(|f| f["waiver"].as_str().is_some_and(|w| {
         w.starts_with("prod runs on a smaller database (owner team-db, until 2026-06-30")
     })));

@@ -36,16 +36,25 @@ fn renamed_workloads_and_configmaps_line_up_and_the_report_shows_both_names() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
-    // Exactly the real drift: WORKERS, seen through envFrom and in the ConfigMap.
-    let keys: Vec<(&str, &str)> = findings
+    // Exactly the real drift: WORKERS, seen through envFrom and in the
+    // ConfigMap, one cause: reported once, where the container reads it
+    // (the renamed ConfigMap is matched by its real name, web-config-stg).
+    let keys: Vec<(&str, &str, &str)> = findings
         .iter()
-        .map(|f| (f["code"].as_str().unwrap(), f["key"].as_str().unwrap_or("")))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["workload"].as_str().unwrap_or(""),
+                f["key"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         keys,
-        vec![("value-differs", "WORKERS"), ("value-differs", "WORKERS")],
+        vec![("value-differs", "web", "WORKERS")],
         "{findings:#?}"
     );
+    assert_eq!(v["suppressed"]["same_cause"], 1);
     assert_eq!(v["environments"][0]["renamed"]["web"], "web-stg");
     assert_eq!(
         v["environments"][0]["renamed"]["web-config"],

@@ -74,10 +74,11 @@ fn table_shows_escape_sequences_and_bidi_overrides_written_out() {
 fn diff_shows_escape_sequences_and_bidi_overrides_written_out() {
     let r = both(&["diff", "staging", "prod", "--all"]);
     assert_written_out("diff", &r.stdout);
-    // Whole values, aligned by what is shown.
+    // Whole values, aligned by what is shown; a ConfigMap key is shown
+    // where it is read (one cause, one finding).
     assert!(
         r.stdout.contains(
-            "    staging  \\x1b]8;;http://evil.example/\\x07Help\\x1b]8;;\\x07  (ConfigMap web-config/DOCS_URL)\n"
+            "    staging  \\x1b]8;;http://evil.example/\\x07Help\\x1b]8;;\\x07  (envFrom ConfigMap web-config/DOCS_URL)\n"
         ),
         "{}",
         r.stdout
@@ -114,7 +115,13 @@ fn json_keeps_every_value_exact() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["key"] == key && f["configmap"] == "web-config")
+            // Read by the web container with envFrom: reported there.
+            .find(|f| {
+                f["key"] == key
+                    && f["sources"]["staging"]
+                        .as_str()
+                        .is_some_and(|s| s.contains("ConfigMap web-config/"))
+            })
             .unwrap_or_else(|| panic!("a finding about {key}"))
             .clone()
     };

@@ -326,6 +326,21 @@ fn namespace_of<'a>(inv: &'a Inventory, subject: &Subject, entry: Option<&'a Ent
     }
 }
 
+/// Whether a rule with `required` checks `subject`'s presence in
+/// environment `ei` (the same rule, or another one).
+fn presence_judged(run: &Run, subject: &Subject, ei: usize) -> bool {
+    let inv = &run.invs[ei];
+    let env = run.envs[ei].as_str();
+    run.policy.rules.iter().any(|r| {
+        r.has(|c| matches!(c, Check::Required))
+            && selects(r, subject)
+            && (r.select.environments.is_empty() || any_match(&r.select.environments, env))
+            && (r.select.namespaces.is_empty()
+                || any_match(&r.select.namespaces, namespace_of(inv, subject, None)))
+            && when_holds(r, inv, &subject.scope)
+    })
+}
+
 /// Text equality as a person means it: booleans by meaning, otherwise
 /// trimmed and ignoring ASCII case.
 fn loosely_equal(value: &str, want: &str) -> bool {
@@ -694,6 +709,10 @@ fn check_subject(
                 let mut groups: Vec<(EqKey, Vec<usize>, String)> = Vec::new();
                 for r in &readings {
                     let key = match r.entry.map(|e| &e.value) {
+                        // One cause, one finding: where a `required` rule
+                        // judges the key's presence, its absence is that
+                        // rule's finding, at that rule's severity there.
+                        None if presence_judged(run, subject, r.env) => continue,
                         None => EqKey::Absent,
                         Some(Value::Unresolved(_)) => continue,
                         Some(Value::Text(_)) if rule.value_type.is_some() => match &r.typed {

@@ -13,6 +13,8 @@ use crate::model::{
     Value, WorkloadInfo,
 };
 
+mod one_cause;
+
 const HEAD: &str = "apiVersion: confdrift/v1\nkind: Policy\n";
 
 fn today() -> Date {
@@ -22,6 +24,8 @@ fn today() -> Date {
 /// One environment: workload `app` with container `main` in namespace `shop`.
 struct Env {
     inv: Inventory,
+    /// The subject added last, for `from`.
+    last: Option<Subject>,
 }
 
 fn env(name: &str) -> Env {
@@ -40,17 +44,19 @@ fn env(name: &str) -> Env {
             origin: None,
         },
     );
-    Env { inv }
+    Env { inv, last: None }
 }
 
 impl Env {
     fn put(mut self, scope: Scope, kind: ConfigKind, key: &str, value: Value) -> Self {
+        let subject = Subject {
+            scope,
+            kind,
+            key: key.into(),
+        };
+        self.last = Some(subject.clone());
         self.inv.entries.insert(
-            Subject {
-                scope,
-                kind,
-                key: key.into(),
-            },
+            subject,
             Entry {
                 value,
                 provenance: Provenance::Literal,
@@ -94,15 +100,17 @@ impl Env {
     }
     fn at(mut self, workload: &str, container: &str, key: &str, value: &str, ns: &str) -> Self {
         self = self.workload(workload, container, ns);
-        self.inv.entries.insert(
-            Subject {
-                scope: Scope::Container {
-                    workload: workload.into(),
-                    container: container.into(),
-                },
-                kind: ConfigKind::Env,
-                key: key.into(),
+        let subject = Subject {
+            scope: Scope::Container {
+                workload: workload.into(),
+                container: container.into(),
             },
+            kind: ConfigKind::Env,
+            key: key.into(),
+        };
+        self.last = Some(subject.clone());
+        self.inv.entries.insert(
+            subject,
             Entry {
                 value: Value::Text(value.into()),
                 provenance: Provenance::Literal,
@@ -119,6 +127,19 @@ impl Env {
             key,
             Value::Text(value.into()),
         )
+        .from(Provenance::ConfigMapData {
+            name: name.into(),
+            key: key.into(),
+        })
+    }
+    /// Sets the provenance of the entry added last.
+    fn from(mut self, provenance: Provenance) -> Self {
+        if let Some(s) = self.last.clone()
+            && let Some(e) = self.inv.entries.get_mut(&s)
+        {
+            e.provenance = provenance;
+        }
+        self
     }
 }
 

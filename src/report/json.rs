@@ -87,6 +87,10 @@ pub struct JsonSuppressed<'a> {
     pub unmatched: usize,
     /// Rules that matched nothing and say `stale: ignore`.
     pub stale_rules: &'a [String],
+    /// Findings left out because another finding shows the same cause: a
+    /// consumed ConfigMap key at its consumers (whose `sources` name the
+    /// key), a flagd document as its flags.
+    pub same_cause: usize,
 }
 
 #[derive(Serialize)]
@@ -217,6 +221,7 @@ pub fn to_wire(report: &Report) -> JsonReport<'_> {
             allowed: &report.suppressed.allowed,
             unmatched: report.suppressed.unmatched,
             stale_rules: &report.suppressed.stale_ignored,
+            same_cause: report.suppressed.same_cause,
         },
         deploy: deploy(report),
     }

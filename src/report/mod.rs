@@ -638,6 +638,7 @@ mod tests {
                 allowed: BTreeMap::from([(hostile("rule"), 1)]),
                 unmatched: 1,
                 stale_ignored: vec![hostile("stale")],
+                same_cause: 1,
             },
             policy: PolicyUse {
                 files: vec![hostile("policy.yaml")],
