@@ -1042,6 +1042,19 @@ pub struct Change {
     pub watched_by: Vec<String>,
 }
 
+impl Change {
+    /// Where the change is, for people: `checkout/server`, `workload
+    /// cart`, `configmap/shop-config`.
+    pub fn place(&self) -> String {
+        match (&self.workload, &self.container, &self.configmap) {
+            (Some(w), Some(c), _) => format!("{w}/{c}"),
+            (Some(w), None, _) => format!("workload {w}"),
+            (None, _, Some(cm)) => format!("configmap/{cm}"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// The changes between `cmp.envs[0]` (the target today) and `cmp.envs[1]`
 /// (the target after the deploy), and a `changed-by-deploy` finding for
 /// each change a `changes: true` rule watches, with that rule's severity.

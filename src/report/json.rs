@@ -250,11 +250,11 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
 
 fn deploy(report: &Report) -> Option<JsonDeploy<'_>> {
     let d = report.deploy.as_ref()?;
-    let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+    let (new, existing) = d.new_and_existing(&report.findings);
     Some(JsonDeploy {
         target: &d.target,
         candidate: &d.candidate,
-        new: report.findings.len() - existing,
+        new,
         existing,
         fail_on_existing: d.fail_on_existing,
         resolved: d.resolved.iter().map(finding).collect(),

@@ -91,13 +91,13 @@ fn head(report: &Report, style: Style) -> String {
     };
     let mut out = format!("**confdrift: {counts}** — {} — {gate}\n", envs.join(" vs "));
     if let Some(d) = &report.deploy {
-        let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+        let (new, existing) = d.new_and_existing(&report.findings);
         out.push_str(&format!(
             "\nDeploy of {} to {}: **{} introduced** by this deploy, {} already there ({}), {} \
              resolved by it.\n",
             code(&d.candidate),
             escape(&d.target),
-            report.findings.len() - existing,
+            new,
             existing,
             if d.fail_on_existing {
                 "they count: `--fail-on-existing`"
@@ -436,12 +436,7 @@ fn deploy_sections(d: &super::DeployView) -> Vec<Section> {
         let mut body =
             String::from("| Where | Key | Now | After the deploy |\n|---|---|---|---|\n");
         for c in &d.changes {
-            let place = match (&c.workload, &c.container, &c.configmap) {
-                (Some(w), Some(c), _) => format!("{w}/{c}"),
-                (Some(w), None, _) => format!("workload {w}"),
-                (None, _, Some(cm)) => format!("configmap/{cm}"),
-                _ => String::new(),
-            };
+            let place = c.place();
             let shown = |v: &Option<String>| match v {
                 // A file stays whole (written out on one line).
                 Some(v) if v.trim_end_matches('\n').contains('\n') => code(v),

@@ -163,6 +163,13 @@ impl DeployView {
     pub fn is_existing(&self, f: &Finding) -> bool {
         self.existing.contains(&finding_identity(f))
     }
+
+    /// Of `findings` (those after the deploy): how many the deploy
+    /// introduces, and how many are there already.
+    pub fn new_and_existing(&self, findings: &[Finding]) -> (usize, usize) {
+        let existing = findings.iter().filter(|f| self.is_existing(f)).count();
+        (findings.len() - existing, existing)
+    }
 }
 
 /// What makes two findings the same finding, today and after a deploy (or

@@ -42,14 +42,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         visible(&report.baseline)
     )?;
     if let Some(d) = &report.deploy {
-        let existing = report.findings.iter().filter(|f| d.is_existing(f)).count();
+        let (new, existing) = d.new_and_existing(&report.findings);
         writeln!(
             out,
             "Deploy of {} to {}: {} finding(s) introduced by this deploy, {} already there{}, {} \
              resolved by it; {} the values after the deploy",
             visible(&d.candidate),
             visible(&d.target),
-            report.findings.len() - existing,
+            new,
             existing,
             if d.fail_on_existing {
                 " (--fail-on-existing: they count)"
@@ -597,12 +597,7 @@ fn deploy_sections(
     } else {
         writeln!(out, "What this deploy changes in {}:", visible(&d.target))?;
         for c in &d.changes {
-            let place = match (&c.workload, &c.container, &c.configmap) {
-                (Some(w), Some(c), _) => format!("{w}/{c}"),
-                (Some(w), None, _) => format!("workload {w}"),
-                (None, _, Some(cm)) => format!("configmap/{cm}"),
-                _ => String::new(),
-            };
+            let place = c.place();
             let key = match (c.kind, &c.key) {
                 (Some(crate::model::ConfigKind::Flag), Some(k)) => format!(" flag {k}"),
                 (Some(crate::model::ConfigKind::File), Some(k)) => format!(" file {k}"),
