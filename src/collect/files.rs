@@ -306,40 +306,29 @@ fn check_helm_options(source: &FileSource, inputs: &[Input]) -> Result<()> {
 }
 
 /// Lists the files of a directory that were not read, with the reason.
-fn report_ignored(collected: &mut Collected, mut other: Vec<PathBuf>, mut no_object: Vec<PathBuf>) {
-    let list = |paths: &mut Vec<PathBuf>| {
+fn report_ignored(collected: &mut Collected, other: Vec<PathBuf>, no_object: Vec<PathBuf>) {
+    for (mut paths, why) in [
+        (
+            other,
+            "without a .yaml, .yml or .json extension were not read",
+        ),
+        (
+            no_object,
+            "hold no Kubernetes object (no document has a `kind`: Helm values, Chart.yaml, \
+             kustomization or other configuration) and were not read",
+        ),
+    ] {
+        if paths.is_empty() {
+            continue;
+        }
         paths.sort();
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if !other.is_empty() {
+        let listed: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         collected.problems.push(Problem {
             code: "ignored-files".into(),
             severity: Severity::Info,
             incomplete: false,
             location: collected.source.clone(),
-            message: format!(
-                "{} file(s) without a .yaml, .yml or .json extension were not read: {}",
-                other.len(),
-                list(&mut other)
-            ),
-        });
-    }
-    if !no_object.is_empty() {
-        collected.problems.push(Problem {
-            code: "ignored-files".into(),
-            severity: Severity::Info,
-            incomplete: false,
-            location: collected.source.clone(),
-            message: format!(
-                "{} file(s) hold no Kubernetes object (no document has a `kind`: Helm values, \
-                 Chart.yaml, kustomization or other configuration) and were not read: {}",
-                no_object.len(),
-                list(&mut no_object)
-            ),
+            message: format!("{} file(s) {why}: {}", paths.len(), listed.join(", ")),
         });
     }
 }
