@@ -25,6 +25,7 @@ pub struct Collected {
     /// Where the objects came from, as the user named it.
     pub source: String,
     /// The objects confdrift understands, sorted by kind, namespace, name.
+    #[serde(deserialize_with = "shared_specs")]
     pub objects: Vec<Object>,
     /// Objects of kinds that carry no configuration confdrift compares,
     /// counted by kind so that nothing is dropped without a trace.
@@ -43,6 +44,179 @@ pub struct Collected {
     /// (`--runtime-env`), every value fingerprinted when it was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runtime_env: Vec<RuntimeEnv>,
+}
+
+/// Reads a snapshot's objects, sharing one [`PodSpec`] between pods whose
+/// specs are equal, as reading a manifest does: a snapshot stores every
+/// replica's spec in full, and 50,000 separate copies would hold the whole
+/// snapshot in memory again. Objects are sorted by kind, namespace and
+/// name, so the replicas of a workload come together; a few recent specs
+/// are kept to compare with (a pod of another workload may fall between).
+pub fn shared_specs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Object>, D::Error> {
+    struct Objects;
+    impl<'de> serde::de::Visitor<'de> for Objects {
+        type Value = Vec<Object>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a sequence of objects")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            const RECENT: usize = 8;
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            let mut recent: std::collections::VecDeque<std::sync::Arc<PodSpec>> =
+                std::collections::VecDeque::with_capacity(RECENT);
+            while let Some(mut object) = seq.next_element::<Object>()? {
+                if let Object::Pod { spec, .. } = &mut object {
+                    match recent.iter().find(|s| ***s == **spec) {
+                        Some(same) => *spec = same.clone(),
+                        None => {
+                            recent.truncate(RECENT - 1);
+                            recent.push_front(spec.clone());
+                        }
+                    }
+                }
+                out.push(object);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Objects)
+}
+
+/// How a snapshot stores pod specs: each distinct spec once, in the
+/// snapshot's `podSpecs`, and each pod's `spec` as its index there. The
+/// replicas of a workload share one spec, so a 50,000-pod snapshot holds a
+/// few thousand specs instead of 50,000 copies, and reading it builds each
+/// spec once. Outside [`spec_table::writing`] a spec is written inline, as
+/// it always was, and an inline spec is always read: snapshots written
+/// before the table still read.
+pub mod spec_table {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Object, PodSpec};
+
+    thread_local! {
+        static WRITING: RefCell<Option<HashMap<*const PodSpec, usize>>> = const { RefCell::new(None) };
+        static READING: RefCell<Option<Vec<Arc<PodSpec>>>> = const { RefCell::new(None) };
+    }
+
+    /// The distinct specs of the pods among `objects`, in the order first
+    /// seen, and each pod spec's index among them.
+    pub fn index(objects: &[Object]) -> (Vec<Arc<PodSpec>>, HashMap<*const PodSpec, usize>) {
+        const RECENT: usize = 8;
+        let mut specs: Vec<Arc<PodSpec>> = Vec::new();
+        let mut at: HashMap<*const PodSpec, usize> = HashMap::new();
+        for o in objects {
+            let Object::Pod { spec, .. } = o else {
+                continue;
+            };
+            if at.contains_key(&Arc::as_ptr(spec)) {
+                continue;
+            }
+            // Equal specs that are not shared (read from separate
+            // documents): replicas come together, so look a few back.
+            let same = specs
+                .iter()
+                .enumerate()
+                .rev()
+                .take(RECENT)
+                .find(|(_, s)| ***s == **spec)
+                .map(|(i, _)| i);
+            let i = same.unwrap_or_else(|| {
+                specs.push(spec.clone());
+                specs.len() - 1
+            });
+            at.insert(Arc::as_ptr(spec), i);
+        }
+        (specs, at)
+    }
+
+    /// Runs `f` (which serializes objects) writing each indexed pod spec as
+    /// its index.
+    pub fn writing<R>(at: HashMap<*const PodSpec, usize>, f: impl FnOnce() -> R) -> R {
+        WRITING.with(|w| *w.borrow_mut() = Some(at));
+        let _clear = Clear(&WRITING);
+        f()
+    }
+
+    /// Runs `f` (which deserializes objects) resolving a spec given as an
+    /// index against `specs`.
+    pub fn reading<R>(specs: Vec<Arc<PodSpec>>, f: impl FnOnce() -> R) -> R {
+        READING.with(|r| *r.borrow_mut() = Some(specs));
+        let _clear = Clear(&READING);
+        f()
+    }
+
+    /// Empties a table when its scope ends, also on an early return.
+    struct Clear<T: 'static>(&'static std::thread::LocalKey<RefCell<Option<T>>>);
+
+    impl<T: 'static> Drop for Clear<T> {
+        fn drop(&mut self) {
+            self.0.with(|t| t.borrow_mut().take());
+        }
+    }
+
+    pub(super) fn serialize<S: Serializer>(spec: &Arc<PodSpec>, s: S) -> Result<S::Ok, S::Error> {
+        let index = WRITING.with(|w| {
+            w.borrow()
+                .as_ref()
+                .and_then(|at| at.get(&Arc::as_ptr(spec)).copied())
+        });
+        match index {
+            Some(i) => s.serialize_u64(i as u64),
+            None => spec.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<PodSpec>, D::Error> {
+        d.deserialize_any(SpecOrIndex)
+    }
+
+    struct SpecOrIndex;
+
+    impl<'de> Visitor<'de> for SpecOrIndex {
+        type Value = Arc<PodSpec>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a pod spec, or the index of one in the snapshot's podSpecs")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            PodSpec::deserialize(de::value::MapAccessDeserializer::new(map)).map(Arc::new)
+        }
+
+        fn visit_u64<E: de::Error>(self, i: u64) -> Result<Self::Value, E> {
+            READING.with(|r| {
+                let table = r.borrow();
+                let specs = table.as_deref().unwrap_or(&[]);
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| specs.get(i))
+                    .cloned()
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "pod spec {i} is not in the snapshot's podSpecs (it has {}); the \
+                             snapshot is damaged: take a new one",
+                            specs.len()
+                        ))
+                    })
+            })
+        }
+
+        fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+            match u64::try_from(i) {
+                Ok(i) => self.visit_u64(i),
+                Err(_) => Err(E::custom(format!("pod spec index {i} is negative"))),
+            }
+        }
+    }
 }
 
 /// What `env` printed in one container of one pod, values fingerprinted
@@ -80,7 +254,9 @@ pub enum Object {
     Pod {
         metadata: Meta,
         /// Shared between pods whose specs are equal (the replicas of one
-        /// ReplicaSet), which is most of them.
+        /// ReplicaSet), which is most of them. In a snapshot, an index into
+        /// its `podSpecs` (see [`spec_table`]).
+        #[serde(with = "spec_table")]
         spec: std::sync::Arc<PodSpec>,
         #[serde(default)]
         status: PodStatus,

@@ -467,6 +467,10 @@ fn read_file(
 ) -> Result<bool> {
     let shown = path.display().to_string();
     let started = std::time::Instant::now();
+    if read_snapshot_streaming(path, &shown, key, collected)? {
+        tracing::debug!(file = %shown, elapsed = ?started.elapsed(), "snapshot read from a reader");
+        return Ok(true);
+    }
     let (parsed, how) = match read_json_streaming(path, &shown, key)? {
         Some(parsed) => (
             FileParse {
@@ -576,6 +580,57 @@ fn absorb(
         *collected.skipped_kinds.entry(k).or_default() += n;
     }
     collected.objects.extend(parsed.objects);
+}
+
+/// Reads a confdrift snapshot file (JSON as `snapshot` writes it, with
+/// `apiVersion` first) from a buffered reader and merges it into
+/// `collected`, so that a 50,000-pod snapshot's text is never held whole.
+/// `false`: not a snapshot, or not readable this way; the text path then
+/// reads it and says exactly what is wrong, with the line.
+fn read_snapshot_streaming(
+    path: &Path,
+    shown: &str,
+    key: &FingerprintKey,
+    collected: &mut Collected,
+) -> Result<bool> {
+    use std::io::{BufRead as _, Read as _};
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= MAX_FILE_BYTES => {}
+        _ => return Ok(false),
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file.take(MAX_FILE_BYTES));
+    let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    if !looks_like_snapshot(&head[..head.len().min(512)]) {
+        return Ok(false);
+    }
+    match serde_json::from_reader::<_, Snapshot>(reader) {
+        Ok(snapshot) if snapshot.api_version == super::snapshot::API_VERSION => {
+            snapshot.merge_into(collected, key, shown);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Whether a file's first bytes open a JSON object whose first field is a
+/// confdrift snapshot's `apiVersion`.
+fn looks_like_snapshot(head: &[u8]) -> bool {
+    let Some(rest) = String::from_utf8_lossy(head)
+        .trim_start()
+        .strip_prefix('{')
+        .map(|r| r.trim_start().to_string())
+    else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix("\"apiVersion\"") else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    rest.strip_prefix(':').is_some_and(|r| {
+        r.trim_start()
+            .starts_with(&format!("\"{}\"", super::snapshot::API_VERSION))
+    })
 }
 
 /// Reads a regular file that starts with `{` (after whitespace) as one JSON
