@@ -68,120 +68,12 @@ pub(super) struct EnvArgs {
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
     /// Collect all environments, compare them, report the findings.
-    Audit {
-        #[command(flatten)]
-        envs: EnvArgs,
-        /// The environment others are compared against [default: the last one]
-        #[arg(long, value_name = "NAME")]
-        baseline: Option<String>,
-        /// Output format [default: table]
-        #[arg(long, value_enum)]
-        format: Option<FormatArg>,
-        /// Write the report to FILE (atomically) instead of standard output
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// One more report from the same run: FORMAT, or FORMAT=FILE (written
-        /// atomically; `-` is standard output). Repeatable, e.g.
-        /// `--report table --report sarif=drift.sarif --report markdown=comment.md`;
-        /// at most one report goes to standard output
-        #[arg(long = "report", value_name = "FORMAT[=FILE]", value_parser = parse_report_arg)]
-        reports: Vec<(FormatArg, Option<PathBuf>)>,
-        /// Markdown: at most N characters (a PR comment limit, e.g. 65000); whole
-        /// sections are cut from the end and the comment says what was cut
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-        max_length: Option<u64>,
-        /// Exit 1 when a finding reaches this severity
-        #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
-        fail_on: FailOnArg,
-        /// Do not exit 3 when an environment could not be read completely
-        #[arg(long)]
-        allow_partial: bool,
-        /// A policy file or directory (its *.yaml files, by name). Repeatable;
-        /// merged in the order given; replaces the config file's `policies`
-        /// [default: policies/ if present]
-        #[arg(long = "policy", value_name = "PATH")]
-        policies: Vec<PathBuf>,
-        /// What is about to be deployed (rendered manifests: a file, a directory,
-        /// or any SOURCE), audited as environment `candidate` against the
-        /// --against environments only
-        #[arg(long, value_name = "PATH", requires = "against")]
-        candidate: Option<String>,
-        /// The configured environment(s) to compare the candidate with; the
-        /// first is the baseline. Repeatable or comma-separated
-        #[arg(
-            long,
-            value_name = "NAME",
-            value_delimiter = ',',
-            requires = "candidate"
-        )]
-        against: Vec<String>,
-        /// With --candidate: findings that are there today already fail the
-        /// gate too (by default only those the deploy introduces do)
-        #[arg(long, requires = "candidate")]
-        fail_on_existing: bool,
-    },
+    Audit(AuditArgs),
     /// Show what differs between two environments, with where each value comes from.
-    Diff {
-        /// The two environments to compare (may be omitted when exactly two are configured)
-        #[arg(value_name = "ENV")]
-        pair: Vec<String>,
-        #[command(flatten)]
-        envs: EnvArgs,
-        /// Show the keys that are equal too
-        #[arg(long)]
-        all: bool,
-        /// Exit 1 when anything differs, like `git diff --exit-code`
-        #[arg(long)]
-        exit_code: bool,
-        /// Only workloads (or ConfigMaps) whose name matches this glob
-        #[arg(long, value_name = "GLOB")]
-        workload: Option<String>,
-        /// Only keys that match this glob (a file by its path or as `file PATH`)
-        #[arg(long, value_name = "GLOB")]
-        key: Option<String>,
-        /// The environment the other is measured from (percentages, line
-        /// diffs); one of the two [default: the configured baseline if it is
-        /// one of them, else the one configured last]
-        #[arg(long, value_name = "NAME")]
-        baseline: Option<String>,
-        /// A policy file or directory (its *.yaml files, by name). Repeatable;
-        /// merged in the order given; replaces the config file's `policies`
-        /// [default: policies/ if present]
-        #[arg(long = "policy", value_name = "PATH")]
-        policies: Vec<PathBuf>,
-    },
+    Diff(DiffArgs),
     /// The nightly job: audit, keep the result in a history directory, and report what is new,
     /// what persists (since when) and what was resolved since the previous run.
-    Report {
-        #[command(flatten)]
-        envs: EnvArgs,
-        /// The history directory (created if missing); one JSON file per run and an index.
-        /// Or an object storage prefix (s3://BUCKET/confdrift/history/), kept with
-        /// conditional writes so that reporters running at once lose no run
-        #[arg(long, value_name = "DIR|URL")]
-        history: PathBuf,
-        /// The environment others are compared against [default: the last one]
-        #[arg(long, value_name = "NAME")]
-        baseline: Option<String>,
-        /// Policy file or directory (repeatable) [default: policies/ if present]
-        #[arg(long = "policy", value_name = "PATH")]
-        policies: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = NightlyFormat::Markdown)]
-        format: NightlyFormat,
-        /// Write the report to FILE (atomically) instead of standard output
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// More reports of the same run: FORMAT=FILE, repeatable, e.g.
-        /// `--report html=/history/latest.html --report prometheus=/metrics/confdrift.prom`
-        #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_nightly_report_arg)]
-        reports: Vec<(NightlyFormat, PathBuf)>,
-        /// Exit 1 when a finding reaches this severity
-        #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
-        fail_on: FailOnArg,
-        /// Do not exit 3 when an environment could not be read completely
-        #[arg(long)]
-        allow_partial: bool,
-    },
+    Report(ReportArgs),
     /// Print a shell completion script: `confdrift completions bash > /etc/bash_completion.d/confdrift`.
     Completions {
         #[arg(value_enum)]
@@ -190,21 +82,141 @@ pub(super) enum Command {
     /// Print the man page (roff): `confdrift man | man -l -`.
     Man,
     /// Save what was collected for one environment (Secrets fingerprinted) as a source for later audits.
-    Snapshot {
-        #[command(flatten)]
-        envs: EnvArgs,
-        /// Where to write the snapshot: a file, an object storage URL
-        /// (s3://BUCKET/KEY.json.gz, gs://, az://, file:///), or a prefix
-        /// ending in `/` (s3://BUCKET/confdrift/prod/), where it becomes
-        /// PREFIX/<UTC time>.json.gz and PREFIX/latest points to it
-        #[arg(long, value_name = "FILE|URL")]
-        output: String,
-    },
+    Snapshot(SnapshotArgs),
     /// Work with policy files.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct AuditArgs {
+    #[command(flatten)]
+    pub(super) envs: EnvArgs,
+    /// The environment others are compared against [default: the last one]
+    #[arg(long, value_name = "NAME")]
+    pub(super) baseline: Option<String>,
+    /// Output format [default: table]
+    #[arg(long, value_enum)]
+    pub(super) format: Option<FormatArg>,
+    /// Write the report to FILE (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+    /// One more report from the same run: FORMAT, or FORMAT=FILE (written
+    /// atomically; `-` is standard output). Repeatable, e.g.
+    /// `--report table --report sarif=drift.sarif --report markdown=comment.md`;
+    /// at most one report goes to standard output
+    #[arg(long = "report", value_name = "FORMAT[=FILE]", value_parser = parse_report_arg)]
+    pub(super) reports: Vec<(FormatArg, Option<PathBuf>)>,
+    /// Markdown: at most N characters (a PR comment limit, e.g. 65000); whole
+    /// sections are cut from the end and the comment says what was cut
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(super) max_length: Option<u64>,
+    /// Exit 1 when a finding reaches this severity
+    #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
+    pub(super) fail_on: FailOnArg,
+    /// Do not exit 3 when an environment could not be read completely
+    #[arg(long)]
+    pub(super) allow_partial: bool,
+    /// A policy file or directory (its *.yaml files, by name). Repeatable;
+    /// merged in the order given; replaces the config file's `policies`
+    /// [default: policies/ if present]
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(super) policies: Vec<PathBuf>,
+    /// What is about to be deployed (rendered manifests: a file, a directory,
+    /// or any SOURCE), audited as environment `candidate` against the
+    /// --against environments only
+    #[arg(long, value_name = "PATH", requires = "against")]
+    pub(super) candidate: Option<String>,
+    /// The configured environment(s) to compare the candidate with; the
+    /// first is the baseline. Repeatable or comma-separated
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        requires = "candidate"
+    )]
+    pub(super) against: Vec<String>,
+    /// With --candidate: findings that are there today already fail the
+    /// gate too (by default only those the deploy introduces do)
+    #[arg(long, requires = "candidate")]
+    pub(super) fail_on_existing: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct DiffArgs {
+    /// The two environments to compare (may be omitted when exactly two are configured)
+    #[arg(value_name = "ENV")]
+    pub(super) pair: Vec<String>,
+    #[command(flatten)]
+    pub(super) envs: EnvArgs,
+    /// Show the keys that are equal too
+    #[arg(long)]
+    pub(super) all: bool,
+    /// Exit 1 when anything differs, like `git diff --exit-code`
+    #[arg(long)]
+    pub(super) exit_code: bool,
+    /// Only workloads (or ConfigMaps) whose name matches this glob
+    #[arg(long, value_name = "GLOB")]
+    pub(super) workload: Option<String>,
+    /// Only keys that match this glob (a file by its path or as `file PATH`)
+    #[arg(long, value_name = "GLOB")]
+    pub(super) key: Option<String>,
+    /// The environment the other is measured from (percentages, line
+    /// diffs); one of the two [default: the configured baseline if it is
+    /// one of them, else the one configured last]
+    #[arg(long, value_name = "NAME")]
+    pub(super) baseline: Option<String>,
+    /// A policy file or directory (its *.yaml files, by name). Repeatable;
+    /// merged in the order given; replaces the config file's `policies`
+    /// [default: policies/ if present]
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(super) policies: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ReportArgs {
+    #[command(flatten)]
+    pub(super) envs: EnvArgs,
+    /// The history directory (created if missing); one JSON file per run and an index.
+    /// Or an object storage prefix (s3://BUCKET/confdrift/history/), kept with
+    /// conditional writes so that reporters running at once lose no run
+    #[arg(long, value_name = "DIR|URL")]
+    pub(super) history: PathBuf,
+    /// The environment others are compared against [default: the last one]
+    #[arg(long, value_name = "NAME")]
+    pub(super) baseline: Option<String>,
+    /// Policy file or directory (repeatable) [default: policies/ if present]
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(super) policies: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = NightlyFormat::Markdown)]
+    pub(super) format: NightlyFormat,
+    /// Write the report to FILE (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+    /// More reports of the same run: FORMAT=FILE, repeatable, e.g.
+    /// `--report html=/history/latest.html --report prometheus=/metrics/confdrift.prom`
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_nightly_report_arg)]
+    pub(super) reports: Vec<(NightlyFormat, PathBuf)>,
+    /// Exit 1 when a finding reaches this severity
+    #[arg(long, value_enum, default_value_t = FailOnArg::Critical)]
+    pub(super) fail_on: FailOnArg,
+    /// Do not exit 3 when an environment could not be read completely
+    #[arg(long)]
+    pub(super) allow_partial: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct SnapshotArgs {
+    #[command(flatten)]
+    pub(super) envs: EnvArgs,
+    /// Where to write the snapshot: a file, an object storage URL
+    /// (s3://BUCKET/KEY.json.gz, gs://, az://, file:///), or a prefix
+    /// ending in `/` (s3://BUCKET/confdrift/prod/), where it becomes
+    /// PREFIX/<UTC time>.json.gz and PREFIX/latest points to it
+    #[arg(long, value_name = "FILE|URL")]
+    pub(super) output: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,15 +1,85 @@
 //! `confdrift audit`: the audit of every environment, or the deploy gate
 //! of a candidate (`--candidate`), rendered in every format asked for.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use super::args::FormatArg;
+use super::args::{AuditArgs, FormatArg};
+use super::output::{emit, style_for};
+use super::today;
+use crate::app;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::fingerprint::FingerprintKey;
+use crate::report::{self, Style};
+
+/// `confdrift audit`: every report is rendered before any is written, so a
+/// failing format leaves no half of the outputs behind.
+pub(super) fn run(args: AuditArgs, key: &FingerprintKey) -> Result<i32> {
+    let AuditArgs {
+        envs,
+        baseline,
+        format,
+        output,
+        reports,
+        max_length,
+        fail_on,
+        allow_partial,
+        policies,
+        candidate,
+        against,
+        fail_on_existing,
+    } = args;
+    let outputs = audit_outputs(format, output, reports, max_length.is_some())?;
+    let mut settings = envs.settings()?;
+    if let Some(path) = &candidate {
+        with_candidate(&mut settings, path, &against)?;
+    }
+    if baseline.is_some() {
+        settings.baseline = baseline;
+    }
+    if !policies.is_empty() {
+        settings.policies = policies;
+    }
+    let audit = match (&candidate, against.first()) {
+        (Some(_), Some(target)) => app::deploy_gate(
+            &settings,
+            key,
+            today()?,
+            target,
+            CANDIDATE,
+            fail_on_existing,
+        )?,
+        _ => app::audit(&settings, key, today()?)?,
+    };
+    // Everything is rendered before anything is written.
+    let mut rendered = Vec::new();
+    for (format, output) in outputs {
+        let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+        let style = Style {
+            fail_on: fail_on.into(),
+            allow_partial,
+            max_length: max_length.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            ..style_for(to_terminal)
+        };
+        let mut buf = Vec::new();
+        report::render(&audit.report, format.into(), style, &mut buf)
+            .map_err(|e| Error::io("<report>", e))?;
+        rendered.push((output, buf));
+    }
+    for (output, buf) in &rendered {
+        emit(output.as_deref(), buf)?;
+    }
+    Ok(report::exit_code(
+        &audit.report,
+        fail_on.into(),
+        allow_partial,
+    ))
+}
 
 /// The reports of one `audit` run: `--format`/`--output` (if either is
 /// given) and every `--report`; a table on standard output when none is.
-pub(super) fn audit_outputs(
+fn audit_outputs(
     format: Option<FormatArg>,
     output: Option<PathBuf>,
     reports: Vec<(FormatArg, Option<PathBuf>)>,
@@ -45,16 +115,12 @@ pub(super) fn audit_outputs(
 }
 
 /// The environment name `--candidate` reads its source as.
-pub(super) const CANDIDATE: &str = "candidate";
+const CANDIDATE: &str = "candidate";
 
 /// `--candidate PATH --against NAME[,NAME]`: the candidate, as environment
 /// `candidate`, compared with the named configured environments only; the
 /// first of them is the baseline (unless --baseline says otherwise).
-pub(super) fn with_candidate(
-    settings: &mut Settings,
-    path: &str,
-    against: &[String],
-) -> Result<()> {
+fn with_candidate(settings: &mut Settings, path: &str, against: &[String]) -> Result<()> {
     let names = settings.env_names();
     if names.iter().any(|n| n == CANDIDATE) {
         return Err(Error::Usage(

@@ -1,11 +1,86 @@
 //! `confdrift diff A B`: what differs between two environments.
 
+use std::io::IsTerminal;
+
+use super::args::DiffArgs;
+use super::output::{emit, style_for};
+use super::today;
+use crate::app;
 use crate::error::{Error, Result};
+use crate::fingerprint::FingerprintKey;
+use crate::report::{self, exit};
+
+/// `confdrift diff`: exit 3 when either side is incomplete, 1 with
+/// `--exit-code` when anything differs, else 0.
+pub(super) fn run(args: DiffArgs, key: &FingerprintKey) -> Result<i32> {
+    let DiffArgs {
+        pair,
+        envs,
+        all,
+        exit_code,
+        workload,
+        key: key_glob,
+        baseline,
+        policies,
+    } = args;
+    let mut settings = envs.settings()?;
+    if !policies.is_empty() {
+        settings.policies = policies;
+    }
+    let names = settings.env_names();
+    let (a, b) = match pair.as_slice() {
+        [a, b] => (a.clone(), b.clone()),
+        [] if names.len() == 2 => (names[0].clone(), names[1].clone()),
+        _ => {
+            return Err(Error::Usage(format!(
+                "diff needs two environments: confdrift diff ENV_A ENV_B (configured: {})",
+                names.join(", ")
+            )));
+        }
+    };
+    let mut chosen = Vec::new();
+    for n in [&a, &b] {
+        let Some(found) = settings.envs.iter().find(|(name, _)| name == n) else {
+            return Err(Error::Usage(format!(
+                "unknown environment {n} (configured: {})",
+                names.join(", ")
+            )));
+        };
+        chosen.push(found.clone());
+    }
+    settings.baseline = Some(diff_baseline(
+        baseline.as_deref(),
+        settings.baseline.as_deref(),
+        &chosen,
+        &settings.envs,
+    )?);
+    settings.envs = chosen;
+    let filter = report::diff::Filter::new(workload.as_deref(), key_glob.as_deref())?;
+    let mut audit = app::audit(&settings, key, today()?)?;
+    filter.check(&audit.inventories)?;
+    audit.report.findings.retain(|f| filter.keeps(f));
+    let style = style_for(std::io::stdout().is_terminal());
+    let mut buf = Vec::new();
+    report::diff::render(&audit.report, style, &mut buf).map_err(|e| Error::io("<diff>", e))?;
+    if all {
+        let equal = report::diff::equal_entries(&audit.inventories, &filter);
+        report::diff::render_equal(&equal, style, &mut buf).map_err(|e| Error::io("<diff>", e))?;
+    }
+    emit(None, &buf)?;
+    let differs = report::diff::difference_count(&audit.report) > 0;
+    Ok(if !audit.report.complete() {
+        exit::INCOMPLETE
+    } else if exit_code && differs {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
 
 /// The baseline of `diff A B`, as in `audit`: `--baseline` (one of the
 /// two), else the configured baseline when it is one of the two, else the
 /// one of them configured last (audit's default is the last environment).
-pub(super) fn diff_baseline(
+fn diff_baseline(
     given: Option<&str>,
     configured: Option<&str>,
     chosen: &[(String, impl Sized)],

@@ -9,7 +9,7 @@ use crate::policy;
 use crate::report::exit;
 
 /// `confdrift policy lint`: every problem of every file, then a summary.
-pub(super) fn lint(paths: Vec<PathBuf>) -> Result<i32> {
+pub(super) fn run(paths: Vec<PathBuf>) -> Result<i32> {
     let paths = if paths.is_empty() {
         policy::default_paths()
     } else {
