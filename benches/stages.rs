@@ -84,7 +84,8 @@ impl Fleet {
 
     /// Fails unless a whole audit of the fleet finds drift.
     fn assert_audit_finds_drift(&self, key: &FingerprintKey) {
-        let audit = app::audit(&self.settings, key, today()).expect("audit the fleet");
+        let audit =
+            app::audit(&self.settings, key, today(), &app::NoProgress).expect("audit the fleet");
         assert!(
             audit.report.complete(),
             "{}: an environment is incomplete",
@@ -113,7 +114,7 @@ fn key() -> FingerprintKey {
 
 /// The audit's report rendered as JSON, as `benches/compare.sh` asks for.
 fn audit_to_json(settings: &Settings, key: &FingerprintKey) -> Vec<u8> {
-    let audit = app::audit(settings, key, today()).expect("audit the fleet");
+    let audit = app::audit(settings, key, today(), &app::NoProgress).expect("audit the fleet");
     let mut out = Vec::new();
     report::render(&audit.report, Format::Json, Style::default(), &mut out)
         .expect("render to memory");

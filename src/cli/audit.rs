@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::args::{AuditArgs, FormatArg};
 use super::output::{emit, style_for};
+use super::progress::Bars;
 use super::today;
 use crate::app;
 use crate::config::Settings;
@@ -49,8 +50,9 @@ pub(super) fn run(args: AuditArgs, key: &FingerprintKey) -> Result<i32> {
             target,
             CANDIDATE,
             fail_on_existing,
+            &Bars::for_stderr(),
         )?,
-        _ => app::audit(&settings, key, today()?)?,
+        _ => app::audit(&settings, key, today()?, &Bars::for_stderr())?,
     };
     // Everything is rendered before anything is written.
     let mut rendered = Vec::new();

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use super::args::DiffArgs;
 use super::output::{emit, style_for};
+use super::progress::Bars;
 use super::today;
 use crate::app;
 use crate::error::{Error, Result};
@@ -56,7 +57,7 @@ pub(super) fn run(args: DiffArgs, key: &FingerprintKey) -> Result<i32> {
     )?);
     settings.envs = chosen;
     let filter = report::diff::Filter::new(workload.as_deref(), key_glob.as_deref())?;
-    let mut audit = app::audit(&settings, key, today()?)?;
+    let mut audit = app::audit(&settings, key, today()?, &Bars::for_stderr())?;
     filter.check(&audit.inventories)?;
     audit.report.findings.retain(|f| filter.keeps(f));
     let style = style_for(std::io::stdout().is_terminal());

@@ -14,6 +14,7 @@ mod diff;
 mod lint;
 mod logging;
 mod output;
+mod progress;
 mod report;
 mod snapshot;
 

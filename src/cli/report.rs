@@ -3,6 +3,7 @@
 
 use super::args::{NightlyFormat, ReportArgs};
 use super::output::emit;
+use super::progress::Bars;
 use super::{now, today};
 use crate::app;
 use crate::error::{Error, Result};
@@ -30,7 +31,14 @@ pub(super) fn run(args: ReportArgs, key: &FingerprintKey) -> Result<i32> {
         settings.policies = policies;
     }
     let now = now()?;
-    let run = app::nightly(&settings, key, today()?, &now.to_string(), &history)?;
+    let run = app::nightly(
+        &settings,
+        key,
+        today()?,
+        &now.to_string(),
+        &history,
+        &Bars::for_stderr(),
+    )?;
     let mut outputs = vec![(format, output)];
     outputs.extend(reports.into_iter().map(|(f, p)| (f, Some(p))));
     for (format, output) in outputs {

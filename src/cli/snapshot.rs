@@ -2,6 +2,7 @@
 
 use super::args::SnapshotArgs;
 use super::now;
+use super::progress::Bars;
 use crate::app;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
@@ -25,7 +26,7 @@ pub(super) fn run(args: SnapshotArgs, key: &FingerprintKey) -> Result<i32> {
             crate::fingerprint::KEY_ENV
         );
     }
-    let snapshot = app::snapshot(name, source, key, now()?)?;
+    let snapshot = app::snapshot(name, source, key, now()?, &Bars::for_stderr())?;
     let written = app::save_snapshot(snapshot, &output)?;
     eprintln!("confdrift: wrote snapshot of {name} to {written}");
     Ok(exit::OK)
