@@ -19,7 +19,7 @@ use confdrift::config::Settings;
 use confdrift::evaluate;
 use confdrift::fingerprint::FingerprintKey;
 use confdrift::policy::Date;
-use confdrift::report::{self, Format, Report, Style};
+use confdrift::report::{self, Format, RenderOptions, Report};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -116,8 +116,13 @@ fn key() -> FingerprintKey {
 fn audit_to_json(settings: &Settings, key: &FingerprintKey) -> Vec<u8> {
     let audit = app::audit(settings, key, today(), &app::NoProgress).expect("audit the fleet");
     let mut out = Vec::new();
-    report::render(&audit.report, Format::Json, Style::default(), &mut out)
-        .expect("render to memory");
+    report::render(
+        &audit.report,
+        Format::Json,
+        RenderOptions::default(),
+        &mut out,
+    )
+    .expect("render to memory");
     out
 }
 
@@ -188,8 +193,13 @@ fn stages(c: &mut Criterion) {
     ];
     let render = |format| {
         let mut out = Vec::new();
-        report::render(black_box(&report), format, Style::default(), &mut out)
-            .expect("render to memory");
+        report::render(
+            black_box(&report),
+            format,
+            RenderOptions::default(),
+            &mut out,
+        )
+        .expect("render to memory");
         out
     };
     for (name, format) in formats {

@@ -5,14 +5,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::args::{AuditArgs, FormatArg};
-use super::output::{emit, style_for};
+use super::output::{emit, render_options};
 use super::progress::Bars;
 use super::today;
 use crate::app;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
-use crate::report::{self, Style};
+use crate::report::{self, RenderOptions};
 
 /// `confdrift audit`: every report is rendered before any is written, so a
 /// failing format leaves no half of the outputs behind.
@@ -58,14 +58,14 @@ pub(super) fn run(args: AuditArgs, key: &FingerprintKey) -> Result<i32> {
     let mut rendered = Vec::new();
     for (format, output) in outputs {
         let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-        let style = Style {
+        let options = RenderOptions {
             fail_on: fail_on.into(),
             allow_partial,
             max_length: max_length.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            ..style_for(to_terminal)
+            ..render_options(to_terminal)
         };
         let mut buf = Vec::new();
-        report::render(&audit.report, format.into(), style, &mut buf)
+        report::render(&audit.report, format.into(), options, &mut buf)
             .map_err(|e| Error::io("<report>", e))?;
         rendered.push((output, buf));
     }

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use super::args::DiffArgs;
-use super::output::{emit, style_for};
+use super::output::{emit, render_options};
 use super::progress::Bars;
 use super::today;
 use crate::app;
@@ -60,12 +60,13 @@ pub(super) fn run(args: DiffArgs, key: &FingerprintKey) -> Result<i32> {
     let mut audit = app::audit(&settings, key, today()?, &Bars::for_stderr())?;
     filter.check(&audit.inventories)?;
     audit.report.findings.retain(|f| filter.keeps(f));
-    let style = style_for(std::io::stdout().is_terminal());
+    let options = render_options(std::io::stdout().is_terminal());
     let mut buf = Vec::new();
-    report::diff::render(&audit.report, style, &mut buf).map_err(|e| Error::io("<diff>", e))?;
+    report::diff::render(&audit.report, options, &mut buf).map_err(|e| Error::io("<diff>", e))?;
     if all {
         let equal = report::diff::equal_entries(&audit.inventories, &filter);
-        report::diff::render_equal(&equal, style, &mut buf).map_err(|e| Error::io("<diff>", e))?;
+        report::diff::render_equal(&equal, options, &mut buf)
+            .map_err(|e| Error::io("<diff>", e))?;
     }
     emit(None, &buf)?;
     let differs = report::diff::difference_count(&audit.report) > 0;

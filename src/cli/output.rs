@@ -6,12 +6,12 @@ use std::path::Path;
 
 use crate::app;
 use crate::error::{Error, Result};
-use crate::report::Style;
+use crate::report::RenderOptions;
 
 /// How a report looks on a terminal (`to_terminal`) or in a CI log.
-pub(super) fn style_for(to_terminal: bool) -> Style {
+pub(super) fn render_options(to_terminal: bool) -> RenderOptions {
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    Style {
+    RenderOptions {
         color,
         // A CI log is wide and no terminal to ask: `COLUMNS`, else 120.
         width: if to_terminal {
@@ -24,7 +24,7 @@ pub(super) fn style_for(to_terminal: bool) -> Style {
                     .map_or(120, |c| c.max(60)),
             )
         },
-        ..Style::default()
+        ..RenderOptions::default()
     }
 }
 

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::table::cut;
-use super::{Report, Style, key_label, location, rules_checked, subject_key};
+use super::{RenderOptions, Report, key_label, location, rules_checked, subject_key};
 use crate::model::{Finding, Severity};
 
 /// The suite of per-environment read checks.
@@ -65,7 +65,7 @@ fn skipped(o: &Outcome) -> bool {
     matches!(o, Outcome::Skipped { .. })
 }
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let suites = suites(report, style);
     let mut xml = String::new();
     let total: usize = suites.iter().map(|s| s.cases.len()).sum();
@@ -136,7 +136,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     out.write_all(xml.as_bytes())
 }
 
-fn suites(report: &Report, style: Style) -> Vec<Suite> {
+fn suites(report: &Report, style: RenderOptions) -> Vec<Suite> {
     let mut out = vec![environments_suite(report, style)];
     let threshold = style.fail_on.threshold();
     for rule in rules_checked(report) {
@@ -182,7 +182,7 @@ fn suites(report: &Report, style: Style) -> Vec<Suite> {
     out
 }
 
-fn environments_suite(report: &Report, style: Style) -> Suite {
+fn environments_suite(report: &Report, style: RenderOptions) -> Suite {
     let cases = report
         .environments
         .iter()
