@@ -1,7 +1,9 @@
 //! The command line: the only place that knows clap. It turns arguments into
 //! plain [`Settings`](crate::config::Settings), calls the library, prints,
 //! and returns the exit code. One file per command; `args` is clap's view
-//! of the arguments, `output` where the results go.
+//! of the arguments, `output` where the results go, `progress` the bars of
+//! live collections. It never collects, compares or judges anything itself:
+//! what a command finds is the library's (`app`), so the tests can call it.
 
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
