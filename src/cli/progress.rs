@@ -59,3 +59,35 @@ impl Progress for Bar {
         self.0.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::ProgressDrawTarget;
+
+    #[test]
+    fn a_bar_counts_lists_of_the_planned_total_and_the_objects_read() {
+        let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+        let bar = Bar(pb.clone());
+        bar.planned(6);
+        bar.listed(Some(4));
+        bar.listed(None); // a list that failed moves the bar, not the count
+        bar.planned(3); // discovery found optional kinds
+        for objects in [9, 12, 12, 20, 21, 21, 23] {
+            bar.listed(Some(objects));
+        }
+        bar.finished();
+        assert_eq!((pb.position(), pb.length()), (9, Some(9)));
+        assert_eq!(pb.message(), "23 objects");
+        assert!(pb.is_finished());
+    }
+
+    #[test]
+    fn without_a_terminal_no_environment_gets_a_bar() {
+        assert!(Bars { bars: None }.for_env("prod").is_none());
+        let hidden = Bars {
+            bars: Some(MultiProgress::with_draw_target(ProgressDrawTarget::hidden())),
+        };
+        assert!(hidden.for_env("prod").is_some());
+    }
+}
