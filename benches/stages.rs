@@ -19,7 +19,7 @@ use confdrift::config::Settings;
 use confdrift::evaluate;
 use confdrift::fingerprint::FingerprintKey;
 use confdrift::policy::Date;
-use confdrift::report::{self, Format, Report, Style};
+use confdrift::report::{self, Format, RenderOptions, Report};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -84,7 +84,8 @@ impl Fleet {
 
     /// Fails unless a whole audit of the fleet finds drift.
     fn assert_audit_finds_drift(&self, key: &FingerprintKey) {
-        let audit = app::audit(&self.settings, key, today()).expect("audit the fleet");
+        let audit =
+            app::audit(&self.settings, key, today(), &app::NoProgress).expect("audit the fleet");
         assert!(
             audit.report.complete(),
             "{}: an environment is incomplete",
@@ -113,10 +114,15 @@ fn key() -> FingerprintKey {
 
 /// The audit's report rendered as JSON, as `benches/compare.sh` asks for.
 fn audit_to_json(settings: &Settings, key: &FingerprintKey) -> Vec<u8> {
-    let audit = app::audit(settings, key, today()).expect("audit the fleet");
+    let audit = app::audit(settings, key, today(), &app::NoProgress).expect("audit the fleet");
     let mut out = Vec::new();
-    report::render(&audit.report, Format::Json, Style::default(), &mut out)
-        .expect("render to memory");
+    report::render(
+        &audit.report,
+        Format::Json,
+        RenderOptions::default(),
+        &mut out,
+    )
+    .expect("render to memory");
     out
 }
 
@@ -187,8 +193,13 @@ fn stages(c: &mut Criterion) {
     ];
     let render = |format| {
         let mut out = Vec::new();
-        report::render(black_box(&report), format, Style::default(), &mut out)
-            .expect("render to memory");
+        report::render(
+            black_box(&report),
+            format,
+            RenderOptions::default(),
+            &mut out,
+        )
+        .expect("render to memory");
         out
     };
     for (name, format) in formats {

@@ -1,6 +1,7 @@
 //! Wires the stages together for the commands. The CLI calls these with
 //! plain [`Settings`]; so do the tests.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::Instrument as _;
@@ -16,6 +17,24 @@ use crate::normalize::{self, Options};
 use crate::policy::{self, Date, PolicySet};
 use crate::report::Report;
 
+/// Who watches live environments being collected. The CLI answers with a
+/// progress bar per cluster; tests and benches with [`NoProgress`]. `app`
+/// never draws anything itself.
+pub trait ShowProgress {
+    /// Where the progress of collecting live environment `env` goes, if
+    /// anywhere. Asked once per live environment, in the configured order.
+    fn for_env(&self, env: &str) -> Option<Arc<dyn collect::Progress>>;
+}
+
+/// Progress shown nowhere.
+pub struct NoProgress;
+
+impl ShowProgress for NoProgress {
+    fn for_env(&self, _env: &str) -> Option<Arc<dyn collect::Progress>> {
+        None
+    }
+}
+
 /// The result of collecting, comparing and evaluating.
 pub struct Audit {
     pub inventories: Vec<Inventory>,
@@ -25,14 +44,22 @@ pub struct Audit {
 
 /// Collects every environment, all at once: a slow cluster costs its own
 /// timeout, not the sum of everyone's.
-pub fn collect_all(settings: &Settings, key: &FingerprintKey) -> Result<Vec<(String, Collected)>> {
-    collect_each(settings, key, |_, c| Ok(c))
+pub fn collect_all(
+    settings: &Settings,
+    key: &FingerprintKey,
+    progress: &dyn ShowProgress,
+) -> Result<Vec<(String, Collected)>> {
+    collect_each(settings, key, progress, |_, c| Ok(c))
 }
 
 /// Collects and normalizes every environment, each normalized as soon as
 /// it is read and its raw objects dropped then: at no time are all
 /// environments held both raw and normalized (README, "Performance").
-pub fn collect_normalized(settings: &Settings, key: &FingerprintKey) -> Result<Vec<Inventory>> {
+pub fn collect_normalized(
+    settings: &Settings,
+    key: &FingerprintKey,
+    progress: &dyn ShowProgress,
+) -> Result<Vec<Inventory>> {
     let opts = Options::new(&settings.flag_patterns, &settings.flag_configmaps, key.id())?;
     let mut per_env = std::collections::BTreeMap::new();
     for (name, _) in &settings.envs {
@@ -42,15 +69,16 @@ pub fn collect_normalized(settings: &Settings, key: &FingerprintKey) -> Result<V
         };
         per_env.insert(name.clone(), opts);
     }
-    let mut invs: Vec<Inventory> = collect_each(settings, key, move |name, collected| {
-        let opts = per_env
-            .get(name)
-            .ok_or_else(|| Error::Usage(format!("environment {name} has no options")))?;
-        Ok(normalize::normalize(name, &collected, opts))
-    })?
-    .into_iter()
-    .map(|(_, inv)| inv)
-    .collect();
+    let mut invs: Vec<Inventory> =
+        collect_each(settings, key, progress, move |name, collected| {
+            let opts = per_env
+                .get(name)
+                .ok_or_else(|| Error::Usage(format!("environment {name} has no options")))?;
+            Ok(normalize::normalize(name, &collected, opts))
+        })?
+        .into_iter()
+        .map(|(_, inv)| inv)
+        .collect();
     normalize::align_runtime(&mut invs);
     normalize::lineup::line_up(&mut invs, &settings.baseline()?, settings.line_up);
     Ok(invs)
@@ -61,6 +89,7 @@ pub fn collect_normalized(settings: &Settings, key: &FingerprintKey) -> Result<V
 fn collect_each<T, F>(
     settings: &Settings,
     key: &FingerprintKey,
+    progress: &dyn ShowProgress,
     finish: F,
 ) -> Result<Vec<(String, T)>>
 where
@@ -97,30 +126,15 @@ where
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let key = std::sync::Arc::new(key.clone());
     let finish = std::sync::Arc::new(finish);
-    // Progress of live collections on a terminal; nothing when piped, nor
-    // when log lines go there (they would tear the bars apart).
-    let bars = {
-        use std::io::IsTerminal;
-        (std::io::stderr().is_terminal() && !tracing::dispatcher::has_been_set())
-            .then(indicatif::MultiProgress::new)
-    };
     let started = Instant::now();
     let results = runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, (name, source)) in settings.envs.iter().enumerate() {
             let source = source.clone();
             let key = key.clone();
-            let progress = match (&bars, &source) {
-                (Some(bars), collect::Source::Kube(_)) => {
-                    let pb = bars.add(indicatif::ProgressBar::new(0));
-                    if let Ok(style) = indicatif::ProgressStyle::with_template(
-                        "{prefix:>12} [{bar:30}] {pos}/{len} lists, {msg}",
-                    ) {
-                        pb.set_style(style.progress_chars("=> "));
-                    }
-                    pb.set_prefix(name.clone());
-                    Some(pb)
-                }
+            // Only a live collection reports progress (lists made).
+            let tracker = match &source {
+                collect::Source::Kube(_) => progress.for_env(name),
                 _ => None,
             };
             // Every event of this environment's collection names it.
@@ -129,7 +143,7 @@ where
             let name = name.clone();
             tasks.spawn(
                 async move {
-                    let collected = match collect::collect(&source, key, progress).await {
+                    let collected = match collect::collect(&source, key, tracker).await {
                         Ok(c) => c,
                         Err(e) => return (i, Err(e)),
                     };
@@ -199,12 +213,17 @@ pub fn normalize_all(
 /// `confdrift audit`.
 ///
 /// `today` is the run's one clock: it decides which waivers have expired.
-pub fn audit(settings: &Settings, key: &FingerprintKey, today: Date) -> Result<Audit> {
+pub fn audit(
+    settings: &Settings,
+    key: &FingerprintKey,
+    today: Date,
+    progress: &dyn ShowProgress,
+) -> Result<Audit> {
     let baseline = settings.baseline()?;
     // A broken policy stops the run before any environment is read.
     let policy = load_policies(&settings.policies, today)?;
     let started = Instant::now();
-    let inventories = collect_normalized(settings, key)?;
+    let inventories = collect_normalized(settings, key, progress)?;
     tracing::info!(
         environments = inventories.len(),
         workloads = inventories.iter().map(|i| i.workloads.len()).sum::<usize>(),
@@ -252,10 +271,11 @@ pub fn deploy_gate(
     target: &str,
     candidate: &str,
     fail_on_existing: bool,
+    progress: &dyn ShowProgress,
 ) -> Result<Audit> {
     let baseline = settings.baseline()?;
     let policy = load_policies(&settings.policies, today)?;
-    let mut collected = collect_all(settings, key)?;
+    let mut collected = collect_all(settings, key, progress)?;
     let c = collected
         .iter()
         .position(|(n, _)| n == candidate)
@@ -381,12 +401,13 @@ pub fn snapshot(
     source: &collect::Source,
     key: &FingerprintKey,
     now: jiff::Timestamp,
+    progress: &dyn ShowProgress,
 ) -> Result<Snapshot> {
     let settings = Settings {
         envs: vec![(name.to_string(), source.clone())],
         ..Settings::default()
     };
-    let mut collected = collect_all(&settings, key)?;
+    let mut collected = collect_all(&settings, key, progress)?;
     let (_, collected) = collected.pop().expect("one environment was collected");
     let (context, namespaces) = match source {
         collect::Source::Kube(t) => (
@@ -519,13 +540,14 @@ pub fn nightly(
     today: Date,
     now: &str,
     dir: &std::path::Path,
+    progress: &dyn ShowProgress,
 ) -> Result<Nightly> {
     if let Some(url) = object_url(dir)? {
-        return nightly_in_object_store(settings, key, today, now, &url);
+        return nightly_in_object_store(settings, key, today, now, &url, progress);
     }
     let history = crate::history::History::open(&local_path(dir))?;
     let _lock = history.lock(now)?;
-    let audit = audit(settings, key, today)?;
+    let audit = audit(settings, key, today, progress)?;
     let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
         .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
     json["run"] = serde_json::json!({ "time": now });
@@ -557,13 +579,14 @@ fn nightly_in_object_store(
     today: Date,
     now: &str,
     url: &crate::collect::objstore::ObjectUrl,
+    progress: &dyn ShowProgress,
 ) -> Result<Nightly> {
     let url = if url.is_prefix() {
         url.clone()
     } else {
         crate::collect::objstore::ObjectUrl::parse(&format!("{url}/"))?
     };
-    let audit = audit(settings, key, today)?;
+    let audit = audit(settings, key, today, progress)?;
     let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
         .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
     json["run"] = serde_json::json!({ "time": now });

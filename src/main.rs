@@ -2,11 +2,9 @@ use clap::Parser;
 
 /// mimalloc instead of the system allocator: confdrift makes millions of
 /// small allocations (keys, values, names) from several threads at once,
-/// where glibc's per-thread arenas fragment. At 3 × 50,000 pods: 5.6 s and
-/// 1,088 MB peak with glibc, about 4 s and 730 MB with mimalloc
-/// (`benches/compare.sh`). `no_thp`: without it mimalloc's memory is backed
-/// by transparent huge pages where the kernel allows them (`madvise`), and a
-/// run of 3 × 1,000 pods showed 62 MB peak instead of 30.
+/// where glibc's per-thread arenas fragment. Built with `no_thp`
+/// (Cargo.toml), so its memory is not backed by transparent huge pages,
+/// which doubled the peak of a small run. Figures: benches/README.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

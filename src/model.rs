@@ -592,8 +592,8 @@ impl Resources {
 
 /// One `env` entry of a container: k8s-openapi's `EnvVar` with `valueFrom`
 /// boxed. The inline `EnvVarSource` is some 300 bytes, and most entries
-/// have a plain `value`: boxing it makes the env lists of a fleet 3× smaller
-/// in memory (measured with massif on 3 × 3,000 pods × 40 vars). Unlike
+/// have a plain `value`: boxing it makes the env lists of a fleet smaller
+/// in memory (measured: benches/README.md). Unlike
 /// k8s-openapi's hand-written decoder, the derived one rejects a field given
 /// twice (`value:` twice in one entry), as `kubectl apply`'s strict field
 /// validation does; unknown fields are ignored, for manifests of newer

@@ -181,7 +181,7 @@ const MAX_RESTARTS: u32 = 3;
 pub async fn collect(
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
-    progress: Option<indicatif::ProgressBar>,
+    progress: Option<Arc<dyn super::Progress>>,
 ) -> Collected {
     let mut collected = Collected {
         source: target.describe(),
@@ -210,8 +210,8 @@ pub async fn collect(
         collect_with(&client, target, key, progress.clone(), exec_deadline),
     )
     .await;
-    if let Some(pb) = &progress {
-        pb.finish();
+    if let Some(progress) = &progress {
+        progress.finished();
     }
     match outcome {
         Ok(mut parts) => {
@@ -320,7 +320,7 @@ async fn collect_with(
     client: &Client,
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
-    progress: Option<indicatif::ProgressBar>,
+    progress: Option<Arc<dyn super::Progress>>,
     exec_deadline: tokio::time::Instant,
 ) -> Parts {
     let mut parts = Parts::default();
@@ -355,8 +355,8 @@ async fn collect_with(
     }
     let semaphore = Arc::new(Semaphore::new(CONCURRENT_LISTS));
     let objects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    if let Some(pb) = &progress {
-        pb.set_length((namespaces.len() * RESOURCES.len()) as u64);
+    if let Some(progress) = &progress {
+        progress.planned((namespaces.len() * RESOURCES.len()) as u64);
     }
     let mut tasks = tokio::task::JoinSet::new();
     // The built-in kinds are listed while discovery looks for the optional ones.
@@ -379,14 +379,17 @@ async fn collect_with(
                 async move {
                     let _permit = semaphore.acquire_owned().await;
                     let r = list_all(&client, &target, res, ns.as_deref(), &key).await;
-                    if let Some(pb) = &progress {
-                        if let ListResult::Done(p) = &r {
-                            let n = objects
-                                .fetch_add(p.objects.len(), std::sync::atomic::Ordering::Relaxed)
-                                + p.objects.len();
-                            pb.set_message(format!("{n} objects"));
-                        }
-                        pb.inc(1);
+                    if let Some(progress) = &progress {
+                        let read = match &r {
+                            ListResult::Done(p) => Some(
+                                objects.fetch_add(
+                                    p.objects.len(),
+                                    std::sync::atomic::Ordering::Relaxed,
+                                ) + p.objects.len(),
+                            ),
+                            _ => None,
+                        };
+                        progress.listed(read);
                     }
                     r
                 }
@@ -403,8 +406,8 @@ async fn collect_with(
                 lists.push((res.clone(), ns.clone()));
             }
         }
-        if let Some(pb) = &progress {
-            pb.inc_length((namespaces.len() * found.len()) as u64);
+        if let Some(progress) = &progress {
+            progress.planned((namespaces.len() * found.len()) as u64);
         }
         discovered = Some(found);
     }

@@ -206,6 +206,19 @@ impl Source {
     }
 }
 
+/// How far the listing of a live environment has got. `collect` reports
+/// through it and never draws anything: the CLI draws it as a progress bar.
+pub trait Progress: Send + Sync {
+    /// `lists` more lists are to be made (discovery adds the optional kinds'
+    /// lists after the built-in ones).
+    fn planned(&self, lists: u64);
+    /// One list is done, read or not; when it was read, `objects` is the
+    /// number of objects of this environment read so far.
+    fn listed(&self, objects: Option<usize>);
+    /// The collection is over: complete, failed or out of time.
+    fn finished(&self);
+}
+
 /// Collects one environment. Files are read on a blocking thread; a
 /// cluster is listed with the async client. A file that cannot be parsed
 /// is an error (exit 2); a cluster that cannot be read is a problem of its
@@ -213,7 +226,7 @@ impl Source {
 pub async fn collect(
     source: &Source,
     key: Arc<FingerprintKey>,
-    progress: Option<indicatif::ProgressBar>,
+    progress: Option<Arc<dyn Progress>>,
 ) -> Result<Collected> {
     let started = std::time::Instant::now();
     tracing::info!(source = %source.describe(), "collecting");

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::{
-    Report, Style, is_cross_env, is_policy_note, key_label, location, suppressed_line, visible,
+    RenderOptions, Report, is_cross_env, is_policy_note, key_label, location, suppressed_line,
+    visible,
 };
 use crate::evaluate::UNMATCHED;
 use crate::model::Finding;
@@ -47,7 +48,7 @@ fn pair(report: &Report) -> (&str, &str) {
     }
 }
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let (a, b) = pair(report);
     let cross = differences(report);
     let (a_shown, b_shown) = (visible(a), visible(b));
@@ -431,7 +432,11 @@ pub fn equal_entries(invs: &[crate::model::Inventory], filter: &Filter) -> Vec<E
 
 /// The "equal in both" section of `diff --all`; its text is from input and
 /// shown through [`visible`].
-pub fn render_equal(equal: &[Equal], style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render_equal(
+    equal: &[Equal],
+    style: RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::table::cut;
-use super::{Report, Style, key_label, location, rules_checked, subject_key};
+use super::{RenderOptions, Report, key_label, location, rules_checked, subject_key};
 use crate::model::{Finding, Severity};
 
 /// The suite of per-environment read checks.
@@ -28,10 +28,11 @@ pub const ENVIRONMENTS_SUITE: &str = "environments";
 struct Case {
     classname: String,
     name: String,
-    outcome: Outcome,
+    outcome: CaseResult,
 }
 
-enum Outcome {
+/// How one test case ended: passed, failed or skipped.
+enum CaseResult {
     Passed {
         out: Option<String>,
     },
@@ -52,20 +53,20 @@ struct Suite {
 }
 
 impl Suite {
-    fn count(&self, pick: fn(&Outcome) -> bool) -> usize {
+    fn count(&self, pick: fn(&CaseResult) -> bool) -> usize {
         self.cases.iter().filter(|c| pick(&c.outcome)).count()
     }
 }
 
-fn failed(o: &Outcome) -> bool {
-    matches!(o, Outcome::Failed { .. })
+fn failed(o: &CaseResult) -> bool {
+    matches!(o, CaseResult::Failed { .. })
 }
 
-fn skipped(o: &Outcome) -> bool {
-    matches!(o, Outcome::Skipped { .. })
+fn skipped(o: &CaseResult) -> bool {
+    matches!(o, CaseResult::Skipped { .. })
 }
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let suites = suites(report, style);
     let mut xml = String::new();
     let total: usize = suites.iter().map(|s| s.cases.len()).sum();
@@ -105,12 +106,12 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 attr(&c.name)
             );
             match &c.outcome {
-                Outcome::Passed { out: None } => xml.push_str("/>\n"),
-                Outcome::Passed { out: Some(o) } => {
+                CaseResult::Passed { out: None } => xml.push_str("/>\n"),
+                CaseResult::Passed { out: Some(o) } => {
                     let _ = writeln!(xml, ">\n      <system-out>{}</system-out>", text(o));
                     xml.push_str("    </testcase>\n");
                 }
-                Outcome::Failed {
+                CaseResult::Failed {
                     message,
                     kind,
                     body,
@@ -124,7 +125,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                     );
                     xml.push_str("    </testcase>\n");
                 }
-                Outcome::Skipped { message } => {
+                CaseResult::Skipped { message } => {
                     let _ = writeln!(xml, ">\n      <skipped message=\"{}\"/>", attr(message));
                     xml.push_str("    </testcase>\n");
                 }
@@ -136,7 +137,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     out.write_all(xml.as_bytes())
 }
 
-fn suites(report: &Report, style: Style) -> Vec<Suite> {
+fn suites(report: &Report, style: RenderOptions) -> Vec<Suite> {
     let mut out = vec![environments_suite(report, style)];
     let threshold = style.fail_on.threshold();
     for rule in rules_checked(report) {
@@ -161,7 +162,7 @@ fn suites(report: &Report, style: Style) -> Vec<Suite> {
             vec![Case {
                 classname: classname.clone(),
                 name: "no findings".to_string(),
-                outcome: Outcome::Passed { out: None },
+                outcome: CaseResult::Passed { out: None },
             }]
         } else {
             groups
@@ -182,7 +183,7 @@ fn suites(report: &Report, style: Style) -> Vec<Suite> {
     out
 }
 
-fn environments_suite(report: &Report, style: Style) -> Suite {
+fn environments_suite(report: &Report, style: RenderOptions) -> Suite {
     let cases = report
         .environments
         .iter()
@@ -197,7 +198,7 @@ fn environments_suite(report: &Report, style: Style) -> Suite {
                 e.name, e.workloads, e.containers, e.keys, e.unresolved, e.source
             );
             let outcome = if !e.complete && !style.allow_partial {
-                Outcome::Failed {
+                CaseResult::Failed {
                     message: format!("environment {} could not be read completely", e.name),
                     kind: "incomplete".to_string(),
                     body: std::iter::once(coverage)
@@ -206,7 +207,7 @@ fn environments_suite(report: &Report, style: Style) -> Suite {
                         .join("\n"),
                 }
             } else {
-                Outcome::Passed {
+                CaseResult::Passed {
                     out: Some(
                         std::iter::once(coverage)
                             .chain(problems)
@@ -248,7 +249,7 @@ fn case_name(f: &Finding) -> String {
     name
 }
 
-fn outcome(report: &Report, fs: &[&Finding], threshold: Option<Severity>) -> Outcome {
+fn outcome(report: &Report, fs: &[&Finding], threshold: Option<Severity>) -> CaseResult {
     let envs = &report.envs;
     let existing = |f: &Finding| report.deploy.as_ref().is_some_and(|d| d.is_existing(f));
     let lines: Vec<String> = fs
@@ -273,7 +274,7 @@ fn outcome(report: &Report, fs: &[&Finding], threshold: Option<Severity>) -> Out
         .filter(|f| report.counts_for_gate(f) && threshold.is_some_and(|t| f.severity >= t))
         .max_by_key(|f| f.severity);
     if let Some(f) = failing {
-        return Outcome::Failed {
+        return CaseResult::Failed {
             message: f.message.clone(),
             kind: f.severity.to_string(),
             body: lines.join("\n"),
@@ -281,11 +282,11 @@ fn outcome(report: &Report, fs: &[&Finding], threshold: Option<Severity>) -> Out
     }
     if fs.iter().all(|f| f.waiver.is_some()) {
         let w = fs[0].waiver.as_deref().unwrap_or_default();
-        return Outcome::Skipped {
+        return CaseResult::Skipped {
             message: format!("waived: {w}"),
         };
     }
-    Outcome::Passed {
+    CaseResult::Passed {
         out: Some(lines.join("\n")),
     }
 }

@@ -16,8 +16,8 @@
 use std::io::Write;
 
 use super::{
-    Report, Style, exit, exit_code, is_cross_env, is_policy_note, key_label, location, policy_line,
-    shown, suppressed_line, visible, visible_lines,
+    RenderOptions, Report, exit, exit_code, is_cross_env, is_policy_note, key_label, location,
+    policy_line, shown, suppressed_line, visible, visible_lines,
 };
 use crate::model::{Finding, Severity};
 
@@ -48,14 +48,14 @@ impl Critical {
     }
 }
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let head = head(report, style);
     let critical = critical(report);
     let sections = sections(report);
     out.write_all(fit(&head, &critical, &sections, style.max_length).as_bytes())
 }
 
-fn head(report: &Report, style: Style) -> String {
+fn head(report: &Report, style: RenderOptions) -> String {
     let s = &report.summary;
     let mut counts = format!(
         "{} critical, {} warning, {} info",

@@ -348,7 +348,7 @@ pub fn exit_code(report: &Report, fail_on: FailOn, allow_partial: bool) -> i32 {
 /// Options for rendering: how a report looks, how long it may be, and the
 /// gate it is shown against. Never what was found.
 #[derive(Debug, Clone, Copy)]
-pub struct Style {
+pub struct RenderOptions {
     pub color: bool,
     /// Table width; `None` asks the terminal.
     pub width: Option<u16>,
@@ -361,9 +361,9 @@ pub struct Style {
     pub max_length: Option<usize>,
 }
 
-impl Default for Style {
+impl Default for RenderOptions {
     fn default() -> Self {
-        Style {
+        RenderOptions {
             color: false,
             width: Some(100),
             fail_on: FailOn::Critical,
@@ -376,7 +376,7 @@ impl Default for Style {
 pub fn render(
     report: &Report,
     format: Format,
-    style: Style,
+    style: RenderOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
@@ -707,14 +707,14 @@ mod tests {
     fn no_text_renderer_lets_input_act_on_the_terminal() {
         let report = hostile_report();
         for color in [false, true] {
-            let style = Style {
+            let style = RenderOptions {
                 color,
-                ..Style::default()
+                ..RenderOptions::default()
             };
             for (name, render) in [
                 (
                     "table",
-                    table::render as fn(&Report, Style, &mut dyn Write) -> _,
+                    table::render as fn(&Report, RenderOptions, &mut dyn Write) -> _,
                 ),
                 ("markdown", markdown::render),
                 ("diff", diff::render),

@@ -34,12 +34,13 @@ pub struct Log<'a> {
     #[serde(rename = "$schema")]
     pub schema: &'static str,
     pub version: &'static str,
-    pub runs: Vec<Run<'a>>,
+    pub runs: Vec<SarifRun<'a>>,
 }
 
+/// A SARIF `run`: one invocation of the tool and its results.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Run<'a> {
+pub struct SarifRun<'a> {
     pub tool: Tool,
     pub invocations: Vec<Invocation>,
     pub results: Vec<SarifResult<'a>>,
@@ -271,7 +272,7 @@ pub fn to_wire(report: &Report) -> Log<'_> {
     Log {
         schema: SCHEMA,
         version: VERSION,
-        runs: vec![Run {
+        runs: vec![SarifRun {
             tool: Tool {
                 driver: Driver {
                     name: "confdrift",

@@ -13,7 +13,7 @@ use std::io::Write;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    Report, Style, is_cross_env, is_policy_note, key_label, location, policy_line, shown,
+    RenderOptions, Report, is_cross_env, is_policy_note, key_label, location, policy_line, shown,
     suppressed_line, visible,
 };
 use crate::evaluate::UNMATCHED;
@@ -33,7 +33,7 @@ type Row = (Option<Severity>, Vec<String>, Vec<bool>, usize);
 /// A value cell where the key is not set.
 const NOT_SET: &str = "—";
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "confdrift audit: {} environment(s) ({}), baseline {}",
@@ -584,7 +584,7 @@ fn short_source(src: &str, key: &str) -> String {
 /// What a deploy changes in its target, and what it resolves.
 fn deploy_sections(
     d: &crate::report::DeployView,
-    style: Style,
+    style: RenderOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     writeln!(out)?;
@@ -688,7 +688,7 @@ mod tests {
             ..Default::default()
         });
         let mut out = Vec::new();
-        render(&report, Style::default(), &mut out).unwrap();
+        render(&report, RenderOptions::default(), &mut out).unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("api/app DB_POOL_SIZE: 20 → 20⏎"), "{out}");
         assert!(
