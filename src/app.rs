@@ -525,7 +525,7 @@ pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
 /// The result of the nightly `report` run.
 pub struct Nightly {
     /// The JSON report, with `run` and `history` added.
-    pub json: serde_json::Value,
+    pub json: crate::report::json::JsonReport,
     pub report: Report,
     pub changes: crate::history::Changes,
 }
@@ -548,9 +548,10 @@ pub fn nightly(
     let history = crate::history::History::open(&local_path(dir))?;
     let _lock = history.lock(now)?;
     let audit = audit(settings, key, today, progress)?;
-    let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
-        .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
-    json["run"] = serde_json::json!({ "time": now });
+    let mut json = crate::report::json::to_wire(&audit.report);
+    json.run = Some(crate::report::json::JsonRun {
+        time: now.to_string(),
+    });
     let (index, problems) = history.load();
     let file = history.next_run_file(now, &index);
     let (next, mut changes) = crate::history::advance(&index, &json, now, &file);
@@ -587,9 +588,10 @@ fn nightly_in_object_store(
         crate::collect::objstore::ObjectUrl::parse(&format!("{url}/"))?
     };
     let audit = audit(settings, key, today, progress)?;
-    let mut json = serde_json::to_value(crate::report::json::to_wire(&audit.report))
-        .map_err(|e| Error::Usage(format!("cannot build the report: {e}")))?;
-    json["run"] = serde_json::json!({ "time": now });
+    let mut json = crate::report::json::to_wire(&audit.report);
+    json.run = Some(crate::report::json::JsonRun {
+        time: now.to_string(),
+    });
     let (next, changes) = block_on(crate::history::object::record(&url, &json, now))??;
     tracing::info!(
         new = changes.new,

@@ -769,3 +769,64 @@ fn a_run_killed_at_random_points_never_damages_the_history() {
     let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
     assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
 }
+
+/// A history as the previous version of confdrift stored it (two runs:
+/// every environment on the 20th, staging gone on the 21st), copied so
+/// each test writes its own.
+fn stored_history() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&data("history/v1")), dir.path());
+    dir
+}
+
+#[test]
+fn a_history_stored_by_the_previous_version_is_continued_and_rebuilt() {
+    let dir = stored_history();
+    let v = json(&report(dir.path(), "2026-11-22T02:00:00Z", ALL, "json"));
+    assert_eq!(v["history"]["problems"], serde_json::json!([]));
+    assert_eq!(v["history"]["previous_run"], "2026-11-21T02:00:00Z");
+    let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
+    assert_eq!(pool["status"], "persisting");
+    assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
+    assert_eq!(pool["age_days"], 2);
+    // Staging's dangling reference: gone on the 21st, back today.
+    assert_eq!(
+        finding(&v, "dangling-reference", "CDN_URL").unwrap()["status"],
+        "new"
+    );
+    // Its index lost, the history is rebuilt from the stored runs alone.
+    std::fs::remove_file(dir.path().join("index.json")).unwrap();
+    let v = json(&report(dir.path(), "2026-11-23T02:00:00Z", ALL, "json"));
+    assert_eq!(v["history"]["problems"], serde_json::json!([]));
+    assert_eq!(v["history"]["trend"].as_array().unwrap().len(), 4);
+    let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
+    assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
+}
+
+/// A stored run without its `findings` used to be read as a run without
+/// findings: every open finding resolved, and new again the next night.
+/// It is a run that cannot be read, named with the field it lacks.
+#[test]
+fn a_stored_run_missing_a_field_is_named_and_skipped_not_read_as_empty() {
+    let dir = stored_history();
+    std::fs::remove_file(dir.path().join("index.json")).unwrap();
+    let second = dir.path().join("runs/20261121T020000.000000000Z-0001.json");
+    let mut run: serde_json::Value = serde_json::from_str(&read(&second)).unwrap();
+    run.as_object_mut().unwrap().remove("findings");
+    std::fs::write(&second, run.to_string()).unwrap();
+    let r = report(dir.path(), "2026-11-22T02:00:00Z", ALL, "json");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    let problems = v["history"]["problems"].to_string();
+    assert!(
+        problems
+            .contains("20261121T020000.000000000Z-0001.json: corrupt or not a confdrift report")
+            && problems.contains("missing field `findings`"),
+        "{problems}"
+    );
+    // Only the run of the 20th was read: the pool finding persists from it.
+    assert_eq!(v["history"]["previous_run"], "2026-11-20T02:00:00Z");
+    let pool = finding(&v, "not-equal", "DB_POOL_SIZE").unwrap();
+    assert_eq!(pool["status"], "persisting");
+    assert_eq!(pool["first_seen"], "2026-11-20T02:00:00Z");
+}

@@ -45,9 +45,9 @@ pub(super) fn run(args: ReportArgs, key: &FingerprintKey) -> Result<i32> {
         let mut buf = Vec::new();
         match format {
             NightlyFormat::Json => {
-                serde_json::to_writer_pretty(&mut buf, &run.json)
-                    .map_err(|e| Error::Usage(e.to_string()))?;
-                buf.push(b'\n');
+                buf = report::json::to_sorted_string(&run.json)
+                    .map_err(|e| Error::Usage(e.to_string()))?
+                    .into_bytes();
             }
             NightlyFormat::Html => {
                 report::html::render(&run.json, &mut buf).map_err(|e| Error::io("<report>", e))?

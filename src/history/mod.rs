@@ -3,8 +3,9 @@
 //! findings are new, which persist (since when, for how many days), which
 //! were resolved, and what vanished from coverage.
 //!
-//! History works on the stable wire format (`confdrift.report/v1`), never on
-//! in-memory types, so a newer confdrift reads an older history. Files are
+//! History works on the stable wire format (`confdrift.report/v1`, the
+//! types of [`crate::report::json`]), never on the audit's in-memory types,
+//! so a newer confdrift reads an older history. Files are
 //! written atomically (temporary file, then rename) and the index last, so a
 //! run that dies leaves the history as it was; one run at a time holds the
 //! directory's lock ([`Lock`]), and each run gets a file of its own. A
@@ -20,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::report::json::{FindingStatus, JsonFinding, JsonHistory, JsonReport};
+pub use crate::report::json::{JsonResolved as Resolved, JsonTrendRun as RunRecord};
 pub use lock::Lock;
 
 pub const INDEX: &str = "index.json";
@@ -40,19 +43,6 @@ pub struct Index {
     /// Environments and workloads seen in the last run, for coverage news.
     #[serde(default)]
     pub coverage: BTreeMap<String, BTreeSet<String>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunRecord {
-    /// RFC 3339 time of the run.
-    pub time: String,
-    /// The report file, relative to the directory.
-    pub file: String,
-    pub critical: usize,
-    pub warning: usize,
-    pub info: usize,
-    pub waived: usize,
-    pub complete: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,49 +70,68 @@ pub struct Changes {
     pub new_ids: BTreeSet<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Resolved {
-    pub id: String,
-    pub label: String,
-    pub severity: String,
-    pub first_seen: String,
-}
-
 /// A finding's identity across runs: its rule and subject, never its values
 /// or its position in the report.
-pub fn identity(f: &serde_json::Value) -> String {
+/// The fields hashed are named by their wire names, and an absent one
+/// (`null`) hashes as empty text, as it always has: the identities stored
+/// in a history stay valid.
+pub fn identity(f: &JsonFinding) -> String {
     let mut h = Sha256::new();
-    for field in [
-        "rule",
-        "code",
-        "environment",
-        "workload",
-        "container",
-        "configmap",
-        "kind",
-        "key",
+    for (field, value) in [
+        ("rule", Some(f.rule.as_str())),
+        ("code", Some(f.code.as_str())),
+        ("environment", f.environment.as_deref()),
+        ("workload", f.workload.as_deref()),
+        ("container", f.container.as_deref()),
+        ("configmap", f.configmap.as_deref()),
+        ("kind", f.kind.map(|k| k.as_str())),
+        ("key", f.key.as_deref()),
     ] {
         h.update(field.as_bytes());
         h.update(b"=");
-        h.update(f[field].as_str().unwrap_or("").as_bytes());
+        h.update(value.unwrap_or_default().as_bytes());
         h.update(b"\n");
     }
     hex::encode(&h.finalize()[..8])
 }
 
-fn label(f: &serde_json::Value) -> String {
-    let place = crate::report::json::place(f);
-    let env = f["environment"]
-        .as_str()
+fn label(f: &JsonFinding) -> String {
+    let place = f.place();
+    let env = f
+        .environment
+        .as_deref()
         .map(|e| format!(" in {e}"))
         .unwrap_or_default();
     format!(
         "{} {place} {}{env} ({})",
-        f["code"].as_str().unwrap_or(""),
-        f["key"].as_str().unwrap_or(""),
-        f["rule"].as_str().unwrap_or("")
+        f.code,
+        f.key.as_deref().unwrap_or_default(),
+        f.rule
     )
     .replace("  ", " ")
+}
+
+/// Reads a run stored in a history: a `confdrift.report/v1` report with
+/// the run's time. Returns the report and its time, or why it is not one
+/// (a field missing or of the wrong type, another schema).
+pub fn read_run(text: &[u8]) -> std::result::Result<(JsonReport, String), String> {
+    use crate::report::json::SCHEMA as REPORT;
+    // An object first, its schema checked before its fields: serde reads a
+    // JSON array as a struct, field by field, and a report of another
+    // schema is named as such rather than by the first field it lacks.
+    let doc: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(text).map_err(|e| e.to_string())?;
+    match doc.get("schema") {
+        Some(serde_json::Value::String(s)) if s == REPORT => {}
+        Some(other) => return Err(format!("schema {other} is not {REPORT}")),
+        None => return Err(format!("no schema; {REPORT} expected")),
+    }
+    let report: JsonReport =
+        serde_json::from_value(serde_json::Value::Object(doc)).map_err(|e| e.to_string())?;
+    let Some(time) = report.run.as_ref().map(|r| r.time.clone()) else {
+        return Err("no run time: not a run of the nightly job".to_string());
+    };
+    Ok((report, time))
 }
 
 /// Whole days between two RFC 3339 times.
@@ -261,23 +270,19 @@ impl History {
                 ));
                 continue;
             }
-            let run = std::fs::read_to_string(&f)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .filter(|v| {
-                    v["schema"] == crate::report::json::SCHEMA && v["run"]["time"].is_string()
-                });
+            let run = std::fs::read(&f)
+                .map_err(|e| e.to_string())
+                .and_then(|t| read_run(&t));
             match run {
-                Some(v) => {
-                    let time = v["run"]["time"].as_str().unwrap_or("").to_string();
+                Ok((report, time)) => {
                     let name = f
                         .file_name()
                         .map(|n| format!("runs/{}", n.to_string_lossy()))
                         .unwrap_or_default();
-                    index = advance(&index, &v, &time, &name).0;
+                    index = advance(&index, &report, &time, &name).0;
                 }
-                None => problems.push(format!(
-                    "{}: corrupt or not a confdrift report, skipped",
+                Err(why) => problems.push(format!(
+                    "{}: corrupt or not a confdrift report ({why}), skipped",
                     f.display()
                 )),
             }
@@ -286,14 +291,15 @@ impl History {
     }
 
     /// Stores a run's report and the new index, atomically, report first.
-    pub fn store(&self, report: &serde_json::Value, index: &Index, file: &str) -> Result<()> {
-        let text = serde_json::to_string_pretty(report).map_err(|e| Error::Usage(e.to_string()))?;
-        crate::app::write_atomic(&self.dir.join(file), format!("{text}\n").as_bytes())?;
+    pub fn store(&self, report: &JsonReport, index: &Index, file: &str) -> Result<()> {
+        let text = crate::report::json::to_sorted_string(report)
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        crate::app::write_atomic(&self.dir.join(file), text.as_bytes())?;
         let idx = serde_json::to_string_pretty(index).map_err(|e| Error::Usage(e.to_string()))?;
         crate::app::write_atomic(&self.dir.join(INDEX), format!("{idx}\n").as_bytes())?;
         tracing::debug!(
             file,
-            bytes = text.len() + 1,
+            bytes = text.len(),
             runs = index.runs.len(),
             open = index.open.len(),
             "run stored in the history"
@@ -366,19 +372,13 @@ fn run_order(name: &str) -> (String, u64, String) {
 
 /// Moves the index forward by one run and tells what changed. Annotates
 /// nothing; see [`annotate`].
-pub fn advance(
-    prev: &Index,
-    report: &serde_json::Value,
-    time: &str,
-    file: &str,
-) -> (Index, Changes) {
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+pub fn advance(prev: &Index, report: &JsonReport, time: &str, file: &str) -> (Index, Changes) {
     let mut open = BTreeMap::new();
     let mut changes = Changes {
         previous_run: prev.runs.last().map(|r| r.time.clone()),
         ..Changes::default()
     };
-    for f in &findings {
+    for f in &report.findings {
         let id = identity(f);
         let first_seen = match prev.open.get(&id) {
             Some(o) => {
@@ -396,7 +396,7 @@ pub fn advance(
             OpenFinding {
                 first_seen,
                 label: label(f),
-                severity: f["severity"].as_str().unwrap_or("").to_string(),
+                severity: f.severity.as_str().to_string(),
             },
         );
     }
@@ -412,15 +412,8 @@ pub fn advance(
     }
     // Coverage: environments and their workloads.
     let mut coverage: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in report["environments"].as_array().into_iter().flatten() {
-        let name = e["name"].as_str().unwrap_or("").to_string();
-        let workloads: BTreeSet<String> = e["workloads"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|w| w.as_str().map(str::to_string))
-            .collect();
-        coverage.insert(name, workloads);
+    for e in &report.environments {
+        coverage.insert(e.name.clone(), e.workloads.iter().cloned().collect());
     }
     if !prev.runs.is_empty() {
         for (env, workloads) in &prev.coverage {
@@ -450,21 +443,16 @@ pub fn advance(
             }
         }
     }
-    let summary = &report["summary"];
-    let count = |k: &str| summary[k].as_u64().unwrap_or(0) as usize;
+    let summary = &report.summary;
     let mut runs = prev.runs.clone();
     runs.push(RunRecord {
         time: time.to_string(),
         file: file.to_string(),
-        critical: count("critical"),
-        warning: count("warning"),
-        info: count("info"),
-        waived: count("waived"),
-        complete: report["environments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .all(|e| e["complete"] == true),
+        critical: summary.critical,
+        warning: summary.warning,
+        info: summary.info,
+        waived: summary.waived,
+        complete: report.complete(),
     });
     (
         Index {
@@ -480,63 +468,123 @@ pub fn advance(
 /// Adds history to a JSON report: per finding `status` (`new` or
 /// `persisting`), `first_seen` and `age_days`; and a top-level `history`
 /// with what was resolved, coverage news and the trend of past runs.
-pub fn annotate(report: &mut serde_json::Value, index: &Index, changes: &Changes, time: &str) {
-    if let Some(findings) = report["findings"].as_array_mut() {
-        for f in findings {
-            let id = identity(f);
-            let first_seen = index
-                .open
-                .get(&id)
-                .map(|o| o.first_seen.clone())
-                .unwrap_or_else(|| time.to_string());
-            let status = if changes.new_ids.contains(&id) {
-                "new"
-            } else {
-                "persisting"
-            };
-            f["id"] = serde_json::Value::String(id);
-            f["status"] = serde_json::Value::String(status.into());
-            f["age_days"] = serde_json::Value::from(age_days(&first_seen, time));
-            f["first_seen"] = serde_json::Value::String(first_seen);
-        }
+pub fn annotate(report: &mut JsonReport, index: &Index, changes: &Changes, time: &str) {
+    for f in &mut report.findings {
+        let id = identity(f);
+        let first_seen = index
+            .open
+            .get(&id)
+            .map(|o| o.first_seen.clone())
+            .unwrap_or_else(|| time.to_string());
+        f.status = Some(if changes.new_ids.contains(&id) {
+            FindingStatus::New
+        } else {
+            FindingStatus::Persisting
+        });
+        f.id = Some(id);
+        f.age_days = Some(age_days(&first_seen, time));
+        f.first_seen = Some(first_seen);
     }
-    report["history"] = serde_json::json!({
-        "previous_run": changes.previous_run,
-        "new": changes.new,
-        "persisting": changes.persisting,
-        "resolved": changes.resolved,
-        "coverage": changes.coverage,
-        "problems": changes.problems,
-        "trend": index.runs,
+    report.history = Some(JsonHistory {
+        previous_run: changes.previous_run.clone(),
+        new: changes.new,
+        persisting: changes.persisting,
+        resolved: changes.resolved.clone(),
+        coverage: changes.coverage.clone(),
+        problems: changes.problems.clone(),
+        trend: index.runs.clone(),
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::{ConfigKind, Severity};
+    use crate::report::json::{JsonEnvironment, JsonSummary};
 
-    fn report(findings: serde_json::Value, workloads: &[&str]) -> serde_json::Value {
-        json!({
-            "schema": "confdrift.report/v1",
-            "environments": [{"name": "prod", "complete": true, "workloads": workloads}],
-            "findings": findings,
-            "summary": {"critical": 1, "warning": 0, "info": 0, "waived": 0},
-        })
+    fn report(findings: Vec<JsonFinding>, workloads: &[&str]) -> JsonReport {
+        JsonReport {
+            schema: crate::report::json::SCHEMA.into(),
+            environments: vec![JsonEnvironment {
+                name: "prod".into(),
+                complete: true,
+                workloads: workloads.iter().map(|w| w.to_string()).collect(),
+                ..JsonEnvironment::default()
+            }],
+            findings,
+            summary: JsonSummary {
+                critical: 1,
+                ..JsonSummary::default()
+            },
+            ..JsonReport::default()
+        }
     }
 
-    fn pool(value: &str) -> serde_json::Value {
-        json!({"rule": "db-pool-size", "code": "not-equal", "severity": "critical",
-               "workload": "checkout", "container": "server", "kind": "env",
-               "key": "DB_POOL_SIZE", "values": {"prod": value}})
+    fn pool(value: &str) -> JsonFinding {
+        JsonFinding {
+            rule: "db-pool-size".into(),
+            code: "not-equal".into(),
+            severity: Severity::Critical,
+            workload: Some("checkout".into()),
+            container: Some("server".into()),
+            kind: Some(ConfigKind::Env),
+            key: Some("DB_POOL_SIZE".into()),
+            values: [("prod".to_string(), Some(value.to_string()))].into(),
+            ..JsonFinding::default()
+        }
     }
 
     #[test]
     fn identity_ignores_values_and_order_but_not_the_subject() {
         assert_eq!(identity(&pool("5")), identity(&pool("7")));
         let mut other = pool("5");
-        other["key"] = json!("DB_POOL_MAX");
+        other.key = Some("DB_POOL_MAX".into());
         assert_ne!(identity(&pool("5")), identity(&other));
+    }
+
+    /// The identities stored in a history (its index's `open`) must mean
+    /// the same finding to the next version: this one is in
+    /// testdata/history/v1 and the nightly snapshots.
+    #[test]
+    fn identity_is_the_one_stored_by_earlier_versions() {
+        let mut f = pool("5");
+        f.rule = "connection-pools-equal".into();
+        assert_eq!(identity(&f), "6c0068ab803e5916");
+    }
+
+    #[test]
+    fn a_stored_run_without_a_required_field_is_refused_with_the_field_named() {
+        let (good, time) = {
+            let mut r = report(vec![pool("5")], &["checkout"]);
+            r.run = Some(crate::report::json::JsonRun {
+                time: "2026-11-20T02:00:00Z".into(),
+            });
+            let text = crate::report::json::to_sorted_string(&r).unwrap();
+            let (read, time) = read_run(text.as_bytes()).expect("a whole run is read");
+            assert_eq!(read, r);
+            (text, time)
+        };
+        assert_eq!(time, "2026-11-20T02:00:00Z");
+        let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        // `same_cause` came to v1 after the first histories were stored.
+        v["suppressed"]
+            .as_object_mut()
+            .unwrap()
+            .remove("same_cause");
+        assert!(read_run(v.to_string().as_bytes()).is_ok());
+        v["findings"][0].as_object_mut().unwrap().remove("severity");
+        let why = read_run(v.to_string().as_bytes()).unwrap_err();
+        assert!(why.contains("missing field `severity`"), "{why}");
+        v.as_object_mut().unwrap().remove("findings");
+        let why = read_run(v.to_string().as_bytes()).unwrap_err();
+        assert!(why.contains("missing field `findings`"), "{why}");
+        let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        v.as_object_mut().unwrap().remove("run");
+        let why = read_run(v.to_string().as_bytes()).unwrap_err();
+        assert!(why.contains("no run time"), "{why}");
+        v["schema"] = "confdrift.report/v2".into();
+        let why = read_run(v.to_string().as_bytes()).unwrap_err();
+        assert!(why.contains("schema \"confdrift.report/v2\""), "{why}");
     }
 
     #[test]
@@ -546,19 +594,19 @@ mod tests {
         let t3 = "2026-11-24T02:00:00Z";
         let (i1, c1) = advance(
             &Index::default(),
-            &report(json!([pool("5")]), &["checkout"]),
+            &report(vec![pool("5")], &["checkout"]),
             t1,
             "a",
         );
         assert_eq!((c1.new, c1.persisting), (1, 0));
-        let mut r2 = report(json!([pool("6")]), &["checkout"]);
+        let mut r2 = report(vec![pool("6")], &["checkout"]);
         let (i2, c2) = advance(&i1, &r2, t2, "b");
         assert_eq!((c2.new, c2.persisting, c2.resolved.len()), (0, 1, 0));
         annotate(&mut r2, &i2, &c2, t2);
-        assert_eq!(r2["findings"][0]["status"], "persisting");
-        assert_eq!(r2["findings"][0]["first_seen"], t1);
-        assert_eq!(r2["findings"][0]["age_days"], 3);
-        let (_, c3) = advance(&i2, &report(json!([]), &["checkout"]), t3, "c");
+        assert_eq!(r2.findings[0].status, Some(FindingStatus::Persisting));
+        assert_eq!(r2.findings[0].first_seen.as_deref(), Some(t1));
+        assert_eq!(r2.findings[0].age_days, Some(3));
+        let (_, c3) = advance(&i2, &report(vec![], &["checkout"]), t3, "c");
         assert_eq!(c3.resolved.len(), 1);
         assert_eq!(c3.resolved[0].first_seen, t1);
         assert!(c3.resolved[0].label.contains("DB_POOL_SIZE"));
@@ -568,13 +616,13 @@ mod tests {
     fn a_vanished_workload_is_news() {
         let (i1, _) = advance(
             &Index::default(),
-            &report(json!([]), &["cart", "checkout"]),
+            &report(vec![], &["cart", "checkout"]),
             "2026-11-20T02:00:00Z",
             "a",
         );
         let (_, c2) = advance(
             &i1,
-            &report(json!([]), &["checkout"]),
+            &report(vec![], &["checkout"]),
             "2026-11-21T02:00:00Z",
             "b",
         );
@@ -662,12 +710,12 @@ mod tests {
     #[test]
     fn a_second_run_at_the_same_instant_finds_its_findings_persisting() {
         let t = "2026-12-07T01:02:03Z";
-        let (i1, _) = advance(&Index::default(), &report(json!([pool("5")]), &[]), t, "a");
-        let mut r2 = report(json!([pool("5")]), &[]);
+        let (i1, _) = advance(&Index::default(), &report(vec![pool("5")], &[]), t, "a");
+        let mut r2 = report(vec![pool("5")], &[]);
         let (i2, c2) = advance(&i1, &r2, t, "b");
         annotate(&mut r2, &i2, &c2, t);
         assert_eq!((c2.new, c2.persisting), (0, 1));
-        assert_eq!(r2["findings"][0]["status"], "persisting");
+        assert_eq!(r2.findings[0].status, Some(FindingStatus::Persisting));
         assert_eq!(i2.runs.len(), 2);
     }
 }

@@ -15,6 +15,7 @@ use object_store::{ObjectStore, PutMode};
 use crate::collect::objstore::{self, Fault, ObjectUrl};
 use crate::error::{Error, Result};
 use crate::history::{self, Changes, INDEX, Index, SCHEMA};
+use crate::report::json::JsonReport;
 
 /// How often an index update that lost a race is tried again.
 const ATTEMPTS: usize = 20;
@@ -24,17 +25,14 @@ const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// Stores one run's report in the history at `url` and returns the index
 /// after it, with what changed. `report` is the run's JSON report (with
 /// `run.time` = `now`).
-pub async fn record(
-    url: &ObjectUrl,
-    report: &serde_json::Value,
-    now: &str,
-) -> Result<(Index, Changes)> {
+pub async fn record(url: &ObjectUrl, report: &JsonReport, now: &str) -> Result<(Index, Changes)> {
     let fail =
         |f: Fault, at: &ObjectUrl| Error::Usage(format!("history {url}: {}", f.describe(at)));
     let store = objstore::open(url).map_err(|f| fail(f, url))?;
     let store = store.as_ref();
-    let mut text = serde_json::to_vec_pretty(report).map_err(|e| Error::Usage(e.to_string()))?;
-    text.push(b'\n');
+    let text = crate::report::json::to_sorted_string(report)
+        .map_err(|e| Error::Usage(e.to_string()))?
+        .into_bytes();
     let file = create_run(store, url, &text, now).await?;
     let index_url = url.join(INDEX);
     for attempt in 1..=ATTEMPTS {
@@ -208,18 +206,16 @@ async fn replay(
             continue;
         }
         tracing::debug!(run = %name, "a stored run the index does not name yet");
-        let run = objstore::get_versioned(store, &object, MAX_INDEX_BYTES)
-            .await
-            .ok()
-            .and_then(|(b, _)| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .filter(|v| v["schema"] == crate::report::json::SCHEMA && v["run"]["time"].is_string());
+        let run = match objstore::get_versioned(store, &object, MAX_INDEX_BYTES).await {
+            Ok((bytes, _)) => history::read_run(&bytes),
+            Err(f) => Err(f.describe(&object)),
+        };
         match run {
-            Some(v) => {
-                let time = v["run"]["time"].as_str().unwrap_or("").to_string();
-                index = history::advance(&index, &v, &time, &name).0;
+            Ok((report, time)) => {
+                index = history::advance(&index, &report, &time, &name).0;
             }
-            None => problems.push(format!(
-                "{object}: corrupt or not a confdrift report, skipped"
+            Err(why) => problems.push(format!(
+                "{object}: corrupt or not a confdrift report ({why}), skipped"
             )),
         }
     }

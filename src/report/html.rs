@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use serde_json::Value;
+use super::json::{FindingStatus, JsonFinding, JsonReport, JsonTrendRun};
+use crate::model::ConfigKind;
 
 /// Escapes text for HTML content and attribute values. Control and bidi
 /// characters are written out (`\u{202e}`), as in every other format
@@ -70,12 +71,8 @@ pre.diff .ctx { display: block; min-height: 1em; }
 svg text { font: 11px system-ui, sans-serif; fill: #444; }
 "#;
 
-fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or("")
-}
-
-fn location(f: &Value) -> String {
-    let place = super::json::place(f);
+fn location(f: &JsonFinding) -> String {
+    let place = f.place();
     if place.is_empty() {
         "(policy)".to_string()
     } else {
@@ -84,18 +81,14 @@ fn location(f: &Value) -> String {
 }
 
 /// Renders the page.
-pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &JsonReport, out: &mut dyn Write) -> std::io::Result<()> {
     let mut h = String::new();
-    let envs: Vec<String> = report["environments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| str_of(e, "name").to_string())
-        .collect();
-    let baseline = str_of(report, "baseline");
-    let time = report["run"]["time"].as_str().unwrap_or("");
-    let summary = &report["summary"];
-    let history = report.get("history").filter(|h| h.is_object());
+    let envs: Vec<String> = report.environments.iter().map(|e| e.name.clone()).collect();
+    let baseline = report.baseline.as_str();
+    // Empty: a report not made by the nightly job.
+    let time = report.run.as_ref().map_or("", |r| r.time.as_str());
+    let summary = &report.summary;
+    let history = report.history.as_ref();
 
     let _ = write!(
         h,
@@ -119,29 +112,35 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
 
     // Summary cards.
     h.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">");
-    for sev in ["critical", "warning", "info", "waived"] {
+    for (sev, n) in [
+        ("critical", summary.critical),
+        ("warning", summary.warning),
+        ("info", summary.info),
+        ("waived", summary.waived),
+    ] {
         let _ = write!(
             h,
-            "<div class=\"card {sev}\" data-count=\"{sev}\"><div class=\"n\">{}</div>{sev}</div>",
-            summary[sev].as_u64().unwrap_or(0)
+            "<div class=\"card {sev}\" data-count=\"{sev}\"><div class=\"n\">{n}</div>{sev}</div>"
         );
     }
     if let Some(hist) = history {
-        for (k, label) in [("new", "new"), ("persisting", "persisting")] {
+        for (k, label, n) in [
+            ("new", "new", hist.new),
+            ("persisting", "persisting", hist.persisting),
+        ] {
             let _ = write!(
                 h,
-                "<div class=\"card\" data-count=\"{k}\"><div class=\"n\">{}</div>{label}</div>",
-                hist[k].as_u64().unwrap_or(0)
+                "<div class=\"card\" data-count=\"{k}\"><div class=\"n\">{n}</div>{label}</div>"
             );
         }
         let _ = write!(
             h,
             "<div class=\"card\" data-count=\"resolved\"><div class=\"n\">{}</div>resolved</div>",
-            hist["resolved"].as_array().map_or(0, |a| a.len())
+            hist.resolved.len()
         );
     }
     h.push_str("</div>");
-    if let Some(prev) = history.and_then(|h| h["previous_run"].as_str()) {
+    if let Some(prev) = history.and_then(|h| h.previous_run.as_deref()) {
         let _ = write!(
             h,
             "<p class=\"muted\">Compared with the run of {}.</p>",
@@ -151,7 +150,7 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
     h.push_str("</section>\n");
 
     // Trend.
-    if let Some(trend) = history.and_then(|h| h["trend"].as_array())
+    if let Some(trend) = history.map(|h| &h.trend)
         && !trend.is_empty()
     {
         h.push_str("<section id=\"trend\"><h2>Findings per run</h2>");
@@ -161,58 +160,57 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
 
     // Coverage.
     h.push_str("<section id=\"coverage\"><h2>Environments</h2><table><tr><th>Environment</th><th>Complete</th><th>Workloads</th><th>Containers</th><th>Keys</th><th>Unresolved</th><th>Source</th><th>Problems</th></tr>");
-    for e in report["environments"].as_array().into_iter().flatten() {
-        let complete = e["complete"] == true;
-        let problems: Vec<String> = e["problems"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    for e in &report.environments {
+        let complete = e.complete;
+        let problems: Vec<String> = e
+            .problems
+            .iter()
             .map(|p| {
                 format!(
                     "<div><span class=\"sev {}\">{}</span> {}: {}</div>",
-                    esc(str_of(p, "severity")),
-                    esc(str_of(p, "severity")),
-                    esc(str_of(p, "where")),
-                    esc(str_of(p, "message"))
+                    esc(p.severity.as_str()),
+                    esc(p.severity.as_str()),
+                    esc(&p.location),
+                    esc(&p.message)
                 )
             })
             .collect();
-        let c = &e["coverage"];
+        let c = &e.coverage;
         let _ = write!(
             h,
             "<tr class=\"environment\" data-complete=\"{complete}\"><td>{}{}</td><td class=\"complete-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"src\">{}</td><td>{}</td></tr>",
-            esc(str_of(e, "name")),
-            if str_of(e, "name") == baseline {
+            esc(&e.name),
+            if e.name == baseline {
                 " (baseline)"
             } else {
                 ""
             },
             if complete { "yes" } else { "no" },
             if complete { "yes" } else { "no" },
-            c["workloads"],
-            c["containers"],
-            c["keys"],
-            c["unresolved"],
-            esc(str_of(e, "source")),
+            c.workloads,
+            c.containers,
+            c.keys,
+            c.unresolved,
+            esc(&e.source),
             problems.join("")
         );
     }
     h.push_str("</table>");
-    if let Some(cov) = history.and_then(|h| h["coverage"].as_array())
+    if let Some(cov) = history.map(|h| &h.coverage)
         && !cov.is_empty()
     {
         h.push_str("<ul id=\"coverage-changes\">");
         for c in cov {
-            let _ = write!(h, "<li>{}</li>", esc(c.as_str().unwrap_or("")));
+            let _ = write!(h, "<li>{}</li>", esc(c));
         }
         h.push_str("</ul>");
     }
     h.push_str("</section>\n");
 
     // Findings grouped by workload.
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
-    let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-    for f in &findings {
+    let findings = &report.findings;
+    let mut groups: BTreeMap<String, Vec<&JsonFinding>> = BTreeMap::new();
+    for f in findings {
         groups.entry(location(f)).or_default().push(f);
     }
     let _ = write!(
@@ -247,7 +245,7 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
     h.push_str("</section>\n");
 
     // Resolved.
-    if let Some(resolved) = history.and_then(|h| h["resolved"].as_array()) {
+    if let Some(resolved) = history.map(|h| &h.resolved) {
         h.push_str("<section id=\"resolved\"><h2>Resolved since the previous run</h2>");
         if resolved.is_empty() {
             h.push_str("<p class=\"muted\">Nothing was resolved.</p>");
@@ -257,22 +255,22 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
                 let _ = write!(
                     h,
                     "<li class=\"resolved\"><span class=\"sev {}\">{}</span> {} <span class=\"muted\">(first seen {})</span></li>",
-                    esc(str_of(r, "severity")),
-                    esc(str_of(r, "severity")),
-                    esc(str_of(r, "label")),
-                    esc(str_of(r, "first_seen"))
+                    esc(&r.severity),
+                    esc(&r.severity),
+                    esc(&r.label),
+                    esc(&r.first_seen)
                 );
             }
             h.push_str("</ul>");
         }
         h.push_str("</section>\n");
     }
-    if let Some(problems) = history.and_then(|h| h["problems"].as_array())
+    if let Some(problems) = history.map(|h| &h.problems)
         && !problems.is_empty()
     {
         h.push_str("<section id=\"history-problems\"><h2>History</h2><ul>");
         for p in problems {
-            let _ = write!(h, "<li>{}</li>", esc(p.as_str().unwrap_or("")));
+            let _ = write!(h, "<li>{}</li>", esc(p));
         }
         h.push_str("</ul></section>\n");
     }
@@ -280,44 +278,49 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(h.as_bytes())
 }
 
-fn finding_row(h: &mut String, f: &Value, envs: &[String], baseline: &str) {
-    let sev = str_of(f, "severity");
-    let status = str_of(f, "status");
-    let waived = !f["waiver"].is_null();
+fn finding_row(h: &mut String, f: &JsonFinding, envs: &[String], baseline: &str) {
+    let sev = f.severity.as_str();
+    let status = match f.status {
+        Some(FindingStatus::New) => "new",
+        Some(FindingStatus::Persisting) => "persisting",
+        None => "",
+    };
+    let waived = f.waiver.is_some();
     let _ = write!(
         h,
         "<tr class=\"finding\" data-severity=\"{}\" data-status=\"{}\" data-code=\"{}\"><td><span class=\"sev {}\">{}</span>",
         esc(sev),
         esc(status),
-        esc(str_of(f, "code")),
+        esc(&f.code),
         esc(sev),
         esc(sev)
     );
-    if status == "new" {
+    if f.status == Some(FindingStatus::New) {
         h.push_str(" <span class=\"tag new\">new</span>");
-    } else if let Some(age) = f["age_days"].as_i64() {
+    } else if let (Some(age), Some(first_seen)) = (f.age_days, &f.first_seen) {
         let _ = write!(
             h,
             " <span class=\"tag\" title=\"first seen {}\">{age} d</span>",
-            esc(str_of(f, "first_seen"))
+            esc(first_seen)
         );
     }
     if waived {
         h.push_str(" <span class=\"tag waived\">waived</span>");
     }
-    let key = match (f["kind"].as_str(), f["key"].as_str()) {
-        (Some("env") | None, Some(k)) => k.to_string(),
-        (Some(kind), Some(k)) => format!("{kind} {k}"),
-        (_, None) => str_of(f, "code").to_string(),
+    let key = match (f.kind, f.key.as_deref()) {
+        (Some(ConfigKind::Env) | None, Some(k)) => k.to_string(),
+        (Some(kind), Some(k)) => format!("{} {k}", kind.as_str()),
+        (_, None) => f.code.clone(),
     };
     let _ = write!(h, "</td><td><code>{}</code></td>", esc(&key));
-    let base = f["values"][baseline].clone();
+    // `None`: the baseline has no value, or is not in the finding.
+    let base = f.values.get(baseline).and_then(Option::as_deref);
     for e in envs {
-        let v = &f["values"][e.as_str()];
-        let src = f["sources"][e.as_str()].as_str();
-        match v.as_str() {
-            Some(text) => {
-                let class = if e != baseline && *v != base {
+        let v = f.values.get(e.as_str());
+        let src = f.sources.get(e.as_str());
+        match v {
+            Some(Some(text)) => {
+                let class = if e != baseline && Some(text.as_str()) != base {
                     "value differs"
                 } else {
                     "value"
@@ -337,28 +340,22 @@ fn finding_row(h: &mut String, f: &Value, envs: &[String], baseline: &str) {
                         .unwrap_or_default()
                 );
             }
-            None if f["values"].get(e.as_str()).is_some() => {
-                h.push_str("<td class=\"value absent\">not set</td>")
-            }
+            // In the finding, absent there.
+            Some(None) => h.push_str("<td class=\"value absent\">not set</td>"),
+            // Not in the finding.
             None => h.push_str("<td class=\"value absent\"></td>"),
         }
     }
     let _ = write!(
         h,
         "<td class=\"msg\">{} <span class=\"muted\">({})</span>",
-        esc(str_of(f, "message")),
-        esc(str_of(f, "rule"))
+        esc(&f.message),
+        esc(&f.rule)
     );
-    if let Some(w) = f["waiver"].as_str() {
+    if let Some(w) = &f.waiver {
         let _ = write!(h, "<div class=\"src\">waiver: {}</div>", esc(w));
-    } else if f["waiver"].is_object() {
-        let _ = write!(
-            h,
-            "<div class=\"src\">waiver: {}</div>",
-            esc(&f["waiver"].to_string())
-        );
     }
-    if let Some(diff) = f["diff"].as_str() {
+    if let Some(diff) = &f.diff {
         h.push_str("<pre class=\"diff\">");
         for line in diff.lines() {
             let class = if line.starts_with("@@") {
@@ -391,8 +388,8 @@ const LABEL_GAP_PX: f64 = 8.0;
 /// Stacked bars of findings per run (critical, warning, info), for the last
 /// 60 runs, with runs labelled by their time; see [`run_labels`] and
 /// [`label_positions`].
-fn trend_svg(trend: &[Value]) -> String {
-    let runs: Vec<&Value> = trend
+fn trend_svg(trend: &[JsonTrendRun]) -> String {
+    let runs: Vec<&JsonTrendRun> = trend
         .iter()
         .rev()
         .take(60)
@@ -402,11 +399,7 @@ fn trend_svg(trend: &[Value]) -> String {
         .collect();
     let max = runs
         .iter()
-        .map(|r| {
-            r["critical"].as_u64().unwrap_or(0)
-                + r["warning"].as_u64().unwrap_or(0)
-                + r["info"].as_u64().unwrap_or(0)
-        })
+        .map(|r| r.critical + r.warning + r.info)
         .max()
         .unwrap_or(0)
         .max(1);
@@ -429,18 +422,18 @@ fn trend_svg(trend: &[Value]) -> String {
         let x = pad + i as f64 * slot + (slot - width) / 2.0;
         centres.push(x + width / 2.0);
         let mut y = hgt;
-        for (k, color) in [
-            ("info", "#1565c0"),
-            ("warning", "#b26a00"),
-            ("critical", "#c62828"),
+        for (k, n, color) in [
+            ("info", r.info, "#1565c0"),
+            ("warning", r.warning, "#b26a00"),
+            ("critical", r.critical, "#c62828"),
         ] {
-            let n = r[k].as_u64().unwrap_or(0) as f64;
+            let n = n as f64;
             let height = n / max as f64 * (hgt - 10.0);
             y -= height;
             let _ = write!(
                 s,
                 "<rect class=\"bar {k}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{} {k}: {n}</title></rect>",
-                esc(str_of(r, "time"))
+                esc(&r.time)
             );
         }
     }
@@ -465,11 +458,11 @@ fn trend_svg(trend: &[Value]) -> String {
 /// day and time to the minute (`11-20 02:00`), or to the second when two
 /// runs share a minute. (Runs in one second share a label; each bar's
 /// tooltip has the full time.)
-fn run_labels(runs: &[&Value]) -> Vec<String> {
+fn run_labels(runs: &[&JsonTrendRun]) -> Vec<String> {
     let times: Vec<Option<jiff::civil::DateTime>> = runs
         .iter()
         .map(|r| {
-            str_of(r, "time")
+            r.time
                 .parse::<jiff::Timestamp>()
                 .ok()
                 .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).datetime())
@@ -490,7 +483,7 @@ fn run_labels(runs: &[&Value]) -> Vec<String> {
         .zip(&times)
         .map(|(r, t)| match t {
             Some(d) => d.strftime(format).to_string(),
-            None => str_of(r, "time").chars().take(19).collect(),
+            None => r.time.chars().take(19).collect(),
         })
         .collect()
 }
@@ -532,16 +525,55 @@ mod tests {
         assert_eq!(esc("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
     }
 
+    use crate::report::json::{JsonEnvironment, JsonSummary};
+
+    fn env(name: &str) -> JsonEnvironment {
+        JsonEnvironment {
+            name: name.into(),
+            complete: true,
+            source: "x".into(),
+            ..JsonEnvironment::default()
+        }
+    }
+
+    /// A finding of `unmatched` about env var `key` of container w/c.
+    fn finding(key: &str, values: &[(&str, &str)]) -> JsonFinding {
+        JsonFinding {
+            rule: "unmatched".into(),
+            code: "value-differs".into(),
+            workload: Some("w".into()),
+            container: Some("c".into()),
+            kind: Some(ConfigKind::Env),
+            key: Some(key.into()),
+            values: values
+                .iter()
+                .map(|(e, v)| (e.to_string(), Some(v.to_string())))
+                .collect(),
+            message: "m".into(),
+            ..JsonFinding::default()
+        }
+    }
+
+    fn report(envs: &[&str], findings: Vec<JsonFinding>) -> JsonReport {
+        JsonReport {
+            schema: crate::report::json::SCHEMA.into(),
+            baseline: "prod".into(),
+            environments: envs.iter().map(|e| env(e)).collect(),
+            summary: JsonSummary {
+                info: findings.len(),
+                ..JsonSummary::default()
+            },
+            findings,
+            ..JsonReport::default()
+        }
+    }
+
     #[test]
     fn a_value_with_markup_cannot_inject_into_the_page() {
-        let report = serde_json::json!({
-            "schema": "confdrift.report/v1", "baseline": "prod",
-            "environments": [{"name": "prod", "complete": true, "coverage": {}, "problems": [], "source": "x"}],
-            "findings": [{"rule": "unmatched", "code": "value-differs", "severity": "info",
-                "workload": "w", "container": "c", "kind": "env", "key": "K",
-                "values": {"prod": "<img src=x onerror=alert(1)>"}, "sources": {}, "message": "m"}],
-            "summary": {"critical": 0, "warning": 0, "info": 1, "waived": 0}
-        });
+        let report = report(
+            &["prod"],
+            vec![finding("K", &[("prod", "<img src=x onerror=alert(1)>")])],
+        );
         let mut out = Vec::new();
         render(&report, &mut out).unwrap();
         let page = String::from_utf8(out).unwrap();
@@ -551,18 +583,16 @@ mod tests {
 
     #[test]
     fn invisible_values_are_written_out() {
-        let env = |name: &str| serde_json::json!({"name": name, "complete": true, "coverage": {}, "problems": [], "source": "x"});
-        let finding = |key: &str, staging: &str| {
-            serde_json::json!({"rule": "unmatched", "code": "value-differs", "severity": "info",
-                "workload": "w", "container": "c", "kind": "env", "key": key,
-                "values": {"staging": staging, "prod": "20"}, "sources": {}, "message": "m"})
-        };
-        let report = serde_json::json!({
-            "schema": "confdrift.report/v1", "baseline": "prod",
-            "environments": [env("staging"), env("prod")],
-            "findings": [finding("POOL", "20\n"), finding("WORKERS", "20 "), finding("DSN", "")],
-            "summary": {"critical": 0, "warning": 0, "info": 3, "waived": 0}
-        });
+        let finding =
+            |key: &str, staging: &str| finding(key, &[("staging", staging), ("prod", "20")]);
+        let report = report(
+            &["staging", "prod"],
+            vec![
+                finding("POOL", "20\n"),
+                finding("WORKERS", "20 "),
+                finding("DSN", ""),
+            ],
+        );
         let mut out = Vec::new();
         render(&report, &mut out).unwrap();
         let page = String::from_utf8(out).unwrap();
@@ -572,7 +602,7 @@ mod tests {
     }
 
     /// A history of `n` runs, `per_day` of them each day from 2026-11-01.
-    fn trend(n: usize, per_day: usize) -> Vec<Value> {
+    fn trend(n: usize, per_day: usize) -> Vec<JsonTrendRun> {
         (0..n)
             .map(|i| {
                 let (day, run) = (i / per_day, i % per_day);
@@ -582,7 +612,13 @@ mod tests {
                         day as i64 * 86_400 + run as i64 * 3_600,
                     ))
                     .unwrap();
-                serde_json::json!({"time": time.to_string(), "critical": 1, "warning": 2, "info": i % 5})
+                JsonTrendRun {
+                    time: time.to_string(),
+                    critical: 1,
+                    warning: 2,
+                    info: i % 5,
+                    ..JsonTrendRun::default()
+                }
             })
             .collect()
     }
@@ -642,11 +678,7 @@ mod tests {
             assert!(labels.len() as f64 <= width / 60.0, "{case}");
             // The last run (the one this report is about) is labelled.
             let last = &labels.last().unwrap().0;
-            let t: jiff::Timestamp = runs.last().unwrap()["time"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let t: jiff::Timestamp = runs.last().unwrap().time.parse().unwrap();
             let t = t.to_zoned(jiff::tz::TimeZone::UTC);
             let names = ["%F", "%m-%d %H:%M", "%m-%d %H:%M:%S"].map(|f| t.strftime(f).to_string());
             assert!(names.contains(last), "{case}");

@@ -4,14 +4,10 @@
 
 use std::io::Write;
 
-use serde_json::Value;
+use super::json::{FindingStatus, JsonFinding, JsonHistory, JsonReport};
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or("")
-}
-
-fn place(f: &Value) -> String {
-    let place = super::json::place(f);
+fn place(f: &JsonFinding) -> String {
+    let place = f.place();
     if place.is_empty() {
         "policy".to_string()
     } else {
@@ -29,39 +25,37 @@ fn md(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
-    let sum = &report["summary"];
-    let h = &report["history"];
-    let findings: Vec<&Value> = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+/// Renders `report`, a nightly run's report: with `run` and `history`,
+/// and each finding's `status`, `first_seen` and `age_days`. Without
+/// them, it reads as a first run.
+pub fn render(report: &JsonReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let sum = &report.summary;
+    let first_run = JsonHistory::default();
+    let h = report.history.as_ref().unwrap_or(&first_run);
     writeln!(
         out,
         "## confdrift nightly {}: {} critical, {} warning, {} info",
-        s(&report["run"], "time"),
-        sum["critical"],
-        sum["warning"],
-        sum["info"]
+        report.run.as_ref().map_or("", |r| r.time.as_str()),
+        sum.critical,
+        sum.warning,
+        sum.info
     )?;
     writeln!(out)?;
-    match h["previous_run"].as_str() {
+    match &h.previous_run {
         Some(prev) => writeln!(
             out,
             "Since the run of {prev}: **{} new**, {} persisting, **{} resolved**.",
-            h["new"],
-            h["persisting"],
-            h["resolved"].as_array().map_or(0, |a| a.len())
+            h.new,
+            h.persisting,
+            h.resolved.len()
         )?,
         None => writeln!(out, "First run of this history: every finding is new.")?,
     }
-    let incomplete: Vec<&str> = report["environments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["complete"] != true)
-        .map(|e| s(e, "name"))
+    let incomplete: Vec<&str> = report
+        .environments
+        .iter()
+        .filter(|e| !e.complete)
+        .map(|e| e.name.as_str())
         .collect();
     if !incomplete.is_empty() {
         writeln!(
@@ -70,11 +64,11 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
             incomplete.join(", ")
         )?;
     }
-    for c in h["coverage"].as_array().into_iter().flatten() {
-        writeln!(out, "- {}", md(c.as_str().unwrap_or("")))?;
+    for c in &h.coverage {
+        writeln!(out, "- {}", md(c))?;
     }
 
-    let table = |out: &mut dyn Write, title: &str, rows: &[&&Value]| -> std::io::Result<()> {
+    let table = |out: &mut dyn Write, title: &str, rows: &[&JsonFinding]| -> std::io::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -82,76 +76,68 @@ pub fn render(report: &Value, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "| Severity | Where | Key | Since | Finding |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for f in rows {
-            let since = match f["age_days"].as_i64() {
+            let since = match f.age_days {
                 Some(0) | None => "today".to_string(),
                 Some(d) => format!(
                     "{d} d ({})",
-                    s(f, "first_seen").chars().take(10).collect::<String>()
+                    f.first_seen
+                        .as_deref()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(10)
+                        .collect::<String>()
                 ),
             };
             writeln!(
                 out,
                 "| {} | {} | `{}` | {} | {} |",
-                s(f, "severity"),
+                f.severity,
                 md(&place(f)),
-                md(s(f, "key")),
+                md(f.key.as_deref().unwrap_or_default()),
                 since,
-                md(s(f, "message"))
+                md(&f.message)
             )?;
         }
         Ok(())
     };
-    let new: Vec<&&Value> = findings
-        .iter()
-        .filter(|f| s(f, "status") == "new")
-        .collect();
-    table(out, "New", &new)?;
-    if let Some(resolved) = h["resolved"].as_array()
-        && !resolved.is_empty()
-    {
+    let with_status = |status: FindingStatus| -> Vec<&JsonFinding> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == Some(status))
+            .collect()
+    };
+    table(out, "New", &with_status(FindingStatus::New))?;
+    if !h.resolved.is_empty() {
         writeln!(out, "\n### Resolved\n")?;
-        for r in resolved {
+        for r in &h.resolved {
             writeln!(
                 out,
                 "- {} {} (first seen {})",
-                s(r, "severity"),
-                md(s(r, "label")),
-                s(r, "first_seen")
+                r.severity,
+                md(&r.label),
+                r.first_seen
             )?;
         }
     }
-    let mut persisting: Vec<&&Value> = findings
-        .iter()
-        .filter(|f| s(f, "status") == "persisting")
-        .collect();
-    persisting.sort_by_key(|f| std::cmp::Reverse(f["age_days"].as_i64().unwrap_or(0)));
+    let mut persisting = with_status(FindingStatus::Persisting);
+    persisting.sort_by_key(|f| std::cmp::Reverse(f.age_days.unwrap_or(0)));
     table(out, "Persisting, oldest first", &persisting)?;
-    let problems: Vec<String> = report["environments"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let problems: Vec<String> = report
+        .environments
+        .iter()
         .flat_map(|e| {
-            e["problems"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |p| {
-                    format!(
-                        "- {} {}: {}: {}",
-                        s(e, "name"),
-                        s(p, "severity"),
-                        md(s(p, "where")),
-                        md(s(p, "message"))
-                    )
-                })
+            e.problems.iter().map(move |p| {
+                format!(
+                    "- {} {}: {}: {}",
+                    e.name,
+                    p.severity,
+                    md(&p.location),
+                    md(&p.message)
+                )
+            })
         })
-        .chain(
-            h["problems"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| format!("- history: {}", md(p.as_str().unwrap_or("")))),
-        )
+        .chain(h.problems.iter().map(|p| format!("- history: {}", md(p))))
         .collect();
     if !problems.is_empty() {
         writeln!(out, "\n### Problems\n")?;

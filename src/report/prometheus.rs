@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
+use super::json::JsonReport;
+
 /// Escapes a label value: backslash, double quote and newline.
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -31,10 +33,9 @@ struct Metric {
     samples: Vec<(String, f64)>,
 }
 
-/// Renders `report` (a `confdrift.report/v1` JSON value, optionally with
-/// `history` and per-finding `age_days`) at `now` (seconds since the epoch).
-pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std::io::Result<()> {
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+/// Renders `report` (optionally with `history` and per-finding `age_days`)
+/// at `now` (seconds since the epoch).
+pub fn render(report: &JsonReport, now: i64, out: &mut dyn Write) -> std::io::Result<()> {
     let mut by_rule: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut by_severity: BTreeMap<String, usize> = ["critical", "warning", "info"]
         .iter()
@@ -42,45 +43,39 @@ pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std:
         .collect();
     let mut waived = 0usize;
     let mut ages = Vec::new();
-    for f in &findings {
-        let sev = f["severity"].as_str().unwrap_or("info").to_string();
-        if !f["waiver"].is_null() {
+    for f in &report.findings {
+        let sev = f.severity.as_str().to_string();
+        if f.waiver.is_some() {
             waived += 1;
             continue;
         }
         *by_severity.entry(sev.clone()).or_default() += 1;
-        *by_rule
-            .entry((sev.clone(), f["rule"].as_str().unwrap_or("").to_string()))
-            .or_default() += 1;
-        if let Some(age) = f["age_days"].as_i64() {
-            let place = [
-                f["workload"].as_str(),
-                f["container"].as_str(),
-                f["configmap"].as_str(),
-            ]
-            .iter()
-            .flatten()
-            .copied()
-            .collect::<Vec<_>>()
-            .join("/");
+        *by_rule.entry((sev.clone(), f.rule.clone())).or_default() += 1;
+        // The history gives an open finding its identity and age together.
+        if let (Some(age), Some(id)) = (f.age_days, &f.id) {
+            let place = [&f.workload, &f.container, &f.configmap]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("/");
             ages.push((
                 labels(&[
-                    ("id", f["id"].as_str().unwrap_or("")),
-                    ("rule", f["rule"].as_str().unwrap_or("")),
+                    ("id", id),
+                    ("rule", &f.rule),
                     ("severity", &sev),
-                    ("environment", f["environment"].as_str().unwrap_or("")),
+                    // Empty: the finding is about every environment.
+                    ("environment", f.environment.as_deref().unwrap_or_default()),
                     ("workload", &place),
-                    ("key", f["key"].as_str().unwrap_or("")),
+                    // Empty: about a whole workload or ConfigMap.
+                    ("key", f.key.as_deref().unwrap_or_default()),
                 ]),
                 age as f64,
             ));
         }
     }
-    let envs = report["environments"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let complete = envs.iter().all(|e| e["complete"] == true);
+    let envs = &report.environments;
+    let complete = report.complete();
     let mut metrics = vec![
         Metric {
             name: "confdrift_findings",
@@ -110,8 +105,8 @@ pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std:
                 .iter()
                 .map(|e| {
                     (
-                        labels(&[("environment", e["name"].as_str().unwrap_or(""))]),
-                        if e["complete"] == true { 1.0 } else { 0.0 },
+                        labels(&[("environment", &e.name)]),
+                        if e.complete { 1.0 } else { 0.0 },
                     )
                 })
                 .collect(),
@@ -123,8 +118,8 @@ pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std:
                 .iter()
                 .map(|e| {
                     (
-                        labels(&[("environment", e["name"].as_str().unwrap_or(""))]),
-                        e["coverage"]["workloads"].as_f64().unwrap_or(0.0),
+                        labels(&[("environment", &e.name)]),
+                        e.coverage.workloads as f64,
                     )
                 })
                 .collect(),
@@ -140,13 +135,12 @@ pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std:
     let last_complete = if complete {
         Some(now)
     } else {
-        report["history"]["trend"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .rev()
-            .filter(|r| r["complete"] == true)
-            .find_map(|r| r["time"].as_str()?.parse::<jiff::Timestamp>().ok())
+        report
+            .history
+            .iter()
+            .flat_map(|h| h.trend.iter().rev())
+            .filter(|r| r.complete)
+            .find_map(|r| r.time.parse::<jiff::Timestamp>().ok())
             .map(|t| t.as_second())
     };
     if let Some(t) = last_complete {
@@ -163,19 +157,16 @@ pub fn render(report: &serde_json::Value, now: i64, out: &mut dyn Write) -> std:
             samples: ages,
         });
     }
-    if let Some(h) = report.get("history").filter(|h| h.is_object()) {
+    if let Some(h) = &report.history {
         metrics.push(Metric {
             name: "confdrift_findings_new",
             help: "Findings not seen in the previous run.",
-            samples: vec![(String::new(), h["new"].as_f64().unwrap_or(0.0))],
+            samples: vec![(String::new(), h.new as f64)],
         });
         metrics.push(Metric {
             name: "confdrift_findings_resolved",
             help: "Findings of the previous run that are gone.",
-            samples: vec![(
-                String::new(),
-                h["resolved"].as_array().map_or(0, |a| a.len()) as f64,
-            )],
+            samples: vec![(String::new(), h.resolved.len() as f64)],
         });
     }
     let mut text = String::new();
