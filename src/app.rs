@@ -470,7 +470,7 @@ fn local_path(path: &std::path::Path) -> std::path::PathBuf {
     }
 }
 
-/// Writes a report to a file (atomically, [`write_atomic`]) or to an
+/// Writes a report to a file (atomically, [`crate::fsio::write_atomic`]) or to an
 /// object storage URL (one PUT: the object appears whole or not at all).
 pub fn write_output(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     let path = &local_path(path);
@@ -490,36 +490,9 @@ pub fn write_output(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     .map_err(|f| Error::Usage(format!("cannot write the report: {}", f.describe(&url))))
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same
-/// directory, then a rename, so a reader never sees half a report.
-///
-/// A file that exists keeps its permissions; a new one gets those of
-/// `File::create` (or the shell's `>`): 0666 less the umask, 0644 usually.
-/// Not the temporary file's own 0600, which a CI step or web server
-/// running as another user could not read.
-pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    if let Some(permissions) = existing {
-        tmp.as_file()
-            .set_permissions(permissions)
-            .map_err(|e| Error::io(path, e))?;
-    }
-    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+/// [`crate::fsio::write_atomic`], its error as the run's.
+fn write_atomic(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    crate::fsio::write_atomic(path, contents).map_err(|e| Error::io(e.path, e.source))
 }
 
 /// The result of the nightly `report` run.

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::collect::files::{mebibytes, read_at_most};
 use crate::collect::{KubeTarget, Source};
 use crate::error::{Error, Result};
+use crate::fsio::{mebibytes, read_at_most};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
 use crate::report::visible;
 

@@ -40,6 +40,7 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fingerprint;
+pub mod fsio;
 pub mod history;
 pub mod model;
 pub mod normalize;

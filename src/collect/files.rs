@@ -12,6 +12,7 @@ use crate::collect::render::{self, Renderable};
 use crate::collect::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
+use crate::fsio::mebibytes;
 use crate::model::{Collected, Object, Problem, Severity};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
@@ -21,9 +22,10 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 /// so a wrong path (a disk image, `/dev/zero`) cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Reads a whole input file of at most [`MAX_FILE_BYTES`] ([`read_at_most`]).
+/// Reads a whole input file of at most [`MAX_FILE_BYTES`]
+/// ([`crate::fsio::read_at_most`]).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
-    read_at_most(path, MAX_FILE_BYTES).map_err(|e| {
+    crate::fsio::read_at_most(path, MAX_FILE_BYTES).map_err(|e| {
         if e.kind() == std::io::ErrorKind::FileTooLarge {
             Error::input(
                 path.display().to_string(),
@@ -38,40 +40,6 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
             Error::io(path, e)
         }
     })
-}
-
-/// Reads a whole file of at most `max` bytes: the size is checked before
-/// reading, and again while reading for files whose size is not known up
-/// front (pipes, `/dev/stdin`, devices). A larger file is an error of kind
-/// [`std::io::ErrorKind::FileTooLarge`] saying how large it is (`is 300
-/// MiB`, `is more than 1 MiB`); callers add what to do about it.
-///
-/// [`read_limited`] for input manifests; confdrift.yaml and policies have
-/// smaller limits.
-pub(crate) fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let too_large = |size: String| std::io::Error::new(std::io::ErrorKind::FileTooLarge, size);
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > max {
-        return Err(too_large(format!("is {}", mebibytes(size))));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(too_large(format!("is more than {}", mebibytes(max))));
-    }
-    Ok(bytes)
-}
-
-/// `256 MiB`, `300.5 MiB`.
-pub(crate) fn mebibytes(bytes: u64) -> String {
-    let mib = bytes as f64 / (1024.0 * 1024.0);
-    if mib.fract() == 0.0 {
-        format!("{mib:.0} MiB")
-    } else {
-        format!("{mib:.1} MiB")
-    }
 }
 
 /// Reads every file below `paths` into one environment's [`Collected`].

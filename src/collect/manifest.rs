@@ -1806,7 +1806,7 @@ fn check_size(ctx: &Ctx<'_>, what: &str, field: impl Fn() -> String, len: usize)
              ConfigMap or Secret (confdrift reads values up to that size)",
             field(),
             yaml_limits::thousands(len),
-            crate::collect::files::mebibytes(MAX_VALUE_BYTES as u64),
+            crate::fsio::mebibytes(MAX_VALUE_BYTES as u64),
             yaml_limits::thousands(MAX_VALUE_BYTES),
         ),
     ))

@@ -268,8 +268,8 @@ impl Fault {
             Fault::Conflict => format!("{url} was changed by another writer at the same time"),
             Fault::TooLarge(size) => format!(
                 "{url} is {}, larger than the {} confdrift reads from one object",
-                super::files::mebibytes(*size),
-                super::files::mebibytes(MAX_OBJECT_BYTES)
+                crate::fsio::mebibytes(*size),
+                crate::fsio::mebibytes(MAX_OBJECT_BYTES)
             ),
             Fault::Other(detail) => format!("{url}: {detail}"),
         }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::collect::FileSource;
-use crate::collect::files::{MAX_FILE_BYTES, mebibytes};
+use crate::collect::files::MAX_FILE_BYTES;
 use crate::error::{Error, Result};
+use crate::fsio::mebibytes;
 use crate::report::visible;
 
 /// The file names that make a directory a kustomization, as kustomize

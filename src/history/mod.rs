@@ -8,7 +8,7 @@
 //! so a newer confdrift reads an older history. Files are
 //! written atomically (temporary file, then rename) and the index last, so a
 //! run that dies leaves the history as it was; one run at a time holds the
-//! directory's lock ([`Lock`]), and each run gets a file of its own. A
+//! directory's lock ([`crate::fsio::Lock`]), and each run gets a file of its own. A
 //! corrupt or foreign file is reported and skipped, never fatal.
 
 mod lock;
@@ -21,12 +21,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::fsio::Lock;
 use crate::report::json::{FindingStatus, JsonFinding, JsonHistory, JsonReport};
 pub use crate::report::json::{JsonResolved as Resolved, JsonTrendRun as RunRecord};
-pub use lock::Lock;
 
 pub const INDEX: &str = "index.json";
-/// The lock file: never removed, see [`Lock`].
+/// The lock file: never removed, see [`crate::fsio::Lock`].
 pub const LOCK: &str = ".lock";
 /// The directory of run files.
 pub const RUNS: &str = "runs";
@@ -161,9 +161,9 @@ impl History {
 
     /// Takes the directory's lock, so two runs never write one history at
     /// once, or refuses at once if another run holds it; `run` (the run's
-    /// time) names this run to a refused one. See [`Lock`].
+    /// time) names this run to a refused one. See [`lock::take`].
     pub fn lock(&self, run: &str) -> Result<Lock> {
-        Lock::take(&self.dir.join(LOCK), run)
+        lock::take(&self.dir.join(LOCK), run)
     }
 
     /// The name of the next run's file, for a run at `time` (see
@@ -294,9 +294,12 @@ impl History {
     pub fn store(&self, report: &JsonReport, index: &Index, file: &str) -> Result<()> {
         let text = crate::report::json::to_sorted_string(report)
             .map_err(|e| Error::Usage(e.to_string()))?;
-        crate::app::write_atomic(&self.dir.join(file), text.as_bytes())?;
+        let write = |path: PathBuf, bytes: &[u8]| {
+            crate::fsio::write_atomic(&path, bytes).map_err(|e| Error::io(e.path, e.source))
+        };
+        write(self.dir.join(file), text.as_bytes())?;
         let idx = serde_json::to_string_pretty(index).map_err(|e| Error::Usage(e.to_string()))?;
-        crate::app::write_atomic(&self.dir.join(INDEX), format!("{idx}\n").as_bytes())?;
+        write(self.dir.join(INDEX), format!("{idx}\n").as_bytes())?;
         tracing::debug!(
             file,
             bytes = text.len(),

@@ -149,7 +149,7 @@ pub fn load(paths: &[PathBuf], today: Date) -> Loaded {
     let mut sources = Vec::new();
     for path in policy_files(paths, &mut diags) {
         let shown = path.display().to_string();
-        match crate::collect::files::read_at_most(&path, MAX_POLICY_BYTES) {
+        match crate::fsio::read_at_most(&path, MAX_POLICY_BYTES) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => sources.push((shown, t)),
                 Err(_) => diags.push(whole_file(
@@ -164,7 +164,7 @@ pub fn load(paths: &[PathBuf], today: Date) -> Loaded {
                 &shown,
                 format!(
                     "the file {e}, larger than the {} confdrift reads from a policy file",
-                    crate::collect::files::mebibytes(MAX_POLICY_BYTES)
+                    crate::fsio::mebibytes(MAX_POLICY_BYTES)
                 ),
                 Some(
                     "a policy takes a few hundred kilobytes: is this the right file? Split a \
