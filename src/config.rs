@@ -7,10 +7,10 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::collect::{KubeTarget, Source};
+use crate::display::visible;
 use crate::error::{Error, Result};
 use crate::fsio::{mebibytes, read_at_most};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
-use crate::report::visible;
 
 pub const DEFAULT_CONFIG: &str = "confdrift.yaml";
 
@@ -219,7 +219,7 @@ impl Default for Settings {
 impl Settings {
     /// Reads a config file; relative paths in it are relative to the file.
     /// Names from the file are quoted in errors through
-    /// [`crate::report::visible`].
+    /// [`crate::display::visible`].
     pub fn load(path: &Path) -> Result<Settings> {
         let text = read_config(path)?;
         let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| {

@@ -11,12 +11,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::display::{short, subject as subject_label, value as display_value};
 use crate::model::{
     Absent, Comparison, ConfigKind, Delta, Entry, Finding, Inventory, Issue, Scope, Severity,
     Subject, Value,
 };
 use crate::normalize::canonical::{CompareKey, compare_key, same};
-use crate::normalize::display_value;
 use crate::policy::checks::{self, Coverage, Run, Violation};
 use crate::policy::model::{PolicySet, Unmatched};
 use crate::policy::waivers::{Book, Match, Target};
@@ -660,21 +660,6 @@ fn label(i: usize) -> String {
     }
 }
 
-/// A subject as people name it: `TIMEOUT_MS`, `flag FEATURE_X`,
-/// `file /etc/app.yaml`, `ConfigMap shop-config key DB_POOL_SIZE`.
-pub fn subject_label(s: &Subject) -> String {
-    match s.kind {
-        ConfigKind::File => format!("file {}", s.key),
-        ConfigKind::ConfigMap => format!(
-            "ConfigMap {} key {}",
-            s.scope.configmap().unwrap_or(""),
-            s.key
-        ),
-        ConfigKind::Flag => format!("flag {}", s.key),
-        ConfigKind::Env => s.key.clone(),
-    }
-}
-
 fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
     let values = display_values(cmp, d);
     let mut sources = BTreeMap::new();
@@ -778,17 +763,6 @@ fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
             .map(|(e, _)| e.clone())
             .collect(),
     }
-}
-
-/// Long values are cut in messages; the full value is in `values`.
-fn short(s: &str) -> String {
-    let one_line = s.lines().next().unwrap_or("");
-    let multi = s.trim_end().contains('\n');
-    let mut out: String = one_line.chars().take(40).collect();
-    if out.len() < one_line.len() || multi {
-        out.push('…');
-    }
-    out
 }
 
 fn join(v: &[&String]) -> String {

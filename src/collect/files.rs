@@ -256,7 +256,7 @@ fn check_helm_options(source: &FileSource, inputs: &[Input]) -> Result<()> {
     Err(Error::Usage(format!(
         "source {}: values= and release= are for a Helm chart (a directory with Chart.yaml), \
          and this source holds {}",
-        crate::report::visible(&source.describe()),
+        crate::display::visible(&source.describe()),
         if charts.is_empty() {
             "none".to_string()
         } else {

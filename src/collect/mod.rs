@@ -102,7 +102,7 @@ impl FileSource {
             if value.is_empty() {
                 return Err(Error::Usage(format!(
                     "source option {}: expected KEY=VALUE (namespace=NS, values=FILE[,FILE…], release=NAME)",
-                    crate::report::visible(pair)
+                    crate::display::visible(pair)
                 )));
             }
             match key {
@@ -117,7 +117,7 @@ impl FileSource {
                 other => {
                     return Err(Error::Usage(format!(
                         "source option {}: unknown; valid options are namespace=NS (for objects that name none), values=FILE[,FILE…] and release=NAME (for a Helm chart)",
-                        crate::report::visible(other)
+                        crate::display::visible(other)
                     )));
                 }
             }
@@ -141,7 +141,7 @@ pub(crate) fn check_dns_label(what: &str, value: &str) -> Result<String> {
     } else {
         Err(Error::Usage(format!(
             "{what} {}: must be a DNS label (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",
-            crate::report::visible(value)
+            crate::display::visible(value)
         )))
     }
 }
@@ -181,7 +181,7 @@ impl Source {
         if paths.is_empty() {
             return Err(Error::Usage(format!(
                 "source {}: no path before `?`",
-                crate::report::visible(spec)
+                crate::display::visible(spec)
             )));
         }
         let mut source = FileSource::new(paths.split(',').map(PathBuf::from).collect());

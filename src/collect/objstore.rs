@@ -373,12 +373,7 @@ pub fn scrub(text: &str) -> String {
 }
 
 fn short(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("");
-    let mut cut: String = line.chars().take(600).collect();
-    if cut.len() < line.len() {
-        cut.push('…');
-    }
-    escaped(&cut)
+    escaped(&crate::display::first_line(text, 600, false))
 }
 
 /// Control characters and bidi overrides written out (`\u{202e}`), as

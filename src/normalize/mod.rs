@@ -924,17 +924,7 @@ fn skew_variants(counts: &[(Option<CompareKey>, usize, Option<&Entry>)]) -> Vec<
         .collect()
 }
 
-/// How a value is shown to people. Secrets never get here as anything but
-/// a fingerprint, and this never shows the fingerprint either.
-pub fn display_value(v: &Value) -> String {
-    match v {
-        Value::Text(t) => t.clone(),
-        Value::Secret(_) => "<redacted>".into(),
-        Value::FieldRef(p) => format!("<fieldRef {p}>"),
-        Value::Binary(h) => format!("<binary sha256:{}>", &h[..h.len().min(12)]),
-        Value::Unresolved(why) => format!("<unresolved: {why}>"),
-    }
-}
+pub use crate::display::value as display_value;
 
 struct Resolver<'a, 'r> {
     refs: &'r Refs<'a>,

@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::diagnostic::closest;
 use super::model::*;
 use super::units::{Typed, ValueType, approx_eq, fmt_num, read};
-use crate::evaluate::{display_entries, subject_label};
+use crate::display::subject as subject_label;
+use crate::evaluate::display_entries;
 use crate::model::{ConfigKind, Entry, Inventory, Scope, ScopePresence, Severity, Subject, Value};
 use crate::normalize::canonical::{CompareKey, compare_key, parse_bool};
 
@@ -616,7 +617,7 @@ fn check_subject(
             Some(other) if !value_checks.is_empty() => {
                 unreadable.push(Hit {
                     env: ei,
-                    item: format!("{} in {}", crate::normalize::display_value(other), env(ei)),
+                    item: format!("{} in {}", crate::display::value(other), env(ei)),
                 });
                 reasons
                     .insert("it is set per pod or is binary, so it has no value to check".into());
@@ -1115,10 +1116,5 @@ impl EqKey {
 
 /// Values in messages are cut; the finding's `values` have them whole.
 fn short(s: &str) -> String {
-    let one_line = s.trim().lines().next().unwrap_or("");
-    let mut out: String = one_line.chars().take(40).collect();
-    if out.chars().count() < one_line.chars().count() || s.trim().contains('\n') {
-        out.push('…');
-    }
-    out
+    crate::display::short(s.trim())
 }
