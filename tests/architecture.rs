@@ -41,10 +41,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("collect/runtime.rs", "normalize"),
     // model uses normalize::FLAG_STORE_LABEL.
     ("model.rs", "normalize"),
-    // The rule engine belongs in evaluate/, the display helpers in a leaf.
-    ("policy/checks.rs", "evaluate"),
-    ("policy/tests.rs", "evaluate"),
-    ("policy/tests.rs", "report"),
 ];
 
 fn rank(module: &str) -> Option<u8> {

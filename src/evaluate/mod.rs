@@ -17,7 +17,6 @@ use crate::model::{
 };
 use crate::normalize::canonical::same;
 use crate::policy::Date;
-use crate::policy::checks as rules;
 use crate::policy::model::{PolicySet, Unmatched};
 use crate::policy::waivers::Book;
 use rules::{Coverage, Run};
@@ -27,6 +26,7 @@ mod consumers;
 mod deploy;
 mod findings;
 mod redact;
+mod rules;
 mod suppressed;
 mod waive;
 
@@ -308,3 +308,6 @@ fn covered(cmp: &Comparison, d: &Delta, cov: Option<&Coverage>) -> bool {
     let _ = cmp;
     (!presence_differs || cov.presence) && (!values_differ || cov.value)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,13 @@
 //! policy: the `confdrift/v1` policy language, which says which drift is
 //! risky. Reading it (`parse`, with positions from `yaml`), the problems a
 //! file can have (`diagnostic`), reading values as types and units
-//! (`units`), applying rules (`checks`) and waivers (`waivers`).
+//! (`units`), and which findings a waiver accepts (`waivers`). Applying the
+//! rules is the evaluate stage's (`evaluate::rules`).
 //!
 //! Loading never stops at the first problem: every file is read and every
 //! problem collected, so `policy lint` shows them all. It never reads the
 //! clock: "today" is passed in.
 
-pub mod checks;
 pub mod date;
 pub mod diagnostic;
 pub mod model;
