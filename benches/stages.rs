@@ -105,7 +105,7 @@ fn default_policy() -> PathBuf {
 
 /// The run's clock, fixed so that waiver expiry never changes the work.
 fn today() -> Date {
-    Date::parse("2026-11-15").expect("a valid date")
+    confdrift::policy::date::parse("2026-11-15").expect("a valid date")
 }
 
 fn key() -> FingerprintKey {

@@ -8,7 +8,6 @@
 use confdrift::app;
 use confdrift::config::{Settings, parse_env_arg};
 use confdrift::fingerprint::FingerprintKey;
-use confdrift::policy::Date;
 use confdrift::report::{self, Format, RenderOptions};
 
 fn main() {
@@ -21,10 +20,15 @@ fn main() {
         ..Settings::default()
     };
     let key = FingerprintKey::new(b"heap profile", true);
-    let today = Date::parse("2026-11-15").expect("a valid date");
+    let today = confdrift::policy::date::parse("2026-11-15").expect("a valid date");
     let audit = app::audit(&settings, &key, today, &app::NoProgress).expect("audit");
     let mut out = Vec::new();
-    report::render(&audit.report, Format::Json, RenderOptions::default(), &mut out)
-        .expect("render");
+    report::render(
+        &audit.report,
+        Format::Json,
+        RenderOptions::default(),
+        &mut out,
+    )
+    .expect("render");
     eprintln!("report: {} bytes", out.len());
 }

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use confdrift::collect::manifest::{Parsed, parse_document, split_documents};
 use confdrift::fingerprint::FingerprintKey;
 use confdrift::normalize::expand::{Piece, expand};
-use confdrift::policy::{self, Date};
+use confdrift::policy;
 
 /// A Secret value no error message may ever show.
 const CANARY: &str = "FUZZ-CANARY-s3cr3t";
@@ -77,7 +77,8 @@ pub fn policy(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let today = Date::from_days_since_epoch(20_000);
+    // Day 20,000 of the Unix epoch.
+    let today = policy::date::parse("2024-10-04").expect("a date");
     let loaded = policy::load_sources(&[("p.yaml".to_string(), text.to_string())], today);
     let _ = loaded.render(None);
     let _ = loaded.errors();

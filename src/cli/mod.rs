@@ -94,15 +94,11 @@ pub(super) fn now() -> Result<jiff::Timestamp> {
 /// Today's date by the one clock (see [`TODAY_ENV`]).
 pub(super) fn today() -> Result<Date> {
     match std::env::var(TODAY_ENV) {
-        Ok(s) if !s.is_empty() => Date::parse(&s)
+        Ok(s) if !s.is_empty() => crate::policy::date::parse(&s)
             .ok_or_else(|| Error::Usage(format!("{TODAY_ENV}={s}: expected a date as YYYY-MM-DD"))),
         _ => match std::env::var(NOW_ENV) {
-            Ok(s) if !s.is_empty() => {
-                let d = now()?.to_zoned(jiff::tz::TimeZone::UTC).date();
-                Date::parse(&d.to_string())
-                    .ok_or_else(|| Error::Usage(format!("{NOW_ENV}: bad date")))
-            }
-            _ => Ok(Date::system_today()),
+            Ok(s) if !s.is_empty() => Ok(now()?.to_zoned(jiff::tz::TimeZone::UTC).date()),
+            _ => Ok(crate::policy::date::system_today()),
         },
     }
 }

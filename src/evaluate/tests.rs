@@ -18,7 +18,7 @@ mod one_cause;
 const HEAD: &str = "apiVersion: confdrift/v1\nkind: Policy\n";
 
 fn today() -> Date {
-    Date::parse("2026-06-01").expect("a date")
+    crate::policy::date::parse("2026-06-01").expect("a date")
 }
 
 /// One environment: workload `app` with container `main` in namespace `shop`.
@@ -998,7 +998,7 @@ fn a_waiver_is_in_force_through_its_expiry_date_and_expired_the_day_after() {
     let e = eval_at(
         &policy,
         pool_envs(),
-        Date::parse("2026-06-01").expect("date"),
+        crate::policy::date::parse("2026-06-01").expect("date"),
     );
     assert!(
         e.findings.iter().all(|f| f.waiver.is_some()),
@@ -1008,7 +1008,7 @@ fn a_waiver_is_in_force_through_its_expiry_date_and_expired_the_day_after() {
     let e = eval_at(
         &policy,
         pool_envs(),
-        Date::parse("2026-06-02").expect("date"),
+        crate::policy::date::parse("2026-06-02").expect("date"),
     );
     assert_eq!(
         lines(&e),

@@ -4,7 +4,6 @@
 
 use regex::Regex;
 
-use super::date::Date;
 use super::diagnostic::{Diagnostic, Level, suggest};
 use super::model::*;
 use super::units::{Typed, Unit, ValueType, read};
@@ -1182,7 +1181,7 @@ impl Decoder<'_> {
         let expires = get("expires").and_then(|v| {
             let f = join(path, "expires");
             let s = self.string(v, &f)?;
-            let d = Date::parse(&s);
+            let d = super::date::parse(&s);
             if d.is_none() {
                 self.error(
                     "bad-date",

@@ -9,7 +9,7 @@ use crate::model::Severity;
 const HEAD: &str = "apiVersion: confdrift/v1\nkind: Policy\n";
 
 fn today() -> Date {
-    Date::parse("2026-06-01").expect("a date")
+    super::date::parse("2026-06-01").expect("a date")
 }
 
 #[test]
