@@ -151,22 +151,14 @@ fn object_env(
     Ok(Some(source))
 }
 
-/// Reads `30`, `30s`, `2m`, `1h` as a duration.
+/// Reads a timeout: seconds (`30`, as a number or text), or a duration as
+/// [`crate::clock::duration`] reads it (`30s`, `2m`, `1h`).
 pub fn parse_timeout(v: &serde_yaml::Value) -> Option<std::time::Duration> {
-    let s = match v {
-        serde_yaml::Value::Number(n) => return n.as_u64().map(std::time::Duration::from_secs),
-        serde_yaml::Value::String(s) => s.trim(),
-        _ => return None,
-    };
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().ok()?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_secs(secs))
+    match v {
+        serde_yaml::Value::Number(n) => n.as_u64().map(std::time::Duration::from_secs),
+        serde_yaml::Value::String(s) => crate::clock::parse_duration(s),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize)]

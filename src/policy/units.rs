@@ -373,8 +373,8 @@ fn number_prefix(s: &str) -> usize {
     i
 }
 
-/// Go (`1h30m`, `300ms`), Spring/ISO-8601 (`PT30S`) or a bare number in
-/// `unit`. Nanoseconds.
+/// A duration as [`crate::clock::duration`] reads it (`1h30m`, `300ms`,
+/// `PT30S`), or a bare number in `unit`. Nanoseconds.
 fn duration(t: &str, unit: Option<Unit>) -> Result<f64, String> {
     if let Some(n) = decimal(t) {
         return match unit {
@@ -384,81 +384,7 @@ fn duration(t: &str, unit: Option<Unit>) -> Result<f64, String> {
             )),
         };
     }
-    if let Some(iso) = t.strip_prefix(['P', 'p']) {
-        return iso_duration(iso)
-            .ok_or_else(|| "it is not a duration like 30s, 1h30m or PT30S".into());
-    }
-    let (sign, mut rest) = match t.strip_prefix('-') {
-        Some(r) => (-1.0, r),
-        None => (1.0, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let mut total = 0.0;
-    let mut parts = 0;
-    while !rest.is_empty() {
-        let n = number_prefix(rest);
-        let Some(value) = decimal(&rest[..n]).filter(|_| n > 0 && !rest.starts_with(['+', '-']))
-        else {
-            return Err("it is not a duration like 30s, 1h30m or PT30S".into());
-        };
-        rest = &rest[n..];
-        let u = rest
-            .char_indices()
-            .find(|(_, c)| !c.is_alphabetic())
-            .map_or(rest.len(), |(i, _)| i);
-        let factor = match &rest[..u] {
-            "ns" => NS,
-            "us" | "µs" | "μs" => US,
-            "ms" => MS,
-            "s" | "sec" => SEC,
-            "m" | "min" => MIN,
-            "h" => HOUR,
-            "d" => DAY,
-            "" => return Err("a number inside a duration has no unit".into()),
-            other => {
-                return Err(format!(
-                    "`{other}` is not a duration unit (ns, us, ms, s, m, h, d)"
-                ));
-            }
-        };
-        rest = &rest[u..];
-        total += value * factor;
-        parts += 1;
-    }
-    if parts == 0 {
-        return Err("it is not a duration".into());
-    }
-    Ok(sign * total)
-}
-
-/// The part after `P` of an ISO-8601 duration: `[nD][T[nH][nM][nS]]`.
-fn iso_duration(s: &str) -> Option<f64> {
-    let (date, time) = match s.find(['T', 't']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mut total = 0.0;
-    let mut any = false;
-    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
-        let mut rest = part;
-        while !rest.is_empty() {
-            let n = number_prefix(rest);
-            let value = decimal(&rest[..n])?;
-            let c = rest[n..].chars().next()?.to_ascii_uppercase();
-            let (_, f) = units.iter().find(|(u, _)| *u == c)?;
-            total += value * f;
-            any = true;
-            rest = &rest[n + 1..];
-        }
-        Some(())
-    };
-    take(date, &[('D', DAY), ('W', 7.0 * DAY)])?;
-    if let Some(time) = time {
-        if time.is_empty() {
-            return None;
-        }
-        take(time, &[('H', HOUR), ('M', MIN), ('S', SEC)])?;
-    }
-    any.then_some(total)
+    crate::clock::duration(t).map(|d| d.as_nanos() as f64)
 }
 
 /// A Kubernetes quantity (`512Mi`, `1.5G`, `100m`, `1e3`), or with a byte
