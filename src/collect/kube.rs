@@ -893,7 +893,8 @@ async fn get(client: &Client, path_and_query: &str) -> Result<String, GetError> 
     }
 }
 
-/// Exponential backoff with full jitter, or the server's `Retry-After`.
+/// Exponential backoff with equal jitter (half the capped delay, plus a
+/// random part of up to the other half), or the server's `Retry-After`.
 fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     if let Some(d) = retry_after {
         return d.min(Duration::from_secs(30));
