@@ -37,7 +37,7 @@ const LAYERS: &[(&str, u8)] = &[
 /// Upward uses that exist today, as (file under src/, module it uses).
 const KNOWN: &[(&str, &str)] = &[
     // collect::manifest uses normalize::timestamp; runtime uses identity.
-    ("collect/manifest.rs", "normalize"),
+    ("collect/manifest/convert.rs", "normalize"),
     ("collect/runtime.rs", "normalize"),
     // model uses normalize::FLAG_STORE_LABEL.
     ("model.rs", "normalize"),

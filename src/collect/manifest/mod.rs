@@ -1,0 +1,214 @@
+//! Parsing Kubernetes manifests (`kubectl get -o yaml|json`, rendered Helm
+//! or kustomize output, `List`s, multi-document streams) into [`Object`]s.
+//!
+//! The fast path deserializes each document straight into lean typed structs
+//! that ignore every field confdrift does not need (`managedFields` blobs,
+//! `status` details, probes, …). Only when that fails does it fall back to a
+//! generic parse, to tell an object of a kind we skip (any shape is fine)
+//! from a broken object of a kind we read (an error with file and line).
+//! Secret values are fingerprinted here and the plain bytes dropped.
+//!
+//! `split` cuts a file into documents; `yaml_limits` refuses hostile YAML
+//! before libyaml sees it; `stream` deserializes a document into the lean
+//! structs of `raw` and hands each object to `convert`, which `locate`s the
+//! line of a value in error; `fallback` words the error when the typed parse
+//! fails, `doc_error` makes its position count from the file's first line.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeSeed;
+
+use crate::error::Result;
+use crate::fingerprint::FingerprintKey;
+use crate::model::{Object, PodSpec};
+
+/// The kind a confdrift snapshot file carries.
+pub const SNAPSHOT_KIND: &str = "Snapshot";
+
+/// The largest value read (a ConfigMap or Secret key, an env value): 1 MiB,
+/// what Kubernetes allows a whole ConfigMap or Secret, so no real object
+/// has a larger one; it also bounds the line diffs of config files.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of YAML flow collections (`[…]`, `{…}`) read: 128,
+/// the recursion limit serde_yaml and serde_json apply anyway. It is checked
+/// before parsing because libyaml's scanner spends time proportional to this
+/// depth on every token: 100,000 `[` would take minutes.
+pub const MAX_NESTING: usize = 128;
+
+/// The most nodes one YAML document may hold, aliases counted as what they
+/// expand to: 10 million, about 100 MB of `kubectl get -o yaml`. serde_yaml
+/// keeps all of a document's events in memory (up to some 250 bytes a
+/// node), and replays an anchored node at every alias, so this bounds both
+/// memory and "billion laughs" alias bombs. JSON is read item by item.
+pub const MAX_YAML_NODES: usize = 10_000_000;
+
+/// How many bytes of one document may be parsed again to find the lines of
+/// values the API server would refuse: 16 MiB. Each one is found by
+/// reading the document from its start, so a hostile document with a
+/// hundred thousand of them would otherwise take hours; past the budget a
+/// value is reported at the document's first line.
+pub const LOCATE_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+mod convert;
+mod doc_error;
+mod fallback;
+mod locate;
+mod raw;
+mod split;
+mod stream;
+#[cfg(test)]
+mod tests;
+mod yaml_limits;
+
+use convert::*;
+pub(crate) use doc_error::sanitize;
+use doc_error::*;
+use fallback::*;
+use locate::*;
+use raw::*;
+pub use split::split_documents;
+use stream::*;
+
+/// The format of one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+/// One document of a file, with the line it starts on (1-based).
+#[derive(Debug)]
+pub struct Document<'a> {
+    pub text: &'a str,
+    pub line: usize,
+    pub format: Format,
+}
+
+/// What parsing a file yields besides errors.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub objects: Vec<Object>,
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Finished pods (`Succeeded`/`Failed`) left out.
+    pub finished_pods: usize,
+    /// Set when the file is a confdrift snapshot: the document to read as one.
+    pub snapshot_doc: Option<(usize, Format)>,
+    /// The spec of the last pod read, shared with the next if equal.
+    pub last_spec: Option<std::sync::Arc<PodSpec>>,
+}
+
+/// Whether a document is well-formed YAML or JSON that does not claim to be
+/// a Kubernetes object: no top-level `kind` (a Helm values file, a
+/// `Chart.yaml`, a kustomization, any other configuration). A document that
+/// does not parse, or is too deep or too aliased to parse safely, claims
+/// nothing either way: `false`.
+pub fn claims_no_kind(doc: &Document<'_>, path: &str) -> bool {
+    let value: Option<serde_yaml::Value> = match doc.format {
+        Format::Yaml => yaml_limits::check(doc, path)
+            .ok()
+            .and_then(|()| serde_yaml::from_str(doc.text).ok()),
+        Format::Json => serde_json::from_str(doc.text).ok(),
+    };
+    value.is_some_and(|v| v.get("kind").is_none())
+}
+
+/// Parses one document into `out`.
+pub fn parse_document(
+    doc: &Document<'_>,
+    doc_index: usize,
+    path: &str,
+    key: &FingerprintKey,
+    out: &mut Parsed,
+) -> Result<()> {
+    if doc.format == Format::Yaml {
+        yaml_limits::check(doc, path)?;
+    }
+    let budget = std::cell::Cell::new(LOCATE_BUDGET_BYTES);
+    let ctx = Ctx {
+        path,
+        line: doc.line,
+        text: Some(doc.text),
+        item: None,
+        budget: &budget,
+    };
+    // Undo what a failed streaming parse already added before falling back.
+    let mark = (
+        out.objects.len(),
+        out.skipped_kinds.clone(),
+        out.finished_pods,
+    );
+    let mut converted: Result<()> = Ok(());
+    let mut snapshot = false;
+    let seed = DocSeed {
+        ctx: &ctx,
+        key,
+        out: &mut *out,
+        converted: &mut converted,
+        snapshot: &mut snapshot,
+    };
+    let typed: std::result::Result<(), DocError> = match doc.format {
+        Format::Yaml => seed
+            .deserialize(serde_yaml::Deserializer::from_str(doc.text))
+            .map_err(|e| DocError::yaml(&e)),
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(doc.text);
+            seed.deserialize(&mut de)
+                .and_then(|()| de.end())
+                .map_err(|e| DocError::json(&e))
+        }
+    };
+    match typed {
+        Ok(()) if snapshot => {
+            out.snapshot_doc = Some((doc_index, doc.format));
+            Ok(())
+        }
+        Ok(()) => converted,
+        Err(first) => {
+            out.objects.truncate(mark.0);
+            out.skipped_kinds = mark.1;
+            out.finished_pods = mark.2;
+            out.last_spec = None;
+            fallback(doc, path, key, out, first)
+        }
+    }
+}
+
+/// Parses a file that holds exactly one JSON object (what `kubectl get -o
+/// json` writes) straight from `reader`, converting `List` items as they
+/// arrive, so the file's text is never held in memory: three 35 MB pod
+/// lists read at once no longer cost 105 MB of text. `line` is the line
+/// the object starts on.
+///
+/// Returns `None` whenever the text path could say more: a syntax or
+/// conversion error (the text path words it with the exact position), a
+/// stream of several documents, invalid UTF-8, or a confdrift snapshot.
+/// The caller then reads the file whole; on success both paths give the
+/// same [`Parsed`].
+pub fn parse_json_reader<R: std::io::Read>(
+    reader: R,
+    line: usize,
+    path: &str,
+    key: &FingerprintKey,
+) -> Option<Parsed> {
+    let ctx = Ctx {
+        path,
+        line,
+        text: None,
+        item: None,
+        budget: &std::cell::Cell::new(0),
+    };
+    let mut out = Parsed::default();
+    let mut converted: Result<()> = Ok(());
+    let mut snapshot = false;
+    let seed = DocSeed {
+        ctx: &ctx,
+        key,
+        out: &mut out,
+        converted: &mut converted,
+        snapshot: &mut snapshot,
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = seed.deserialize(&mut de).and_then(|()| de.end());
+    (parsed.is_ok() && converted.is_ok() && !snapshot).then_some(out)
+}
