@@ -10,21 +10,10 @@ use crate::collect::{KubeTarget, Source};
 use crate::display::visible;
 use crate::error::{Error, Result};
 use crate::fsio::{mebibytes, read_at_most};
+use crate::limits::{MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH};
 use crate::normalize::DEFAULT_FLAG_PATTERNS;
 
 pub const DEFAULT_CONFIG: &str = "confdrift.yaml";
-
-/// The largest config file read: 1 MiB. One names its environments, rename
-/// rules and flag globs in a few kilobytes; anything near the limit is the
-/// wrong file (`--config dump.yaml`, `/dev/zero`), refused before it fills
-/// memory.
-pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
-/// The deepest nesting of a config file: 32 levels of mappings and lists
-/// (one needs 5). Checked before serde_yaml parses it, because its scanner
-/// (libyaml) spends time proportional to the depth of `[`/`{` on every
-/// token: half a million `[` took minutes.
-pub const MAX_CONFIG_DEPTH: usize = 32;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

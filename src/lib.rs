@@ -43,6 +43,7 @@ pub mod evaluate;
 pub mod fingerprint;
 pub mod fsio;
 pub mod history;
+pub mod limits;
 pub mod model;
 pub mod normalize;
 pub mod policy;

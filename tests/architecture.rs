@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("normalize", 4),
     ("collect", 3),
     ("error", 2),
+    ("limits", 2),
     ("clock", 2),
     ("fingerprint", 2),
     ("quantity", 2),

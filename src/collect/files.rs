@@ -13,14 +13,10 @@ use crate::collect::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
 use crate::fsio::mebibytes;
+use crate::limits::MAX_FILE_BYTES;
 use crate::model::{Collected, Object, Problem, Severity};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
-
-/// The largest file confdrift reads: 256 MiB. A `kubectl get -o json` dump
-/// of some 50,000 pods fits; anything larger is refused before it is read,
-/// so a wrong path (a disk image, `/dev/zero`) cannot exhaust memory.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads a whole input file of at most [`MAX_FILE_BYTES`]
 /// ([`crate::fsio::read_at_most`]).

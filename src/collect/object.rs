@@ -227,7 +227,7 @@ fn parse(
         )
     };
     // Decompressed, no more than a snapshot file may be.
-    let limit = super::files::MAX_FILE_BYTES + 1;
+    let limit = crate::limits::MAX_FILE_BYTES + 1;
     let result: std::result::Result<Snapshot, serde_json::Error> = if gzip {
         let decoder = flate2::bufread::GzDecoder::new(reader).take(limit);
         serde_json::from_reader(BufReader::with_capacity(1 << 16, decoder))

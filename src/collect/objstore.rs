@@ -17,16 +17,13 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt as _};
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_OBJECT_BYTES;
 
 /// Per-request timeout of object storage requests: `30s` unless
 /// `CONFDRIFT_OBJECT_TIMEOUT` (e.g. `5s`, `2m`) says otherwise. A request
 /// is retried twice at most, all within three times this.
 pub const TIMEOUT_ENV: &str = "CONFDRIFT_OBJECT_TIMEOUT";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The largest object confdrift reads (compressed): the same 256 MiB as a
-/// file ([`super::files::MAX_FILE_BYTES`]).
-pub const MAX_OBJECT_BYTES: u64 = super::files::MAX_FILE_BYTES;
 
 /// Environment variables whose values are credentials: scrubbed from any
 /// error text before it is shown, in case a server echoes one.

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::collect::FileSource;
-use crate::collect::files::MAX_FILE_BYTES;
 use crate::display::visible;
 use crate::error::{Error, Result};
 use crate::fsio::mebibytes;
+use crate::limits::MAX_FILE_BYTES;
 
 /// The file names that make a directory a kustomization, as kustomize
 /// looks for them (`konfig.RecognizedKustomizationFileNames`).

@@ -9,23 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use similar::TextDiff;
 
+use crate::limits::{MAX_DIFF_BYTES, MAX_DIFF_LINES};
 use crate::model::{Absence, Absent, Comparison, Delta, Inventory, ScopePresence, Value, aligned};
 use crate::normalize::canonical::same;
 
 #[cfg(test)]
 mod tests;
-
-/// No line diff is drawn when either side has more lines than this, or more
-/// bytes than [`MAX_DIFF_BYTES`]: the diff's time grows with the product of
-/// the sides' lengths (two 1 MiB values of 500,000 lines took seconds, and
-/// values may be that large), and a diff that long is not read. A size cut
-/// rather than a timeout, so the same input always gives the same report;
-/// a one-line note says what was skipped and why. Two sides of 10,000
-/// lines each, all different, take a few tenths of a second.
-pub const MAX_DIFF_LINES: usize = 10_000;
-
-/// See [`MAX_DIFF_LINES`]: 256 KiB per side.
-pub const MAX_DIFF_BYTES: usize = 256 * 1024;
 
 /// Compares environments; `baseline` must be one of them.
 pub fn compare(invs: &[Inventory], baseline: &str) -> Comparison {

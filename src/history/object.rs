@@ -15,12 +15,11 @@ use object_store::{ObjectStore, PutMode};
 use crate::collect::objstore::{self, Fault, ObjectUrl};
 use crate::error::{Error, Result};
 use crate::history::{self, Changes, INDEX, Index, SCHEMA};
+use crate::limits::MAX_INDEX_BYTES;
 use crate::report::json::JsonReport;
 
 /// How often an index update that lost a race is tried again.
 const ATTEMPTS: usize = 20;
-/// The largest index read: the runs of years and every open finding.
-const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Stores one run's report in the history at `url` and returns the index
 /// after it, with what changed. `report` is the run's JSON report (with

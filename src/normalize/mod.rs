@@ -1529,10 +1529,10 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
         }
         // Each reference may double the text (B=$(A)$(A), C=$(B)$(B), ...):
         // 40 short variables would expand to a terabyte.
-        if text.len() > crate::collect::manifest::MAX_VALUE_BYTES {
+        if text.len() > crate::limits::MAX_VALUE_BYTES {
             let why = format!(
                 "expands to more than {} MiB; the container could not start with it",
-                crate::collect::manifest::MAX_VALUE_BYTES >> 20
+                crate::limits::MAX_VALUE_BYTES >> 20
             );
             let provenance = Provenance::Expanded {
                 template: raw.to_string(),

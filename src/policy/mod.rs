@@ -23,18 +23,13 @@ pub use date::Date;
 pub use diagnostic::{Diagnostic, Level};
 pub use model::PolicySet;
 
+use crate::limits::MAX_POLICY_BYTES;
 use diagnostic::suggest;
 use model::Location;
 use yaml::Pos;
 
 /// The policy directory used when none is given.
 pub const DEFAULT_DIR: &str = "policies";
-
-/// The largest policy file read: 16 MiB. A policy of a thousand rules and
-/// waivers takes a few hundred kilobytes; 16 MiB leaves room for generated
-/// ones and refuses a wrong path (a dump, `/dev/zero`) before it fills
-/// memory. Within it, `yaml::MAX_NODES` bounds the tree parsed from it.
-pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The merged policy and everything found wrong (or worth a warning) in it.
 #[derive(Debug, Default)]

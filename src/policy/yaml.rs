@@ -9,18 +9,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::limits::{MAX_POLICY_DEPTH, MAX_POLICY_NODES};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
-
-/// The most nodes a policy file may hold, aliases counted as what they
-/// expand to: a million, far beyond any real policy. Aliases are expanded
-/// into the tree, so without it a "billion laughs" file of a few hundred
-/// bytes would take gigabytes.
-pub const MAX_NODES: usize = 1_000_000;
-
-/// The deepest nesting of a policy file: 128 levels (a policy needs 5).
-/// The tree is dropped and decoded recursively, so this bounds the stack.
-pub const MAX_DEPTH: usize = 128;
 
 /// A position in a file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -191,19 +182,19 @@ impl MarkedEventReceiver for Builder {
             _ => 0,
         };
         self.nodes = self.nodes.saturating_add(added);
-        if self.nodes > MAX_NODES {
+        if self.nodes > MAX_POLICY_NODES {
             self.error = Some(format!(
-                "the file holds more than {MAX_NODES} YAML nodes once its aliases (*name) are \
+                "the file holds more than {MAX_POLICY_NODES} YAML nodes once its aliases (*name) are \
                  expanded; a policy needs a few hundred (an alias bomb?)"
             ));
             self.error_pos = at;
             return;
         }
         if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
-            && self.stack.len() >= MAX_DEPTH
+            && self.stack.len() >= MAX_POLICY_DEPTH
         {
             self.error = Some(format!(
-                "nested deeper than {MAX_DEPTH} levels; a policy needs 5"
+                "nested deeper than {MAX_POLICY_DEPTH} levels; a policy needs 5"
             ));
             self.error_pos = at;
             return;

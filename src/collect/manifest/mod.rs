@@ -20,35 +20,11 @@ use serde::de::DeserializeSeed;
 
 use crate::error::Result;
 use crate::fingerprint::FingerprintKey;
+use crate::limits::{LOCATE_BUDGET_BYTES, MAX_NESTING, MAX_VALUE_BYTES, MAX_YAML_NODES};
 use crate::model::{Object, PodSpec};
 
 /// The kind a confdrift snapshot file carries.
 pub const SNAPSHOT_KIND: &str = "Snapshot";
-
-/// The largest value read (a ConfigMap or Secret key, an env value): 1 MiB,
-/// what Kubernetes allows a whole ConfigMap or Secret, so no real object
-/// has a larger one; it also bounds the line diffs of config files.
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
-
-/// The deepest nesting of YAML flow collections (`[…]`, `{…}`) read: 128,
-/// the recursion limit serde_yaml and serde_json apply anyway. It is checked
-/// before parsing because libyaml's scanner spends time proportional to this
-/// depth on every token: 100,000 `[` would take minutes.
-pub const MAX_NESTING: usize = 128;
-
-/// The most nodes one YAML document may hold, aliases counted as what they
-/// expand to: 10 million, about 100 MB of `kubectl get -o yaml`. serde_yaml
-/// keeps all of a document's events in memory (up to some 250 bytes a
-/// node), and replays an anchored node at every alias, so this bounds both
-/// memory and "billion laughs" alias bombs. JSON is read item by item.
-pub const MAX_YAML_NODES: usize = 10_000_000;
-
-/// How many bytes of one document may be parsed again to find the lines of
-/// values the API server would refuse: 16 MiB. Each one is found by
-/// reading the document from its start, so a hostile document with a
-/// hundred thousand of them would otherwise take hours; past the budget a
-/// value is reported at the document's first line.
-pub const LOCATE_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
 mod convert;
 mod doc_error;
