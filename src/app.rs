@@ -177,10 +177,10 @@ where
             let r =
                 r.ok_or_else(|| Error::Usage(format!("environment {name} was not collected")))?;
             r.map(|c| (name.clone(), c)).map_err(|e| match e {
-                Error::Input { location, message } => Error::Input {
-                    location,
-                    message: format!("{message} (environment {name})"),
-                },
+                Error::Input(mut d) => {
+                    d.message = format!("{} (environment {name})", d.message);
+                    Error::Input(d)
+                }
                 other => other,
             })
         })

@@ -1,16 +1,38 @@
-//! The errors that stop a run (exit code 2). Problems that let the run go on
-//! are not errors: they are [`crate::model::Problem`]s in the report.
+//! The errors that stop a run. Problems that let the run go on are not
+//! errors: they are [`crate::model::Problem`]s in the report.
+//!
+//! `Input`, `Io` and `Usage` are the user's to fix (exit code 2, as
+//! DESIGN.md has it); `Internal` is confdrift's own failure, which exits 2
+//! too (the contract has no other code for it) but says it is a bug and
+//! where to report it.
 
 use std::path::PathBuf;
 
+use crate::diagnostic::Diagnostic;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What to do about a bug in confdrift: where to report it (the package's
+/// repository, when Cargo.toml names one) and with what.
+fn report_a_bug() -> String {
+    let to = match env!("CARGO_PKG_REPOSITORY") {
+        "" => "to confdrift's maintainers".to_string(),
+        repo => format!("at {repo}/issues"),
+    };
+    format!(
+        "this is a bug in confdrift, not in your input or configuration; please report it \
+         {to} with the command you ran and the output of `confdrift --version`"
+    )
+}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file that cannot be parsed or holds an object Kubernetes would reject.
-    #[error("{location}: {message}")]
-    Input { location: String, message: String },
+    /// A file a user wrote (a manifest, `confdrift.yaml`, a policy) that
+    /// cannot be read as it is, or holds an object Kubernetes would reject:
+    /// where, what, and the offending line.
+    #[error("{}", .0.as_error())]
+    Input(Box<Diagnostic>),
 
     #[error("{path}: {source}")]
     Io {
@@ -22,14 +44,25 @@ pub enum Error {
     /// A bad `confdrift.yaml`, flag combination or argument.
     #[error("{0}")]
     Usage(String),
+
+    /// A failure that is not the user's: a bug in confdrift, or a state it
+    /// believed impossible.
+    #[error("internal error: {message}\n  {}", report_a_bug(), message = .0)]
+    Internal(String),
 }
 
 impl Error {
+    /// An input error at `FILE`, `FILE:LINE` or `FILE:LINE:COL`.
     pub fn input(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Input {
-            location: location.into(),
-            message: message.into(),
-        }
+        Error::Input(Box::new(Diagnostic::at(
+            "invalid-input",
+            &location.into(),
+            message,
+        )))
+    }
+
+    pub fn diagnostic(d: Diagnostic) -> Self {
+        Error::Input(Box::new(d))
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -37,5 +70,9 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal(message.into())
     }
 }

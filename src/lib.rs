@@ -37,6 +37,7 @@ pub mod clock;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod diagnostic;
 pub mod display;
 pub mod error;
 pub mod evaluate;

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("fsio", 2),
     ("display", 2),
     ("model", 1),
+    ("diagnostic", 1),
 ];
 
 /// Upward uses that exist today, as (file under src/, module it uses).

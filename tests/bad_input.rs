@@ -110,7 +110,7 @@ const MANIFESTS: &[(&str, i32, &str)] = &[
     ("unknown-kinds.yaml", 0, "Deployment (example.com/v1) ×1, SidecarSet ×1, Workflow ×1"),
     ("unknown-api-version.yaml", 0, "staging    INCOMPLETE 1 workloads"),
     // Required fields, as the API server requires them.
-    ("missing-name.yaml", 2, "missing-name.yaml:1: ConfigMap: has no metadata.name"),
+    ("missing-name.yaml", 2, "missing-name.yaml:3: ConfigMap: has no metadata.name"),
     ("pod-without-containers.yaml", 2, "Pod lonely: pod spec has no containers"),
     ("deployment-without-template.yaml", 2, "Deployment hollow: has no spec.template.spec"),
     ("container-without-name.yaml", 2, "container-without-name.yaml:8:9: Deployment web: spec.template.spec.containers[0]: missing field `name`"),

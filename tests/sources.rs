@@ -460,7 +460,7 @@ fn a_broken_object_on_standard_input_is_reported_at_its_line() {
         .write_stdin("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("<stdin>:5: Deployment web"),
+        r.stderr.contains("<stdin>:6: Deployment web"),
         "{}",
         r.stderr
     );
@@ -667,7 +667,7 @@ fn a_broken_object_in_a_directory_still_stops_the_run_at_its_line() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains(&format!(
-            "{}:1: Deployment web",
+            "{}:2: Deployment web",
             dir.path().join("web.yaml").display()
         )),
         "{}",

@@ -1,10 +1,7 @@
 //! Policy diagnostics: what is wrong in a policy file, where, and what would
 //! be valid. They are collected, never thrown, so one run of `policy lint`
-//! shows every problem of every file.
-
-use std::fmt;
-
-use super::yaml::Pos;
+//! shows every problem of every file. The type is the one every file a
+//! user writes shares ([`crate::diagnostic`]); the codes are the policy's.
 
 /// Every diagnostic code `policy lint` emits, with what it means.
 pub const LINT_CODES: &[(&str, &str)] = &[
@@ -73,60 +70,7 @@ pub const LINT_CODES: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error,
-    Warning,
-}
-
-/// One problem in a policy file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub level: Level,
-    pub code: &'static str,
-    /// The file as the user named it.
-    pub file: String,
-    pub pos: Pos,
-    /// The field's path, e.g. `rules[2].range.min`; empty for the whole file.
-    pub field: String,
-    /// The id of the rule the field belongs to, when known.
-    pub rule: Option<String>,
-    pub message: String,
-    /// What would be valid, e.g. "did you mean `equal`?".
-    pub help: Option<String>,
-}
-
-impl Diagnostic {
-    pub fn is_error(&self) -> bool {
-        self.level == Level::Error
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        write!(f, "{}", self.file)?;
-        if self.pos.line > 0 {
-            write!(f, ":{}:{}", self.pos.line, self.pos.column)?;
-        }
-        write!(f, ": {level}[{}]: ", self.code)?;
-        if !self.field.is_empty() {
-            write!(f, "{}", self.field)?;
-            if let Some(rule) = &self.rule {
-                write!(f, " (rule {rule})")?;
-            }
-            write!(f, ": ")?;
-        }
-        write!(f, "{}", self.message)?;
-        if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::diagnostic::{Diagnostic, Level};
 
 /// The valid name closest to a misspelt one, if any is close enough to be a
 /// plausible typo: `equals` → `equal`, `allow-differ` → `allow_differ`.
@@ -212,23 +156,5 @@ mod tests {
             );
             assert!(!what.is_empty());
         }
-    }
-
-    #[test]
-    fn display_names_file_line_column_field_and_help() {
-        let d = Diagnostic {
-            level: Level::Error,
-            code: "unknown-field",
-            file: "policies/a.yaml".into(),
-            pos: Pos { line: 7, column: 5 },
-            field: "rules[0].equals".into(),
-            rule: Some("db-pool".into()),
-            message: "unknown field `equals`".into(),
-            help: Some("did you mean `equal`?".into()),
-        };
-        assert_eq!(
-            d.to_string(),
-            "policies/a.yaml:7:5: error[unknown-field]: rules[0].equals (rule db-pool): unknown field `equals`\n  help: did you mean `equal`?"
-        );
     }
 }

@@ -26,7 +26,6 @@ pub use model::PolicySet;
 use crate::limits::MAX_POLICY_BYTES;
 use diagnostic::suggest;
 use model::Location;
-use yaml::Pos;
 
 /// The policy directory used when none is given.
 pub const DEFAULT_DIR: &str = "policies";
@@ -64,11 +63,13 @@ fn whole_file(code: &'static str, file: &str, message: String, help: Option<Stri
         level: Level::Error,
         code,
         file: file.to_string(),
-        pos: Pos::default(),
+        line: 0,
+        col: 0,
         field: String::new(),
         rule: None,
         message,
         help,
+        source_line: None,
     }
 }
 
@@ -197,7 +198,8 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                     level: Level::Error,
                     code: "duplicate-rule",
                     file: rule.at.file.clone(),
-                    pos: rule.id_pos,
+                    line: rule.id_pos.line,
+                    col: rule.id_pos.column,
                     field: format!("{}.id", rule.path),
                     rule: Some(rule.id.clone()),
                     message: format!(
@@ -207,6 +209,7 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                     help: Some(
                         "rule ids must be unique across all merged policy files; rename one".into(),
                     ),
+                    source_line: None,
                 });
                 continue;
             }
@@ -232,7 +235,8 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                 level: Level::Error,
                 code: "unknown-rule",
                 file: w.at.file.clone(),
-                pos: w.rule_pos,
+                line: w.rule_pos.line,
+                col: w.rule_pos.column,
                 field: format!("{}.rule", w.path),
                 rule: None,
                 message: format!(
@@ -240,6 +244,7 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                     w.rule
                 ),
                 help: Some(suggest(&w.rule, &known, "rule ids")),
+                source_line: None,
             });
             continue;
         }
@@ -248,7 +253,8 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                 level: Level::Warning,
                 code: "waiver-expired",
                 file: w.at.file.clone(),
-                pos: w.expires_pos,
+                line: w.expires_pos.line,
+                col: w.expires_pos.column,
                 field: format!("{}.expires", w.path),
                 rule: None,
                 message: format!(
@@ -256,15 +262,23 @@ fn merge(sources: &[(String, String)], today: Date, mut diags: Vec<Diagnostic>) 
                     w.scope()
                 ),
                 help: Some("renew it with a new date, or fix what it waived and remove it".into()),
+                source_line: None,
             });
         }
         keep.push(w);
     }
     set.waivers = keep;
     diags.sort_by(|a, b| {
-        (&a.file, a.pos, a.level, a.code, &a.field)
-            .cmp(&(&b.file, b.pos, b.level, b.code, &b.field))
+        (&a.file, a.line, a.col, a.level, a.code, &a.field)
+            .cmp(&(&b.file, b.line, b.col, b.level, b.code, &b.field))
     });
+    // Each diagnostic shows the line it is about (a policy holds no secrets).
+    for d in &mut diags {
+        if let Some((_, text)) = sources.iter().find(|(shown, _)| *shown == d.file) {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            d.set_source(text, 1);
+        }
+    }
     Loaded {
         set,
         diagnostics: diags,

@@ -176,11 +176,13 @@ impl Decoder<'_> {
             level,
             code,
             file: self.file.to_string(),
-            pos,
+            line: pos.line,
+            col: pos.column,
             field: field.to_string(),
             rule: self.rule.clone(),
             message,
             help,
+            source_line: None,
         });
     }
 

@@ -24,7 +24,7 @@ fn files_merge_in_order_and_duplicate_rule_ids_are_errors() {
     assert_eq!(loaded.errors(), 1);
     assert_eq!(
         loaded.render(None),
-        "b.yaml:6:9: error[duplicate-rule]: rules[0].id (rule r): rule id `r` is already defined at a.yaml:6:9\n  help: rule ids must be unique across all merged policy files; rename one\n"
+        "b.yaml:6:9: error[duplicate-rule]: rules[0].id (rule r): rule id `r` is already defined at a.yaml:6:9\n  |\n6 |   - id: r\n  |         ^\n  help: rule ids must be unique across all merged policy files; rename one\n"
     );
     let ids: Vec<&str> = loaded.set.rules.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["r", "s"]);
@@ -49,6 +49,6 @@ fn a_waiver_for_an_unknown_rule_suggests_the_closest_id() {
     );
     assert_eq!(
         loaded.render(None),
-        "w.yaml:8:11: error[unknown-rule]: waivers[0].rule: the waiver names rule `db-pools`, which no policy defines\n  help: did you mean `db-pool`?\n"
+        "w.yaml:8:11: error[unknown-rule]: waivers[0].rule: the waiver names rule `db-pools`, which no policy defines\n  |\n8 |   - rule: db-pools\n  |           ^^^^^^^^\n  help: did you mean `db-pool`?\n"
     );
 }

@@ -8,6 +8,7 @@ use base64::Engine as _;
 
 use super::super::kinds::{self, SecretName, TemplateAt};
 use super::*;
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::fingerprint::{FingerprintKey, sha256_hex};
 use crate::model::{Container, EnvVar, Meta, Object, OwnerRef, PodSpec, PodStatus, TemplateRef};
@@ -26,11 +27,28 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// An error of the object as a whole, at its first line.
     pub(super) fn error(&self, what: &str, message: impl Into<String>) -> Error {
-        Error::input(
-            format!("{}:{}", self.path, self.line),
-            format!("{what}: {}", message.into()),
-        )
+        self.error_at(what, &[], message)
+    }
+
+    /// An error of the field at `at` in the object, at the line the field
+    /// (or, when it is not written, the nearest field above it) is on,
+    /// with that line shown unless the document may hold a Secret value.
+    pub(super) fn error_at(&self, what: &str, at: &[Seg], message: impl Into<String>) -> Error {
+        let message = format!("{what}: {}", message.into());
+        let Some(text) = self.text else {
+            return Error::input(format!("{}:{}", self.path, self.line), message);
+        };
+        let mut full = Vec::new();
+        if let Some(i) = self.item {
+            full.extend([Seg::Key("items".into()), Seg::Index(i)]);
+        }
+        full.extend(at.iter().cloned());
+        // Once, for an error that stops the run: no budget needed.
+        let line = self.line + field_line(text, &full).max(1) - 1;
+        let d = Diagnostic::error("invalid-object", self.path, line, 0, message);
+        Error::diagnostic(shown_unless_secret(d, text, self.line))
     }
 }
 
@@ -80,8 +98,9 @@ pub(super) fn convert(
         .or_else(|| raw_meta.generate_name.clone())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
-            ctx.error(
+            ctx.error_at(
                 &kind,
+                &keys(&["metadata", "name"]),
                 "has no metadata.name; Kubernetes requires a name (or generateName)",
             )
         })?;
@@ -144,16 +163,32 @@ pub(super) fn convert(
                 let v = rejected
                     .read(v, || keys(&["data", &k]), None, Some(&k), false)?
                     .unwrap_or_default();
-                check_size(ctx, &what, || format!("data key {k}"), v.len())?;
+                check_size(
+                    ctx,
+                    &what,
+                    || keys(&["data", &k]),
+                    || format!("data key {k}"),
+                    v.len(),
+                )?;
                 data.insert(k, v);
             }
             let mut binary_data = BTreeMap::new();
             for (k, v) in raw.binary_data.unwrap_or_default() {
                 let v = rejected.read(v, || keys(&["binaryData", &k]), None, Some(&k), false)?;
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
-                    ctx.error(&what, format!("binaryData key {k} is not valid base64"))
+                    ctx.error_at(
+                        &what,
+                        &keys(&["binaryData", &k]),
+                        format!("binaryData key {k} is not valid base64"),
+                    )
                 })?;
-                check_size(ctx, &what, || format!("binaryData key {k}"), bytes.len())?;
+                check_size(
+                    ctx,
+                    &what,
+                    || keys(&["binaryData", &k]),
+                    || format!("binaryData key {k}"),
+                    bytes.len(),
+                )?;
                 binary_data.insert(k, sha256_hex(&bytes));
             }
             Object::ConfigMap {
@@ -167,15 +202,22 @@ pub(super) fn convert(
             for (k, v) in raw.data.unwrap_or_default() {
                 let v = rejected.read(v, || keys(&["data", &k]), None, Some(&k), true)?;
                 let bytes = decode_base64(v.as_deref().unwrap_or("")).map_err(|_| {
-                    ctx.error(
+                    ctx.error_at(
                         &what,
+                        &keys(&["data", &k]),
                         format!(
                             "data key {k} is not valid base64 (Secret `data` is base64-encoded; \
                              put plain text under `stringData`)"
                         ),
                     )
                 })?;
-                check_size(ctx, &what, || format!("data key {k}"), bytes.len())?;
+                check_size(
+                    ctx,
+                    &what,
+                    || keys(&["data", &k]),
+                    || format!("data key {k}"),
+                    bytes.len(),
+                )?;
                 fingerprints.insert(k, key.fingerprint(&bytes));
             }
             // The API server merges stringData over data on write.
@@ -183,7 +225,13 @@ pub(super) fn convert(
                 let v = rejected
                     .read(v, || keys(&["stringData", &k]), None, Some(&k), true)?
                     .unwrap_or_default();
-                check_size(ctx, &what, || format!("stringData key {k}"), v.len())?;
+                check_size(
+                    ctx,
+                    &what,
+                    || keys(&["stringData", &k]),
+                    || format!("stringData key {k}"),
+                    v.len(),
+                )?;
                 fingerprints.insert(k, key.fingerprint(v.as_bytes()));
             }
             Object::Secret {
@@ -219,7 +267,13 @@ pub(super) fn workload(
             .and_then(|jt| jt.spec)
             .and_then(|js| js.template)
             .and_then(|t| t.spec)
-            .ok_or_else(|| ctx.error(what, "has no spec.jobTemplate.spec.template.spec"))?,
+            .ok_or_else(|| {
+                ctx.error_at(
+                    what,
+                    &keys(&["spec", "jobTemplate", "spec", "template", "spec"]),
+                    "has no spec.jobTemplate.spec.template.spec",
+                )
+            })?,
         TemplateAt::SpecTemplate => match (spec.template.and_then(|t| t.spec), spec.workload_ref) {
             (Some(template), _) => template,
             // Argo Rollouts: "Instead of removing Deployment you can scale it
@@ -231,7 +285,11 @@ pub(super) fn workload(
                     r.kind.filter(|k| !k.is_empty()),
                     r.name.filter(|n| !n.is_empty()),
                 ) else {
-                    return Err(ctx.error(what, "spec.workloadRef has no kind or name"));
+                    return Err(ctx.error_at(
+                        what,
+                        &keys(&["spec", "workloadRef"]),
+                        "spec.workloadRef has no kind or name",
+                    ));
                 };
                 return Ok(Object::Workload {
                     workload_kind: t.workload,
@@ -246,7 +304,11 @@ pub(super) fn workload(
                 } else {
                     ""
                 };
-                return Err(ctx.error(what, format!("has no spec.template.spec{also}")));
+                return Err(ctx.error_at(
+                    what,
+                    &keys(&["spec", "template", "spec"]),
+                    format!("has no spec.template.spec{also}"),
+                ));
             }
         },
     };
@@ -351,14 +413,16 @@ pub(super) fn decode_base64(s: &str) -> std::result::Result<Vec<u8>, base64::Dec
 pub(super) fn check_size(
     ctx: &Ctx<'_>,
     what: &str,
+    at: impl FnOnce() -> Vec<Seg>,
     field: impl Fn() -> String,
     len: usize,
 ) -> Result<()> {
     if len <= MAX_VALUE_BYTES {
         return Ok(());
     }
-    Err(ctx.error(
+    Err(ctx.error_at(
         what,
+        &at(),
         format!(
             "{} is {} bytes, more than {} ({} bytes), the most Kubernetes allows a whole \
              ConfigMap or Secret (confdrift reads values up to that size)",
@@ -377,21 +441,28 @@ pub(super) fn check_size(
 pub(super) fn check_env(
     ctx: &Ctx<'_>,
     what: &str,
+    entry_at: &[Seg],
     container: &str,
     index: usize,
     e: &crate::model::EnvVar,
 ) -> Result<()> {
     let entry = || format!("container {container} env[{index}]");
+    let at = |field: &[&str]| {
+        let mut path = entry_at.to_vec();
+        path.extend(keys(field));
+        path
+    };
     if e.name.is_empty() {
-        return Err(ctx.error(what, format!("{} has no name", entry())));
+        return Err(ctx.error_at(what, &at(&["name"]), format!("{} has no name", entry())));
     }
     if let Some(c) = e
         .name
         .chars()
         .find(|c| !(' '..='~').contains(c) || *c == '=')
     {
-        return Err(ctx.error(
+        return Err(ctx.error_at(
             what,
+            &at(&["name"]),
             format!(
                 "{} name {:?} holds {c:?}; Kubernetes allows printable ASCII characters \
                  other than `=` in environment variable names",
@@ -414,8 +485,9 @@ pub(super) fn check_env(
         for (field, (name, key)) in refs.into_iter().filter_map(|(f, r)| Some((f, r?))) {
             let missing = if name.is_empty() { "name" } else { "key" };
             if name.is_empty() || key.is_empty() {
-                return Err(ctx.error(
+                return Err(ctx.error_at(
                     what,
+                    &at(&["valueFrom", field]),
                     format!(
                         "{} ({}) valueFrom.{field} has no {missing}",
                         entry(),
@@ -426,7 +498,13 @@ pub(super) fn check_env(
         }
     }
     let len = e.value.as_ref().map_or(0, String::len);
-    check_size(ctx, what, || format!("{} ({}) value", entry(), e.name), len)
+    check_size(
+        ctx,
+        what,
+        || at(&["value"]),
+        || format!("{} ({}) value", entry(), e.name),
+        len,
+    )
 }
 
 /// Converts a pod spec at `at` (`spec`, `spec.template.spec`, …) in its
@@ -440,16 +518,21 @@ pub(super) fn pod_spec(
 ) -> Result<PodSpec> {
     let raw = spec.containers.unwrap_or_default();
     if raw.is_empty() {
-        return Err(ctx.error(what, "pod spec has no containers"));
+        let mut path = keys(at);
+        path.push(Seg::Key("containers".into()));
+        return Err(ctx.error_at(what, &path, "pod spec has no containers"));
     }
     let mut read = |list: Vec<RawContainer>, field: &str| -> Result<Vec<Container>> {
         list.into_iter()
             .enumerate()
             .map(|(i, c)| {
                 if c.name.is_empty() {
+                    let mut path = keys(at);
+                    path.extend([Seg::Key(field.into()), Seg::Index(i)]);
                     let at = at.join(".");
-                    return Err(ctx.error(
+                    return Err(ctx.error_at(
                         what,
+                        &path,
                         format!("{at}.{field}[{i}] has no name; Kubernetes requires one"),
                     ));
                 }
@@ -466,19 +549,14 @@ pub(super) fn pod_spec(
     for (field, list) in lists {
         for (ci, c) in list.iter().enumerate() {
             for (i, e) in c.env.iter().enumerate() {
-                if check_env(ctx, what, &c.name, i, e).is_ok() {
+                // The entry's path, built only for an entry in error.
+                if check_env(ctx, what, &[], &c.name, i, e).is_ok() {
                     continue;
                 }
-                // Worded again with the line of the entry, which is only
-                // looked for when there is an error.
                 let mut path = keys(at);
                 path.extend([Seg::Key(field.into()), Seg::Index(ci)]);
                 path.extend([Seg::Key("env".into()), Seg::Index(i)]);
-                let here = Ctx {
-                    line: entry_line(ctx, &path).unwrap_or(ctx.line),
-                    ..*ctx
-                };
-                check_env(&here, what, &c.name, i, e)?;
+                check_env(ctx, what, &path, &c.name, i, e)?;
             }
         }
     }

@@ -2,6 +2,7 @@
 //! line, what to do, and never the offending value (it may be a Secret's).
 
 use super::*;
+use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 
 /// A parse error relative to one document.
@@ -52,10 +53,25 @@ impl DocError {
         // Lines are counted from the document's first line; the user needs
         // them counted from the file's.
         let line = doc.line + self.line - 1;
-        Error::input(
-            format!("{path}:{line}:{}", self.column),
+        let d = Diagnostic::error(
+            "invalid-document",
+            path,
+            line,
+            self.column,
             format!("{what}{}", shift_lines(&self.message, doc.line - 1)),
-        )
+        );
+        Error::diagnostic(shown_unless_secret(d, doc.text, doc.line))
+    }
+}
+
+/// `d` with its line shown, unless the document it is in may hold a
+/// Secret's value: any document that names `Secret` (a Secret, a List of
+/// them, a SealedSecret) shows none, whatever the line is.
+pub(super) fn shown_unless_secret(d: Diagnostic, text: &str, first_line: usize) -> Diagnostic {
+    if text.contains("Secret") {
+        d
+    } else {
+        d.with_source(text, first_line)
     }
 }
 

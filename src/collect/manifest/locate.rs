@@ -89,19 +89,6 @@ impl Rejections<'_> {
     }
 }
 
-/// The line in the file of the node at `path` in the object being
-/// converted, when the document's text is at hand.
-pub(super) fn entry_line(ctx: &Ctx<'_>, path: &[Seg]) -> Option<usize> {
-    let mut full = Vec::new();
-    if let Some(i) = ctx.item {
-        full.extend([Seg::Key("items".into()), Seg::Index(i)]);
-    }
-    full.extend(path.iter().cloned());
-    // Once, for an error that stops the run: no budget needed.
-    let (line, _) = locate_node(ctx.text?, &full)?;
-    Some(ctx.line + line.max(1) - 1)
-}
-
 /// Finds the scalar at `path` in a YAML (or JSON) document: the line it is
 /// on (counted in the document, from 1) and its text exactly as written
 /// (`1.50`, `True`). Run only for a value the API server would refuse.
@@ -115,6 +102,39 @@ pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, String)> {
 /// The line where the node at `path` starts (counted in the document,
 /// from 1), and its text when it is a scalar.
 pub(super) fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<String>)> {
+    use yaml_rust2::parser::Event;
+    let (ev, mark, _) = walk(text, path)?;
+    match ev {
+        Event::Scalar(value, ..) => Some((mark.line(), Some(value))),
+        Event::MappingStart(..) | Event::SequenceStart(..) => Some((mark.line(), None)),
+        _ => None,
+    }
+}
+
+/// The line of the field at `path` (counted in the document, from 1): of
+/// its key when the last step is a key (`configMapKeyRef:`), else of the
+/// item. A field that is not written is looked for one step up, and so
+/// on: a missing `metadata.name` is at `metadata:`.
+pub(super) fn field_line(text: &str, path: &[Seg]) -> usize {
+    (0..=path.len())
+        .rev()
+        .find_map(|n| {
+            let (_, mark, key) = walk(text, &path[..n])?;
+            Some(key.unwrap_or(mark).line())
+        })
+        .unwrap_or(1)
+}
+
+/// The events at `path`: the node's first event and where it is, and
+/// where its key is when the last step is a key.
+fn walk(
+    text: &str,
+    path: &[Seg],
+) -> Option<(
+    yaml_rust2::parser::Event,
+    yaml_rust2::scanner::Marker,
+    Option<yaml_rust2::scanner::Marker>,
+)> {
     use yaml_rust2::parser::{Event, Parser};
     let mut p = Parser::new_from_str(text);
     let mut next = || p.next_token().ok();
@@ -144,13 +164,16 @@ pub(super) fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<Str
         Some(())
     }
     let (mut ev, mut mark) = first;
+    let mut key_mark = None;
     for seg in path {
+        key_mark = None;
         match (seg, &ev) {
             (Seg::Key(k), Event::MappingStart(..)) => loop {
-                let (key, _) = next()?;
+                let (key, at) = next()?;
                 match key {
                     Event::MappingEnd => return None,
                     Event::Scalar(ref name, ..) if name == k => {
+                        key_mark = Some(at);
                         (ev, mark) = next()?;
                         break;
                     }
@@ -174,9 +197,5 @@ pub(super) fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<Str
             _ => return None,
         }
     }
-    match ev {
-        Event::Scalar(value, ..) => Some((mark.line(), Some(value))),
-        Event::MappingStart(..) | Event::SequenceStart(..) => Some((mark.line(), None)),
-        _ => None,
-    }
+    Some((ev, mark, key_mark))
 }

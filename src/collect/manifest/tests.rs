@@ -730,3 +730,87 @@ fn invalid_yaml_names_file_and_line() {
     assert!(err.starts_with("f.yaml:"), "{err}");
     assert!(err.contains("invalid YAML"), "{err}");
 }
+
+/// The first line of a run's error, and the whole of it.
+fn error_of(text: &str) -> (String, String) {
+    let err = parse(text).expect_err("an error").to_string();
+    (err.lines().next().unwrap_or("").to_string(), err)
+}
+
+const BAD_REF: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        env:
+        - name: A
+          valueFrom:
+            configMapKeyRef: {name: cfg}
+";
+
+#[test]
+fn a_bad_config_map_key_ref_is_reported_at_its_own_line_with_the_line_shown() {
+    let (first, err) = error_of(BAD_REF);
+    assert_eq!(
+        first,
+        "f.yaml:13: Deployment web: container app env[0] (A) valueFrom.configMapKeyRef has no key"
+    );
+    assert!(
+        err.contains("13 |             configMapKeyRef: {name: cfg}"),
+        "{err}"
+    );
+    // The same entry as a List item, and in the file's second document.
+    let list = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- {}",
+        BAD_REF.replace('\n', "\n  ")
+    );
+    assert!(error_of(list.trim_end()).0.starts_with("f.yaml:16: "));
+    let two = format!("kind: ConfigMap\nmetadata: {{name: a}}\n---\n{BAD_REF}");
+    assert!(error_of(&two).0.starts_with("f.yaml:16: "));
+}
+
+#[test]
+fn errors_in_an_object_name_the_line_of_the_field_at_fault() {
+    let cm = "kind: ConfigMap\nmetadata:\n  name: cfg\nbinaryData:\n  OK: aGk=\n  BAD: '%%%'\n";
+    assert_eq!(
+        error_of(cm).0,
+        "f.yaml:6: ConfigMap cfg: binaryData key BAD is not valid base64"
+    );
+    let unnamed =
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n  - name: ''\n";
+    assert_eq!(
+        error_of(unnamed).0,
+        "f.yaml:6: Pod p: spec.containers[1] has no name; Kubernetes requires one"
+    );
+    let env_name = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    env:\n    - name: OK\n    - name: \"A=B\"\n";
+    assert!(
+        error_of(env_name).0.starts_with("f.yaml:8: Pod p: "),
+        "{}",
+        error_of(env_name).0
+    );
+}
+
+#[test]
+fn no_line_of_a_secret_is_shown_with_its_error() {
+    let secret = "kind: Secret\nmetadata: {name: creds}\ndata:\n  PASSWORD: not-base64-CANARY\n";
+    let (first, err) = error_of(secret);
+    assert!(
+        first.starts_with("f.yaml:4: Secret creds: data key PASSWORD"),
+        "{first}"
+    );
+    assert!(!err.contains("CANARY"), "{err}");
+    let broken = "kind: Secret\nmetadata: {name: creds}\nstringData:\n  PASSWORD: \"CANARY\n";
+    let err = parse(broken).expect_err("invalid YAML").to_string();
+    assert!(!err.contains("CANARY"), "{err}");
+}
+
+#[test]
+fn a_syntax_error_shows_the_line_at_fault() {
+    let (first, err) = error_of("kind: ConfigMap\nmetadata: {name: a}\ndata:\n  A: [1\n  B: 2\n");
+    assert!(first.starts_with("f.yaml:"), "{first}");
+    assert!(err.contains(" | "), "{err}");
+}
