@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::collect::{KubeTarget, Source};
+use crate::diagnostic::Diagnostic;
 use crate::display::visible;
 use crate::error::{Error, Result};
 use crate::fsio::{mebibytes, read_at_most};
@@ -101,12 +102,11 @@ fn file_source(
 
 /// The `url:` (and `max_age:`) of an environment, checked: a url is the
 /// environment's only source, and max_age applies to it alone.
+/// `at` words an error of the environment.
 fn object_env(
     env: &EnvConfig,
-    path: &Path,
-    shown: &str,
+    at: impl Fn(String) -> Error,
 ) -> Result<Option<crate::collect::object::ObjectSource>> {
-    let at = |msg: String| Error::Usage(format!("{}: environment {shown}: {msg}", path.display()));
     let Some(url) = &env.url else {
         if env.max_age.is_some() {
             return Err(at(
@@ -203,19 +203,9 @@ impl Settings {
     /// [`crate::display::visible`].
     pub fn load(path: &Path) -> Result<Settings> {
         let text = read_config(path)?;
-        let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| {
-            let loc = e
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
-            let msg = e.to_string();
-            let msg = msg.rfind(" at line ").map(|i| &msg[..i]).unwrap_or(&msg);
-            Error::Usage(format!(
-                "{}{loc}: {} (valid fields: baseline, environments, flags, policies; per environment: files (with namespace, values, release), or context, namespaces, selector, timeout, page_size, runtime_env, or url, max_age; and rename)",
-                path.display(),
-                visible(msg)
-            ))
-        })?;
+        let file: ConfigFile =
+            serde_yaml::from_str(&text).map_err(|e| syntax_error(path, &text, &e))?;
+        check_renames(path, &text, &file)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut settings = Settings {
             baseline: file.baseline,
@@ -223,7 +213,9 @@ impl Settings {
         };
         for (name, env) in file.environments {
             let shown = visible(&name);
-            let object = object_env(&env, path, &shown)?;
+            let object = object_env(&env, |msg| {
+                env_error(path, &text, &name, format!("environment {shown}: {msg}"))
+            })?;
             let source = match (env.files, env.context) {
                 (Some(files), None) => {
                     if env.namespaces.is_some()
@@ -232,10 +224,14 @@ impl Settings {
                         || env.page_size.is_some()
                         || env.runtime_env.is_some()
                     {
-                        return Err(Error::Usage(format!(
-                            "{}: environment {shown}: namespaces, selector, timeout, page_size and runtime_env apply to live sources (context), not to files",
-                            path.display()
-                        )));
+                        return Err(env_error(
+                            path,
+                            &text,
+                            &name,
+                            format!(
+                                "environment {shown}: namespaces, selector, timeout, page_size and runtime_env apply to live sources (context), not to files"
+                            ),
+                        ));
                     }
                     file_source(
                         files,
@@ -245,15 +241,19 @@ impl Settings {
                         dir,
                     )
                     .map_err(|e| {
-                        Error::Usage(format!("{}: environment {shown}: {e}", path.display()))
+                        env_error(path, &text, &name, format!("environment {shown}: {e}"))
                     })?
                 }
                 (None, Some(context)) => {
                     if env.namespace.is_some() || env.values.is_some() || env.release.is_some() {
-                        return Err(Error::Usage(format!(
-                            "{}: environment {shown}: namespace, values and release apply to files; a live source names its namespaces with `namespaces: [...]`",
-                            path.display()
-                        )));
+                        return Err(env_error(
+                            path,
+                            &text,
+                            &name,
+                            format!(
+                                "environment {shown}: namespace, values and release apply to files; a live source names its namespaces with `namespaces: [...]`"
+                            ),
+                        ));
                     }
                     let mut target = KubeTarget {
                         context: (!context.is_empty() && context != "current").then_some(context),
@@ -264,10 +264,7 @@ impl Settings {
                     };
                     if let Some(t) = &env.timeout {
                         target.timeout = parse_timeout(t).ok_or_else(|| {
-                            Error::Usage(format!(
-                                "{}: environment {shown}: timeout must be seconds or like 30s, 2m, 1h",
-                                path.display()
-                            ))
+                            env_error(path, &text, &name, format!("environment {shown}: timeout must be seconds or like 30s, 2m, 1h"))
                         })?;
                     }
                     if let Some(p) = env.page_size {
@@ -276,18 +273,24 @@ impl Settings {
                     Source::Kube(target)
                 }
                 (Some(_), Some(_)) => {
-                    return Err(Error::Usage(format!(
-                        "{}: environment {shown} has both files and context; give one",
-                        path.display()
-                    )));
+                    return Err(env_error(
+                        path,
+                        &text,
+                        &name,
+                        format!("environment {shown} has both files and context; give one"),
+                    ));
                 }
                 (None, None) => match object {
                     Some(o) => Source::Object(o),
                     None => {
-                        return Err(Error::Usage(format!(
-                            "{}: environment {shown} needs `files: [...]`, `context: NAME` or `url: s3://BUCKET/PREFIX/`",
-                            path.display()
-                        )));
+                        return Err(env_error(
+                            path,
+                            &text,
+                            &name,
+                            format!(
+                                "environment {shown} needs `files: [...]`, `context: NAME` or `url: s3://BUCKET/PREFIX/`"
+                            ),
+                        ));
                     }
                 },
             };
@@ -336,6 +339,94 @@ impl Settings {
     pub fn env_names(&self) -> Vec<String> {
         self.envs.iter().map(|(n, _)| n.clone()).collect()
     }
+}
+
+/// An error of environment `name`, at the line that names it, shown.
+fn env_error(path: &Path, text: &str, name: &str, message: String) -> Error {
+    use crate::collect::manifest::{Seg, field_line};
+    let at = [Seg::Key("environments".into()), Seg::Key(name.into())];
+    let line = field_line(text, &at);
+    let d = Diagnostic::error(
+        "invalid-environment",
+        path.display().to_string(),
+        line,
+        0,
+        message,
+    );
+    Error::diagnostic(d.with_source(text, 1))
+}
+
+/// serde's error as a diagnostic: its whole message (only the trailing
+/// position, which the location says, taken off), at its line, with that
+/// line shown and, for an unknown field, the fields there are.
+fn syntax_error(path: &Path, text: &str, e: &serde_yaml::Error) -> Error {
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let msg = e.to_string();
+    let suffix = format!(" at line {line} column {col}");
+    let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+    let mut d = Diagnostic::error(
+        "config-syntax",
+        path.display().to_string(),
+        line,
+        col,
+        visible(msg),
+    )
+    .with_source(text, 1);
+    if msg.contains("unknown field") {
+        d.code = "unknown-field";
+        d.help = Some(
+            "valid fields: baseline, environments, flags, policies; per environment: files \
+             (with namespace, values, release), or context, namespaces, selector, timeout, \
+             page_size, runtime_env, or url, max_age; and rename"
+                .into(),
+        );
+    }
+    Error::diagnostic(d)
+}
+
+/// Every `rename` rule's `match` is a valid regular expression; one that
+/// is not is an error at its line, before any environment is read.
+fn check_renames(path: &Path, text: &str, file: &ConfigFile) -> Result<()> {
+    use crate::collect::manifest::{Seg, field_line};
+    for (name, env) in &file.environments {
+        for (i, rule) in env.rename.iter().enumerate() {
+            let Err(e) = regex::Regex::new(&rule.pattern) else {
+                continue;
+            };
+            let at = [
+                Seg::Key("environments".into()),
+                Seg::Key(name.clone()),
+                Seg::Key("rename".into()),
+                Seg::Index(i),
+                Seg::Key("match".into()),
+            ];
+            // regex draws its own caret under the pattern; its last line says what is wrong.
+            let why = e.to_string();
+            let why = why
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            let mut d = Diagnostic::error(
+                "invalid-rename",
+                path.display().to_string(),
+                field_line(text, &at),
+                0,
+                format!(
+                    "`{}` is not a valid regular expression: {why}",
+                    visible(&rule.pattern)
+                ),
+            )
+            .with_source(text, 1);
+            d.field = format!("environments.{}.rename[{i}].match", visible(name));
+            d.help = Some("a rename rule is `{match: REGEX, replace: TEXT}`, e.g. `{match: \"^(.*)-stg$\", replace: \"$1\"}`".into());
+            return Err(Error::diagnostic(d));
+        }
+    }
+    Ok(())
 }
 
 /// The text of a config file, within [`MAX_CONFIG_BYTES`] and
@@ -441,4 +532,67 @@ pub fn parse_rename_arg(arg: &str) -> Result<(String, (String, String))> {
         ))
     })?;
     Ok((env.to_string(), (pattern.to_string(), replace.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of loading `text` as a config file: its one-line form and
+    /// what the run prints.
+    fn load_error(text: &str) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("confdrift.yaml");
+        std::fs::write(&path, text).unwrap();
+        let e = Settings::load(&path).expect_err("an error");
+        let shown = path.display().to_string();
+        (
+            e.to_string().replace(&shown, "confdrift.yaml"),
+            e.report().replace(&shown, "confdrift.yaml"),
+        )
+    }
+
+    #[test]
+    fn serde_s_message_is_kept_whole_at_its_line_with_the_fields_there_are() {
+        let (one, all) = load_error("environments:\n  prod:\n    contxt: gke-prod\n");
+        assert!(
+            one.starts_with(
+                "confdrift.yaml:3:5: environments.prod: unknown field `contxt`, expected one of `files`"
+            ),
+            "{one}"
+        );
+        assert!(one.ends_with("\n  help: valid fields: baseline, environments, flags, policies; per environment: files (with namespace, values, release), or context, namespaces, selector, timeout, page_size, runtime_env, or url, max_age; and rename"), "{one}");
+        assert!(
+            all.contains("3 |     contxt: gke-prod\n  |     ^^^^^^"),
+            "{all}"
+        );
+        // A position inside the message (where a mapping started) is kept.
+        let (one, _) = load_error("environments:\n  prod: {files: [a.yaml]\n");
+        assert!(one.contains("at line 2 column"), "{one}");
+    }
+
+    #[test]
+    fn a_rename_rule_that_is_no_regex_is_an_error_at_its_line() {
+        let text = "environments:\n  staging:\n    files: [s.yaml]\n    rename:\n      - {match: \"^(.*)-stg$\", replace: \"$1\"}\n      - {match: \"(unclosed\", replace: x}\n  prod: {files: [p.yaml]}\n";
+        let (one, all) = load_error(text);
+        assert_eq!(
+            one.lines().next().unwrap(),
+            "confdrift.yaml:6: environments.staging.rename[1].match: `(unclosed` is not a valid regular expression: unclosed group"
+        );
+        assert!(
+            all.contains("6 |       - {match: \"(unclosed\", replace: x}"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn an_environment_s_error_names_the_line_of_the_environment() {
+        let text =
+            "environments:\n  dev: {files: [d.yaml]}\n  prod: {files: [p.yaml], context: gke}\n";
+        let (one, _) = load_error(text);
+        assert_eq!(
+            one,
+            "confdrift.yaml:3: environment prod has both files and context; give one"
+        );
+    }
 }

@@ -103,12 +103,24 @@ impl Diagnostic {
         }
     }
 
-    /// The diagnostic as a run's error: `FILE:LINE:COL: FIELD: MESSAGE`, the
-    /// level and code left to the caller's `error:` prefix.
+    /// The diagnostic as a run's error, on one line (it may end up in a
+    /// report's problem): `FILE:LINE:COL: FIELD: MESSAGE`, the level and
+    /// code left to the caller's `error:` prefix.
     pub fn as_error(&self) -> impl fmt::Display + '_ {
         Shown {
             d: self,
             with_code: false,
+            with_line: false,
+        }
+    }
+
+    /// [`Self::as_error`] with the offending line drawn under it, for a
+    /// terminal or a CI log.
+    pub fn as_error_with_line(&self) -> impl fmt::Display + '_ {
+        Shown {
+            d: self,
+            with_code: false,
+            with_line: true,
         }
     }
 }
@@ -133,6 +145,7 @@ fn split_location(location: &str) -> (&str, usize, usize) {
 struct Shown<'a> {
     d: &'a Diagnostic,
     with_code: bool,
+    with_line: bool,
 }
 
 impl fmt::Display for Shown<'_> {
@@ -154,7 +167,7 @@ impl fmt::Display for Shown<'_> {
             write!(f, ": ")?;
         }
         write!(f, "{}", d.message)?;
-        if let Some(snippet) = snippet(d) {
+        if let Some(snippet) = snippet(d).filter(|_| self.with_line) {
             write!(f, "\n{snippet}")?;
         }
         if let Some(help) = &d.help {
@@ -171,6 +184,7 @@ impl fmt::Display for Diagnostic {
         Shown {
             d: self,
             with_code: true,
+            with_line: true,
         }
         .fmt(f)
     }
@@ -294,8 +308,8 @@ mod tests {
              |\n4 |     equals: x\n  |     ^^^^^^\n  help: did you mean `equal`?"
         );
         assert_eq!(
-            d.as_error().to_string().lines().next(),
-            Some("p.yaml:4:5: rules[0].equals: unknown field `equals`")
+            d.as_error().to_string(),
+            "p.yaml:4:5: rules[0].equals: unknown field `equals`\n  help: did you mean `equal`?"
         );
     }
 
@@ -304,9 +318,10 @@ mod tests {
         let d = Diagnostic::at("invalid-input", "m.yaml:2", "has no key")
             .with_source("a: 1\n  b: {x: 1}\n", 1);
         assert_eq!(
-            d.as_error().to_string(),
+            d.as_error_with_line().to_string(),
             "m.yaml:2: has no key\n  |\n2 |   b: {x: 1}\n  |   ^^^^^^^^^"
         );
+        assert_eq!(d.as_error().to_string(), "m.yaml:2: has no key");
     }
 
     #[test]
@@ -323,6 +338,6 @@ mod tests {
         assert_eq!(d.as_error().to_string(), "m.yaml:1: bad");
         let long = "x".repeat(MAX_SNIPPET_CHARS + 1);
         let d = Diagnostic::at("invalid-input", "m.yaml:1", "bad").with_source(&long, 1);
-        assert_eq!(d.as_error().to_string(), "m.yaml:1: bad");
+        assert_eq!(d.as_error_with_line().to_string(), "m.yaml:1: bad");
     }
 }

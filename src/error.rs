@@ -75,4 +75,14 @@ impl Error {
     pub fn internal(message: impl Into<String>) -> Self {
         Error::Internal(message.into())
     }
+
+    /// The error as the run's last word on standard error: an input error
+    /// with the offending line drawn under it. `to_string()` is the one-line
+    /// form, for a report's problem or a log.
+    pub fn report(&self) -> String {
+        match self {
+            Error::Input(d) => d.as_error_with_line().to_string(),
+            other => other.to_string(),
+        }
+    }
 }

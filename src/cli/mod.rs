@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> i32 {
             // escapes and bidi overrides in it are written out, not obeyed.
             eprintln!(
                 "confdrift: error: {}",
-                crate::report::visible_lines(&e.to_string())
+                crate::report::visible_lines(&e.report())
             );
             exit::USAGE
         }

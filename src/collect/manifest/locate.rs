@@ -8,7 +8,7 @@ use crate::model::RejectedValue;
 
 /// A step of a path into a document.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
@@ -115,7 +115,7 @@ pub(super) fn locate_node(text: &str, path: &[Seg]) -> Option<(usize, Option<Str
 /// its key when the last step is a key (`configMapKeyRef:`), else of the
 /// item. A field that is not written is looked for one step up, and so
 /// on: a missing `metadata.name` is at `metadata:`.
-pub(super) fn field_line(text: &str, path: &[Seg]) -> usize {
+pub(crate) fn field_line(text: &str, path: &[Seg]) -> usize {
     (0..=path.len())
         .rev()
         .find_map(|n| {

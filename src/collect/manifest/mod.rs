@@ -42,6 +42,7 @@ pub(crate) use doc_error::sanitize;
 use doc_error::*;
 use fallback::*;
 use locate::*;
+pub(crate) use locate::{Seg, field_line};
 use raw::*;
 pub use split::split_documents;
 use stream::*;

@@ -733,7 +733,7 @@ fn invalid_yaml_names_file_and_line() {
 
 /// The first line of a run's error, and the whole of it.
 fn error_of(text: &str) -> (String, String) {
-    let err = parse(text).expect_err("an error").to_string();
+    let err = parse(text).expect_err("an error").report();
     (err.lines().next().unwrap_or("").to_string(), err)
 }
 
@@ -804,7 +804,7 @@ fn no_line_of_a_secret_is_shown_with_its_error() {
     );
     assert!(!err.contains("CANARY"), "{err}");
     let broken = "kind: Secret\nmetadata: {name: creds}\nstringData:\n  PASSWORD: \"CANARY\n";
-    let err = parse(broken).expect_err("invalid YAML").to_string();
+    let err = parse(broken).expect_err("invalid YAML").report();
     assert!(!err.contains("CANARY"), "{err}");
 }
 
