@@ -73,7 +73,7 @@ pub fn collect_normalized(
         collect_each(settings, key, progress, move |name, collected| {
             let opts = per_env
                 .get(name)
-                .ok_or_else(|| Error::Usage(format!("environment {name} has no options")))?;
+                .ok_or_else(|| Error::internal(format!("environment {name} has no options")))?;
             Ok(normalize::normalize(name, &collected, opts))
         })?
         .into_iter()
@@ -123,7 +123,7 @@ where
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::io("<async runtime>", e))?;
     let key = std::sync::Arc::new(key.clone());
     let finish = std::sync::Arc::new(finish);
     let started = Instant::now();
@@ -149,7 +149,9 @@ where
                     };
                     let finished = tokio::task::spawn_blocking(move || finish(&name, collected))
                         .await
-                        .unwrap_or_else(|e| Err(Error::Usage(format!("collecting failed: {e}"))));
+                        .unwrap_or_else(|e| {
+                            Err(Error::internal(format!("collecting failed: {e}")))
+                        });
                     (i, finished)
                 }
                 .instrument(span),
@@ -159,7 +161,7 @@ where
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok((i, r)) => out[i] = Some(r),
-                Err(e) => return Err(Error::Usage(format!("collecting failed: {e}"))),
+                Err(e) => return Err(Error::internal(format!("collecting failed: {e}"))),
             }
         }
         Ok(out)
@@ -175,7 +177,7 @@ where
         .zip(results)
         .map(|((name, _), r)| {
             let r =
-                r.ok_or_else(|| Error::Usage(format!("environment {name} was not collected")))?;
+                r.ok_or_else(|| Error::internal(format!("environment {name} was not collected")))?;
             r.map(|c| (name.clone(), c)).map_err(|e| match e {
                 Error::Input(mut d) => {
                     d.message = format!("{} (environment {name})", d.message);
@@ -279,7 +281,7 @@ pub fn deploy_gate(
     let c = collected
         .iter()
         .position(|(n, _)| n == candidate)
-        .ok_or_else(|| Error::Usage(format!("no candidate environment {candidate}")))?;
+        .ok_or_else(|| Error::internal(format!("no candidate environment {candidate}")))?;
     let (_, candidate_objects) = collected.remove(c);
     let t = collected
         .iter()
@@ -446,7 +448,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::io("<async runtime>", e))?;
     Ok(runtime.block_on(future))
 }
 

@@ -86,3 +86,35 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_says_it_is_a_bug_and_where_to_report_it() {
+        let e = Error::internal("environment prod was not collected").to_string();
+        assert!(
+            e.starts_with("internal error: environment prod was not collected\n"),
+            "{e}"
+        );
+        assert!(
+            e.contains("this is a bug in confdrift, not in your input"),
+            "{e}"
+        );
+        assert!(e.contains("please report it"), "{e}");
+    }
+
+    #[test]
+    fn an_input_error_is_one_line_and_its_report_shows_the_line() {
+        let e = Error::diagnostic(
+            Diagnostic::at("invalid-object", "m.yaml:2", "Pod p: has no spec")
+                .with_source("kind: Pod\nmetadata: {name: p}\n", 1),
+        );
+        assert_eq!(e.to_string(), "m.yaml:2: Pod p: has no spec");
+        assert_eq!(
+            e.report(),
+            "m.yaml:2: Pod p: has no spec\n  |\n2 | metadata: {name: p}\n  | ^^^^^^^^^^^^^^^^^^^"
+        );
+    }
+}

@@ -46,7 +46,7 @@ pub(super) fn run(args: ReportArgs, key: &FingerprintKey) -> Result<i32> {
         match format {
             NightlyFormat::Json => {
                 buf = report::json::to_sorted_string(&run.json)
-                    .map_err(|e| Error::Usage(e.to_string()))?
+                    .map_err(|e| Error::internal(format!("the report does not serialize: {e}")))?
                     .into_bytes();
             }
             NightlyFormat::Html => {

@@ -235,7 +235,7 @@ pub async fn collect(
             let source = source.clone();
             tokio::task::spawn_blocking(move || files::collect_source(&source, &key))
                 .await
-                .map_err(|e| Error::Usage(format!("reading files failed: {e}")))?
+                .map_err(|e| Error::internal(format!("reading files failed: {e}")))?
         }
         Source::Kube(target) => Ok(kube::collect(target, key, progress).await),
         Source::Object(o) => Ok(object::collect(o, &key).await),

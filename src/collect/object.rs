@@ -364,7 +364,7 @@ pub async fn write(snapshot: Snapshot, url: &ObjectUrl) -> Result<ObjectUrl> {
         .taken
         .as_ref()
         .and_then(|t| t.time.parse::<jiff::Timestamp>().ok())
-        .ok_or_else(|| Error::Usage("the snapshot has no time".into()))?;
+        .ok_or_else(|| Error::internal("the snapshot has no time"))?;
     let (object, gzip) = if url.is_prefix() {
         (url.join(&object_name(time)), true)
     } else {
@@ -393,7 +393,7 @@ pub async fn write(snapshot: Snapshot, url: &ObjectUrl) -> Result<ObjectUrl> {
             time: time.to_string(),
         };
         let mut body = serde_json::to_vec_pretty(&latest)
-            .map_err(|e| Error::Usage(format!("cannot build the pointer: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot build the pointer: {e}")))?;
         body.push(b'\n');
         let pointer = url.join(LATEST);
         objstore::put_small(store.as_ref(), &pointer, body)

@@ -293,12 +293,13 @@ impl History {
     /// Stores a run's report and the new index, atomically, report first.
     pub fn store(&self, report: &JsonReport, index: &Index, file: &str) -> Result<()> {
         let text = crate::report::json::to_sorted_string(report)
-            .map_err(|e| Error::Usage(e.to_string()))?;
+            .map_err(|e| Error::internal(format!("the report does not serialize: {e}")))?;
         let write = |path: PathBuf, bytes: &[u8]| {
             crate::fsio::write_atomic(&path, bytes).map_err(|e| Error::io(e.path, e.source))
         };
         write(self.dir.join(file), text.as_bytes())?;
-        let idx = serde_json::to_string_pretty(index).map_err(|e| Error::Usage(e.to_string()))?;
+        let idx = serde_json::to_string_pretty(index)
+            .map_err(|e| Error::internal(format!("the history index does not serialize: {e}")))?;
         write(self.dir.join(INDEX), format!("{idx}\n").as_bytes())?;
         tracing::debug!(
             file,

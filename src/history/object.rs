@@ -30,7 +30,7 @@ pub async fn record(url: &ObjectUrl, report: &JsonReport, now: &str) -> Result<(
     let store = objstore::open(url).map_err(|f| fail(f, url))?;
     let store = store.as_ref();
     let text = crate::report::json::to_sorted_string(report)
-        .map_err(|e| Error::Usage(e.to_string()))?
+        .map_err(|e| Error::internal(format!("the report does not serialize: {e}")))?
         .into_bytes();
     let file = create_run(store, url, &text, now).await?;
     let index_url = url.join(INDEX);
@@ -45,7 +45,8 @@ pub async fn record(url: &ObjectUrl, report: &JsonReport, now: &str) -> Result<(
         }
         let (next, mut changes) = history::advance(&index, report, now, &file);
         changes.problems = problems;
-        let mut body = serde_json::to_vec_pretty(&next).map_err(|e| Error::Usage(e.to_string()))?;
+        let mut body = serde_json::to_vec_pretty(&next)
+            .map_err(|e| Error::internal(format!("the history index does not serialize: {e}")))?;
         body.push(b'\n');
         let mode = match version {
             Some(v) => PutMode::Update(v),
