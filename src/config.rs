@@ -205,7 +205,7 @@ impl Settings {
         let text = read_config(path)?;
         let file: ConfigFile =
             serde_yaml::from_str(&text).map_err(|e| syntax_error(path, &text, &e))?;
-        check_renames(path, &text, &file)?;
+        check_rules(path, &text, &file)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut settings = Settings {
             baseline: file.baseline,
@@ -387,10 +387,39 @@ fn syntax_error(path: &Path, text: &str, e: &serde_yaml::Error) -> Error {
     Error::diagnostic(d)
 }
 
-/// Every `rename` rule's `match` is a valid regular expression; one that
-/// is not is an error at its line, before any environment is read.
-fn check_renames(path: &Path, text: &str, file: &ConfigFile) -> Result<()> {
+/// Every `rename` rule's `match` is a valid regular expression and every
+/// flag pattern a valid glob; one that is not is an error at its line,
+/// before any environment is read.
+fn check_rules(path: &Path, text: &str, file: &ConfigFile) -> Result<()> {
     use crate::collect::manifest::{Seg, field_line};
+    let flags = file.flags.as_ref();
+    let lists = [
+        ("env", flags.and_then(|f| f.env.as_ref())),
+        ("configmaps", flags.and_then(|f| f.configmaps.as_ref())),
+    ];
+    for (list, patterns) in lists {
+        for (i, p) in patterns.into_iter().flatten().enumerate() {
+            let Err(e) = globset::Glob::new(p) else {
+                continue;
+            };
+            let at = [
+                Seg::Key("flags".into()),
+                Seg::Key(list.into()),
+                Seg::Index(i),
+            ];
+            let mut d = Diagnostic::error(
+                "invalid-flag-pattern",
+                path.display().to_string(),
+                field_line(text, &at),
+                0,
+                format!("`{}` is not a valid glob: {}", visible(p), e.kind()),
+            )
+            .with_source(text, 1);
+            d.field = format!("flags.{list}[{i}]");
+            d.help = Some("a flag pattern is a glob: `FEATURE_*`, `*_ENABLED`, `flags-*`".into());
+            return Err(Error::diagnostic(d));
+        }
+    }
     for (name, env) in &file.environments {
         for (i, rule) in env.rename.iter().enumerate() {
             let Err(e) = regex::Regex::new(&rule.pattern) else {
@@ -583,6 +612,17 @@ mod tests {
             all.contains("6 |       - {match: \"(unclosed\", replace: x}"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn a_flag_pattern_that_is_no_glob_is_an_error_at_its_line() {
+        let text = "environments:\n  dev: {files: [d.yaml]}\nflags:\n  env:\n    - FEATURE_*\n    - \"FLAG_[\"\n";
+        let (one, all) = load_error(text);
+        assert_eq!(
+            one.lines().next().unwrap(),
+            "confdrift.yaml:6: flags.env[1]: `FLAG_[` is not a valid glob: unclosed character class; missing ']'"
+        );
+        assert!(all.contains("6 |     - \"FLAG_[\""), "{all}");
     }
 
     #[test]
