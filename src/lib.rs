@@ -37,6 +37,7 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod collect;
 pub mod compare;
 pub mod config;

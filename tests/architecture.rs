@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("collect", 3),
     ("error", 2),
     ("limits", 2),
+    ("codes", 2),
     ("clock", 2),
     ("fingerprint", 2),
     ("quantity", 2),

@@ -162,7 +162,7 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
         .any(|o| matches!(o, Object::Pod { .. } | Object::Workload { .. }));
     if !has_workloads {
         collected.problems.push(Problem {
-            code: "no-workloads".into(),
+            code: crate::codes::ProblemCode::NoWorkloads.into(),
             severity: Severity::Warning,
             incomplete: false,
             location: collected.source.clone(),
@@ -173,7 +173,7 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
     collected.files = inputs.len() - without_objects.len();
     if finished_pods > 0 {
         collected.problems.push(Problem {
-            code: "finished-pods".into(),
+            code: crate::codes::ProblemCode::FinishedPods.into(),
             severity: Severity::Info,
             incomplete: false,
             location: collected.source.clone(),
@@ -187,7 +187,7 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
         let elsewhere = default_namespace(&mut collected.objects, ns);
         if !elsewhere.is_empty() {
             collected.problems.push(Problem {
-                code: "namespace-mismatch".into(),
+                code: crate::codes::ProblemCode::NamespaceMismatch.into(),
                 severity: Severity::Info,
                 incomplete: false,
                 location: collected.source.clone(),
@@ -288,7 +288,7 @@ fn report_ignored(collected: &mut Collected, other: Vec<PathBuf>, no_object: Vec
         paths.sort();
         let listed: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         collected.problems.push(Problem {
-            code: "ignored-files".into(),
+            code: crate::codes::ProblemCode::IgnoredFiles.into(),
             severity: Severity::Info,
             incomplete: false,
             location: collected.source.clone(),
@@ -325,7 +325,7 @@ fn report_renders(
         .collect();
     if kustomizations.len() > 1 {
         collected.problems.push(Problem {
-            code: "several-kustomizations".into(),
+            code: crate::codes::ProblemCode::SeveralKustomizations.into(),
             severity: Severity::Warning,
             incomplete: false,
             location: collected.source.clone(),
@@ -520,7 +520,7 @@ fn absorb(
                 .join(", ")
         };
         collected.problems.push(Problem {
-            code: "no-workloads".into(),
+            code: crate::codes::ProblemCode::NoWorkloads.into(),
             severity: Severity::Warning,
             incomplete: false,
             location: shown.to_string(),
@@ -532,7 +532,7 @@ fn absorb(
     }
     if empty {
         collected.problems.push(Problem {
-            code: "no-workloads".into(),
+            code: crate::codes::ProblemCode::NoWorkloads.into(),
             severity: Severity::Warning,
             incomplete: false,
             location: shown.to_string(),

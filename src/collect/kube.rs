@@ -197,9 +197,11 @@ pub async fn collect(
                 code = %"cluster-unreachable",
                 "no client for the context"
             );
-            collected
-                .problems
-                .push(problem(target, "cluster-unreachable", message));
+            collected.problems.push(problem(
+                target,
+                crate::codes::ProblemCode::ClusterUnreachable.as_str(),
+                message,
+            ));
             return collected;
         }
     };
@@ -222,7 +224,7 @@ pub async fn collect(
             collected.runtime_env.append(&mut parts.runtime_env);
             if parts.finished_pods > 0 {
                 collected.problems.push(Problem {
-                    code: "finished-pods".into(),
+                    code: crate::codes::ProblemCode::FinishedPods.into(),
                     severity: Severity::Info,
                     incomplete: false,
                     location: target.describe(),
@@ -240,7 +242,7 @@ pub async fn collect(
             );
             collected.problems.push(problem(
                 target,
-                "timeout",
+                crate::codes::ProblemCode::Timeout.as_str(),
                 format!(
                     "the cluster did not answer within {}s; nothing from this environment is \
                      compared (raise `timeout:` in confdrift.yaml if the cluster is large)",
@@ -335,7 +337,7 @@ async fn collect_with(
             Ok(_) => namespaces.push(Some(ns.clone())),
             Err(e) if e.status == Some(404) => parts.problems.push(problem(
                 target,
-                "namespace-missing",
+                crate::codes::ProblemCode::NamespaceMissing.as_str(),
                 format!(
                     "namespace {ns} does not exist in context {}",
                     target.context_name()
@@ -474,7 +476,7 @@ async fn discover_optional(client: &Client, target: &KubeTarget) -> (Vec<Resourc
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let warn = |what: String, e: kube::Error| Problem {
-        code: "discovery-failed".into(),
+        code: crate::codes::ProblemCode::DiscoveryFailed.into(),
         severity: Severity::Warning,
         incomplete: false,
         location: format!("context {}", target.context_name()),
@@ -625,7 +627,7 @@ async fn list_all(
                         target,
                         res.clone(),
                         ns,
-                        "bad-request",
+                        crate::codes::ProblemCode::BadRequest.as_str(),
                         format!("the list request failed: {e}"),
                     );
                 }
@@ -637,7 +639,7 @@ async fn list_all(
                         target,
                         res.clone(),
                         ns,
-                        "bad-request",
+                        crate::codes::ProblemCode::BadRequest.as_str(),
                         "cannot build the list request (check the label selector)".into(),
                     );
                 }
@@ -686,7 +688,7 @@ async fn list_all(
                             target,
                             res.clone(),
                             ns,
-                            "bad-response",
+                            crate::codes::ProblemCode::BadResponse.as_str(),
                             format!("reading a page failed: {e}"),
                         );
                     }
@@ -701,7 +703,7 @@ async fn list_all(
                     target,
                     res,
                     ns,
-                    "bad-response",
+                    crate::codes::ProblemCode::BadResponse.as_str(),
                     format!("the API server sent a list confdrift cannot read: {e}"),
                 );
             }
@@ -774,13 +776,13 @@ struct GetError {
 impl GetError {
     fn code(&self) -> &'static str {
         match self.status {
-            Some(401) => "unauthorized",
-            Some(403) => "forbidden",
-            Some(404) => "not-found",
-            Some(429) => "throttled",
-            Some(s) if s >= 500 => "server-error",
-            Some(_) => "api-error",
-            None => "cluster-unreachable",
+            Some(401) => crate::codes::ProblemCode::Unauthorized.as_str(),
+            Some(403) => crate::codes::ProblemCode::Forbidden.as_str(),
+            Some(404) => crate::codes::ProblemCode::NotFound.as_str(),
+            Some(429) => crate::codes::ProblemCode::Throttled.as_str(),
+            Some(s) if s >= 500 => crate::codes::ProblemCode::ServerError.as_str(),
+            Some(_) => crate::codes::ProblemCode::ApiError.as_str(),
+            None => crate::codes::ProblemCode::ClusterUnreachable.as_str(),
         }
     }
 

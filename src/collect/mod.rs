@@ -283,7 +283,7 @@ pub(crate) fn finish(collected: &mut Collected) {
     });
     for d in duplicates {
         collected.problems.push(Problem {
-            code: "duplicate-object".into(),
+            code: crate::codes::ProblemCode::DuplicateObject.into(),
             severity: Severity::Warning,
             incomplete: false,
             location: collected.source.clone(),

@@ -121,7 +121,13 @@ async fn read(
         let object = object.clone();
         tokio::task::spawn_blocking(move || parse(reader, &object))
             .await
-            .map_err(|e| problem("snapshot-corrupt", &shown, e.to_string()))??
+            .map_err(|e| {
+                problem(
+                    crate::codes::ProblemCode::SnapshotCorrupt.as_str(),
+                    &shown,
+                    e.to_string(),
+                )
+            })??
     };
     tracing::info!(
         object = %object,
@@ -130,7 +136,8 @@ async fn read(
         elapsed = ?started.elapsed(),
         "snapshot read from object storage"
     );
-    let now = crate::clock::now().map_err(|e| problem("snapshot-stale", &shown, e))?;
+    let now = crate::clock::now()
+        .map_err(|e| problem(crate::codes::ProblemCode::SnapshotStale.as_str(), &shown, e))?;
     collected.source = describe_read(url, &object, &snapshot, now);
     if let Some(p) = staleness(&snapshot, source.max_age(), now, &shown) {
         collected.problems.push(p);
@@ -153,7 +160,7 @@ async fn resolve_latest(
                 return Err(p);
             }
             return Err(problem(
-                "snapshot-no-latest",
+                crate::codes::ProblemCode::SnapshotNoLatest.as_str(),
                 &prefix.to_string(),
                 format!(
                     "no snapshot has been written to {prefix} yet (there is no `{LATEST}` \
@@ -169,7 +176,7 @@ async fn resolve_latest(
         .filter(|l: &Latest| l.schema == LATEST_SCHEMA && !l.object.is_empty())
         .ok_or_else(|| {
             problem(
-                "snapshot-corrupt",
+                crate::codes::ProblemCode::SnapshotCorrupt.as_str(),
                 &pointer.to_string(),
                 format!(
                     "{pointer} is not a confdrift `{LATEST}` pointer ({LATEST_SCHEMA}); it is \
@@ -179,7 +186,7 @@ async fn resolve_latest(
         })?;
     if latest.object.split('/').any(|s| s == ".." || s == ".") {
         return Err(problem(
-            "snapshot-corrupt",
+            crate::codes::ProblemCode::SnapshotCorrupt.as_str(),
             &pointer.to_string(),
             format!("{pointer} names an object outside its prefix"),
         ));
@@ -218,7 +225,7 @@ fn parse(
         .unwrap_or(false);
     let corrupt = |why: String| {
         problem(
-            "snapshot-corrupt",
+            crate::codes::ProblemCode::SnapshotCorrupt.as_str(),
             shown,
             format!(
                 "{shown} is not a readable confdrift snapshot: {why}; the upload may have been \
@@ -310,7 +317,7 @@ fn staleness(
     let limit = crate::clock::human(max_age.as_secs());
     let Some(taken) = &snapshot.taken else {
         return Some(problem(
-            "snapshot-stale",
+            crate::codes::ProblemCode::SnapshotStale.as_str(),
             shown,
             format!(
                 "the snapshot records no time (written by an older confdrift), so it cannot be \
@@ -320,14 +327,14 @@ fn staleness(
     };
     let Some(age) = age(taken, now) else {
         return Some(problem(
-            "snapshot-stale",
+            crate::codes::ProblemCode::SnapshotStale.as_str(),
             shown,
             format!("the snapshot's time cannot be read; take a new one (max age {limit})"),
         ));
     };
     (age > max_age.as_secs()).then(|| {
         problem(
-            "snapshot-stale",
+            crate::codes::ProblemCode::SnapshotStale.as_str(),
             shown,
             format!(
                 "the snapshot was taken {} ago ({}), more than the max age of {limit}: has the \

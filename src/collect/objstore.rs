@@ -224,14 +224,14 @@ impl Fault {
     /// The problem code of a source that failed this way.
     pub fn code(&self) -> &'static str {
         match self {
-            Fault::NoBucket => "object-no-bucket",
-            Fault::AccessDenied(_) => "object-access-denied",
-            Fault::NotFound => "object-not-found",
-            Fault::EndpointDown(_) => "object-endpoint-down",
-            Fault::Timeout => "object-timeout",
-            Fault::Conflict => "object-conflict",
-            Fault::TooLarge(_) => "object-too-large",
-            Fault::Other(_) => "object-store-error",
+            Fault::NoBucket => crate::codes::ProblemCode::ObjectNoBucket.as_str(),
+            Fault::AccessDenied(_) => crate::codes::ProblemCode::ObjectAccessDenied.as_str(),
+            Fault::NotFound => crate::codes::ProblemCode::ObjectNotFound.as_str(),
+            Fault::EndpointDown(_) => crate::codes::ProblemCode::ObjectEndpointDown.as_str(),
+            Fault::Timeout => crate::codes::ProblemCode::ObjectTimeout.as_str(),
+            Fault::Conflict => crate::codes::ProblemCode::ObjectConflict.as_str(),
+            Fault::TooLarge(_) => crate::codes::ProblemCode::ObjectTooLarge.as_str(),
+            Fault::Other(_) => crate::codes::ProblemCode::ObjectStoreError.as_str(),
         }
     }
 

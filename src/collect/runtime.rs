@@ -150,7 +150,7 @@ pub async fn read_all(
             }
 
             Err(ExecError::Failed(message)) => problems.push(Problem {
-                code: "runtime-env-unreadable".into(),
+                code: crate::codes::ProblemCode::RuntimeEnvUnreadable.into(),
                 severity: Severity::Warning,
                 incomplete: false,
                 location: format!("context {ctx}, pod {ns}/{pod}, container {container}"),
@@ -165,7 +165,7 @@ pub async fn read_all(
     if let Some((ns, message)) = forbidden {
         // One problem for the environment, not one per container.
         problems.push(Problem {
-            code: "runtime-env-forbidden".into(),
+            code: crate::codes::ProblemCode::RuntimeEnvForbidden.into(),
             severity: Severity::Critical,
             incomplete: true,
             location: format!("context {ctx}"),

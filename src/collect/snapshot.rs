@@ -232,7 +232,7 @@ impl Snapshot {
             || !self.collected.runtime_env.is_empty();
         if has_secrets && self.collected.fingerprint_key_id != key.id() {
             collected.problems.push(Problem {
-                code: "fingerprint-key-mismatch".into(),
+                code: crate::codes::ProblemCode::FingerprintKeyMismatch.into(),
                 severity: Severity::Warning,
                 incomplete: true,
                 location: path.to_string(),

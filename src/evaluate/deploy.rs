@@ -77,7 +77,7 @@ pub fn deploy_changes(cmp: &Comparison, policy: &PolicySet) -> (Vec<Change>, Vec
             findings.push(Finding {
                 rule: rule.id.clone(),
                 environment: Some(target.clone()),
-                code: "changed-by-deploy".into(),
+                code: crate::codes::FindingCode::ChangedByDeploy.into(),
                 severity: rule.severity_in(target),
                 workload: f.workload.clone(),
                 container: f.container.clone(),

@@ -42,7 +42,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
             .map(|(env, why)| format!("{env} ({why})"))
             .collect();
         (
-            "value-unresolved",
+            crate::codes::FindingCode::ValueUnresolved.as_str(),
             format!(
                 "{what} cannot be compared: unresolved in {}",
                 parts.join(", ")
@@ -57,7 +57,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
             .map(|(e, _)| e)
             .collect();
         (
-            "key-missing",
+            crate::codes::FindingCode::KeyMissing.as_str(),
             format!(
                 "{what} is not set in {} (set in {})",
                 join(&missing),
@@ -66,7 +66,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         )
     } else if secret {
         (
-            "value-differs",
+            crate::codes::FindingCode::ValueDiffers.as_str(),
             format!("{what} differs (secret values are compared by fingerprint only)"),
         )
     } else {
@@ -82,7 +82,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
             })
             .collect();
         (
-            "value-differs",
+            crate::codes::FindingCode::ValueDiffers.as_str(),
             format!(
                 "{what} differs: {} (baseline {})",
                 shown.join(", "),
@@ -122,7 +122,7 @@ fn join(v: &[&String]) -> String {
 pub(super) fn absence_finding(a: &crate::model::Absence) -> Finding {
     let (code, workload, container, configmap, what) = match &a.what {
         Absent::Workload { name } => (
-            "workload-missing",
+            crate::codes::FindingCode::WorkloadMissing.as_str(),
             Some(name.clone()),
             None,
             None,
@@ -132,14 +132,14 @@ pub(super) fn absence_finding(a: &crate::model::Absence) -> Finding {
             workload,
             container,
         } => (
-            "container-missing",
+            crate::codes::FindingCode::ContainerMissing.as_str(),
             Some(workload.clone()),
             Some(container.clone()),
             None,
             format!("container {container} of {workload}"),
         ),
         Absent::ConfigMap { name } => (
-            "configmap-missing",
+            crate::codes::FindingCode::ConfigMapMissing.as_str(),
             None,
             None,
             Some(name.clone()),
@@ -204,7 +204,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
             Finding {
                 rule: "dangling-reference".into(),
                 environment: Some(env.to_string()),
-                code: "dangling-reference".into(),
+                code: crate::codes::FindingCode::DanglingReference.into(),
                 severity: Severity::Critical,
                 workload: Some(workload.clone()),
                 container: Some(container.clone()),
@@ -238,7 +238,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
             Finding {
                 rule: "rejected-by-api-server".into(),
                 environment: Some(env.to_string()),
-                code: "rejected-by-api-server".into(),
+                code: crate::codes::FindingCode::RejectedByApiServer.into(),
                 severity: Severity::Critical,
                 workload: workload.clone(),
                 container: container.clone(),
@@ -266,7 +266,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
             Finding {
                 rule: "pod-skew".into(),
                 environment: Some(env.to_string()),
-                code: "pod-skew".into(),
+                code: crate::codes::FindingCode::PodSkew.into(),
                 severity: Severity::Warning,
                 workload: subject.scope.workload().map(str::to_string),
                 container: subject.scope.container().map(str::to_string),
@@ -297,7 +297,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
         } => Finding {
             rule: "stale-pod".into(),
             environment: Some(env.to_string()),
-            code: "stale-pod".into(),
+            code: crate::codes::FindingCode::StalePod.into(),
             severity: Severity::Warning,
             workload: Some(workload.clone()),
             container: Some(container.clone()),

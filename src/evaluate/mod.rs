@@ -30,7 +30,7 @@ mod rules;
 mod suppressed;
 mod waive;
 
-pub use codes::{CODES, UNMATCHED};
+pub use codes::UNMATCHED;
 pub use deploy::{Change, deploy_changes};
 pub use findings::{Summary, sort_findings, summarize};
 pub use redact::{display_entries, display_values};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{CODES, Evaluation, evaluate};
+use super::{Evaluation, evaluate};
 use crate::compare::compare;
 use crate::model::{
     ConfigKind, Entry, Finding, Fingerprint, Inventory, Provenance, Scope, Severity, Subject,
@@ -211,12 +211,15 @@ fn every_code_the_engine_emits_is_listed_and_output_is_deterministic() {
         ]
     };
     let e = eval(policy, envs());
-    let known: Vec<&str> = CODES.iter().map(|(c, _)| *c).collect();
+    let known: Vec<&str> = crate::codes::FindingCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for f in &e.findings {
         assert!(
             known.contains(&f.code.as_str()),
-            "{} is not in CODES",
+            "{} is not a FindingCode",
             f.code
         );
         seen.insert(f.code.clone());

@@ -41,7 +41,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
                     }
                 }
                 problems.push(Problem {
-                    code: "candidate-namespace".into(),
+                    code: crate::codes::ProblemCode::CandidateNamespace.into(),
                     severity: Severity::Info,
                     incomplete: false,
                     location: candidate.source.clone(),
@@ -53,7 +53,7 @@ pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
             }
             [] => {}
             several => problems.push(Problem {
-                code: "candidate-namespace".into(),
+                code: crate::codes::ProblemCode::CandidateNamespace.into(),
                 severity: Severity::Warning,
                 incomplete: false,
                 location: candidate.source.clone(),

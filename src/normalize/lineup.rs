@@ -86,7 +86,7 @@ pub fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
                     let message = format!("names lined up by {}", affix.describe());
                     apply(inv, &affix);
                     inv.problems.push(Problem {
-                        code: "names-lined-up".into(),
+                        code: crate::codes::ProblemCode::NamesLinedUp.into(),
                         severity: Severity::Info,
                         incomplete: false,
                         location: inv.source.clone(),
@@ -96,7 +96,7 @@ pub fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
                 Choice::Ambiguous(options) => {
                     let options: Vec<String> = options.iter().map(Affix::describe).collect();
                     inv.problems.push(Problem {
-                        code: "names-ambiguous".into(),
+                        code: crate::codes::ProblemCode::NamesAmbiguous.into(),
                         severity: Severity::Warning,
                         incomplete: false,
                         location: inv.source.clone(),
@@ -437,7 +437,7 @@ fn check_overlap(invs: &mut [Inventory], baseline: &str) {
             env = inv.env,
         );
         inv.problems.push(Problem {
-            code: "environments-do-not-line-up".into(),
+            code: crate::codes::ProblemCode::EnvironmentsDoNotLineUp.into(),
             severity: Severity::Critical,
             incomplete: true,
             location: inv.source.clone(),

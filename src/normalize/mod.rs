@@ -301,7 +301,7 @@ fn template_not_found(
     r: &crate::model::TemplateRef,
 ) -> crate::model::Problem {
     crate::model::Problem {
-        code: "template-not-found".into(),
+        code: crate::codes::ProblemCode::TemplateNotFound.into(),
         severity: crate::model::Severity::Warning,
         incomplete: true,
         location: collected.source.clone(),

@@ -109,7 +109,7 @@ impl<'a> Book<'a> {
                 };
                 out.push((
                     w.rule.clone(),
-                    "waiver-expired",
+                    crate::codes::FindingCode::WaiverExpired.as_str(),
                     Severity::Warning,
                     format!(
                         "the waiver for {} (\"{}\"{owner}) expired on {exp} and no longer applies: {effect} ({})",
@@ -121,7 +121,7 @@ impl<'a> Book<'a> {
             } else if self.used[i] == 0 {
                 out.push((
                     w.rule.clone(),
-                    "waiver-unused",
+                    crate::codes::FindingCode::WaiverUnused.as_str(),
                     Severity::Info,
                     format!(
                         "the waiver for {} (\"{}\"{owner}) matches no finding: remove it, or check its fields ({})",

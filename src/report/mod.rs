@@ -19,7 +19,7 @@ pub mod table;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use crate::evaluate::{CODES, PolicyUse, Summary, Suppressed, UNMATCHED, summarize};
+use crate::evaluate::{PolicyUse, Summary, Suppressed, UNMATCHED, summarize};
 use crate::model::{Finding, Inventory, Origin, Problem, Scope, Severity};
 
 pub use crate::display::{visible, visible_lines};
@@ -369,9 +369,9 @@ pub fn rules_checked(report: &Report) -> Vec<RuleEntry> {
     out
 }
 
-/// What a finding code means (`evaluate::CODES`).
+/// What a finding code means ([`crate::codes::FindingCode`]).
 pub fn code_description(code: &str) -> Option<&'static str> {
-    CODES.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
+    crate::codes::FindingCode::parse(code).map(crate::codes::FindingCode::description)
 }
 
 /// What a finding is about, without its values: rule, environment (for

@@ -109,7 +109,7 @@ pub(super) fn check(sc: &SubjectCheck, allow_differ: &[Pattern], found: &mut Fou
             let all: Vec<&str> = names.iter().map(|&e| sc.env(e)).collect();
             found.push(
                 sc,
-                "not-equal",
+                crate::codes::FindingCode::NotEqual.as_str(),
                 names
                     .iter()
                     .map(|&e| Hit {

@@ -141,7 +141,7 @@ pub(super) fn skipped_note(run: &Run, ri: usize, rule: &Rule) -> Option<Note> {
     }
     Some(Note {
         rule: ri,
-        code: "check-skipped",
+        code: crate::codes::FindingCode::CheckSkipped.as_str(),
         severity: Severity::Info,
         message: format!(
             "rule {}: {} names an environment that is not part of this run ({}), so that check was not made ({})",

@@ -165,7 +165,7 @@ fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
             Stale::Ignore => out.stale_ignored.push(ri),
             Stale::Report(severity) => out.notes.push(Note {
                 rule: ri,
-                code: "stale-rule",
+                code: crate::codes::FindingCode::StaleRule.as_str(),
                 severity,
                 message: stale_message(run, rule, &env_ok),
             }),

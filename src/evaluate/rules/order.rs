@@ -43,7 +43,7 @@ pub(super) fn range(
     };
     found.push(
         sc,
-        "out-of-range",
+        crate::codes::FindingCode::OutOfRange.as_str(),
         hits,
         false,
         Template::Is {
@@ -111,7 +111,7 @@ pub(super) fn tolerance(
     };
     found.push(
         sc,
-        "out-of-tolerance",
+        crate::codes::FindingCode::OutOfTolerance.as_str(),
         hits,
         false,
         Template::Is {
@@ -151,7 +151,7 @@ pub(super) fn relation(sc: &SubjectCheck, rels: &[Relation], found: &mut Found) 
         if !rel.op.holds(lv, rv) {
             found.push(
                 sc,
-                "relation-violated",
+                crate::codes::FindingCode::RelationViolated.as_str(),
                 vec![Hit {
                     env: l,
                     item: format!("{} in {}", short(&lt), rel.left),

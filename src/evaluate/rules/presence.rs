@@ -110,7 +110,7 @@ pub(super) fn required(sc: &SubjectCheck, found: &mut Found) {
         };
         found.push(
             sc,
-            "required-missing",
+            crate::codes::FindingCode::RequiredMissing.as_str(),
             hits,
             false,
             Template::NotSet {

@@ -100,7 +100,7 @@ pub(super) fn read<'a>(
         };
         found.push(
             sc,
-            "value-unreadable",
+            crate::codes::FindingCode::ValueUnreadable.as_str(),
             unreadable,
             false,
             Template::Is {
@@ -116,7 +116,7 @@ pub(super) fn read<'a>(
     if !secret.is_empty() {
         found.push(
             sc,
-            "secret-unchecked",
+            crate::codes::FindingCode::SecretUnchecked.as_str(),
             secret,
             false,
             Template::Secret {
@@ -131,7 +131,7 @@ pub(super) fn read<'a>(
     if !unresolved.is_empty() {
         found.push(
             sc,
-            "value-unresolved",
+            crate::codes::FindingCode::ValueUnresolved.as_str(),
             unresolved,
             false,
             Template::Unresolved {
@@ -165,12 +165,12 @@ pub(super) fn forbid(sc: &SubjectCheck, lits: &[Literal], forbid: bool, found: &
     let listed: Vec<&str> = lits.iter().map(|l| l.text.as_str()).collect();
     let (code, tail) = if forbid {
         (
-            "forbidden-value",
+            crate::codes::FindingCode::ForbiddenValue.as_str(),
             format!("a forbidden value (forbidden: {})", listed.join(", ")),
         )
     } else {
         (
-            "not-one-of",
+            crate::codes::FindingCode::NotOneOf.as_str(),
             format!("not one of the allowed values {}", listed.join(", ")),
         )
     };
@@ -201,7 +201,7 @@ pub(super) fn pattern(sc: &SubjectCheck, regex: &Regex, text: &str, found: &mut 
         .collect();
     found.push(
         sc,
-        "pattern-mismatch",
+        crate::codes::FindingCode::PatternMismatch.as_str(),
         hits,
         false,
         Template::Is {
