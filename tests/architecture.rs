@@ -1,6 +1,6 @@
 //! The direction of dependencies between confdrift's modules: cli → app →
 //! history, config → report → evaluate → policy → compare → normalize →
-//! collect → model, with leaves (error, fingerprint, quantity, fsio, display) underneath. A module
+//! collect → model, with leaves (error, fingerprint, quantity, fsio, display, limits, codes; diagnostic, which error uses) underneath. A module
 //! may use what is below it, never what is above: when it needs something
 //! from a later stage, that thing is in the wrong place (STYLE.md).
 //!
