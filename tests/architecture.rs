@@ -42,8 +42,6 @@ const KNOWN: &[(&str, &str)] = &[
     // collect::manifest uses normalize::timestamp; runtime uses identity.
     ("collect/manifest/convert.rs", "normalize"),
     ("collect/runtime.rs", "normalize"),
-    // model uses normalize::FLAG_STORE_LABEL.
-    ("model.rs", "normalize"),
 ];
 
 fn rank(module: &str) -> Option<u8> {

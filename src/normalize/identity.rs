@@ -9,15 +9,7 @@ use crate::model::{Meta, Object, PodSpec, WorkloadKind};
 /// Labels that name an application, in the order confdrift trusts them.
 const NAME_LABELS: &[&str] = &["app.kubernetes.io/name", "app"];
 
-/// The label Argo Rollouts puts on a Rollout's ReplicaSets and their pods;
-/// it names ReplicaSets `<rollout>-<hash>`, as the Deployment controller
-/// does with `pod-template-hash`.
-pub const ROLLOUT_HASH_LABEL: &str = "rollouts-pod-template-hash";
-/// Knative Serving labels every Revision, and the Deployment and pods made
-/// for it, with the Service and Configuration it comes from
-/// (https://knative.dev/docs/serving/reference/serving-api/ "serving.knative.dev/service").
-pub const KNATIVE_SERVICE_LABEL: &str = "serving.knative.dev/service";
-pub const KNATIVE_CONFIGURATION_LABEL: &str = "serving.knative.dev/configuration";
+pub use crate::model::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
 
 type Key<'a> = (&'a str, &'a str, &'a str);
 

@@ -43,8 +43,7 @@ pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
     "*_DISABLED",
 ];
 
-/// The label that marks a ConfigMap as a flag store.
-pub const FLAG_STORE_LABEL: &str = "confdrift.io/flags";
+pub use crate::model::FLAG_STORE_LABEL;
 
 /// The CA bundles a controller writes into every namespace, with content
 /// that differs per cluster (its CA): the root CA publisher of
