@@ -80,11 +80,7 @@ fn upward_uses() -> BTreeSet<(String, String)> {
 
 /// The upward uses in one file's text; `rel` is its path under `src/`.
 fn upward_uses_in(rel: &str, text: &str) -> BTreeSet<(String, String)> {
-    let own = rel
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(".rs");
+    let own = rel.split('/').next().unwrap_or("").trim_end_matches(".rs");
     let mut found = BTreeSet::new();
     let Some(own_rank) = rank(own) else {
         return found; // lib.rs declares every module

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 
 use super::compare;
-use crate::model::{Absence, Absent, ConfigKind, Delta, Inventory, Value};
+use crate::model::{Absence, Absent, ConfigKind, Delta, Inventory, Name, Value};
 use crate::normalize::tests::{gen_env, inventory, stream};
 
 fn deltas_for<'a>(deltas: &'a [Delta], scope: &str) -> Vec<&'a Delta> {
@@ -329,7 +329,7 @@ fn crlf_line_endings_in_a_file_are_not_drift() {
     let mut prod = app_yaml("prod", 5);
     for e in prod.entries.values_mut() {
         if let Value::Text(t) = &mut e.value {
-            *t = t.replace('\n', "\r\n");
+            *t = Name::from(t.replace('\n', "\r\n"));
         }
     }
     assert!(compare(&[staging, prod], "prod").deltas.is_empty());

@@ -18,7 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{ConfigKind, Finding, Inventory, Provenance, RefKind, Scope, Subject, Value};
+use crate::model::{
+    ConfigKind, Finding, Inventory, Name, Provenance, RefKind, Scope, Subject, Value,
+};
 
 /// Which containers' values come from each ConfigMap key, in one environment.
 type Consumers = BTreeMap<(String, String), BTreeSet<Subject>>;
@@ -76,7 +78,7 @@ fn consumers(inv: &Inventory) -> Consumers {
             _ => continue,
         };
         if let Some(id) = ids.get(&(e.namespace.as_str(), name.as_str())) {
-            out.entry((id.to_string(), key.clone()))
+            out.entry((id.to_string(), String::from(key.clone())))
                 .or_default()
                 .insert(s.clone());
         }
@@ -88,16 +90,18 @@ fn consumers(inv: &Inventory) -> Consumers {
 fn subject_of(f: &Finding) -> Option<Subject> {
     let scope = match (&f.workload, &f.container, &f.configmap) {
         (Some(w), Some(c), None) => Scope::Container {
-            workload: w.clone(),
-            container: c.clone(),
+            workload: Name::from(w.clone()),
+            container: Name::from(c.clone()),
         },
-        (None, None, Some(name)) => Scope::ConfigMap { name: name.clone() },
+        (None, None, Some(name)) => Scope::ConfigMap {
+            name: Name::from(name.clone()),
+        },
         _ => return None,
     };
     Some(Subject {
         scope,
         kind: f.kind?,
-        key: f.key.clone()?,
+        key: Name::from(f.key.clone()?),
     })
 }
 
@@ -203,7 +207,7 @@ fn same_consumers<'c>(
 }
 
 /// The flagd documents of each environment: `(ConfigMap id, data key)`.
-fn flagd_docs(invs: &[Inventory]) -> BTreeSet<(String, String)> {
+fn flagd_docs(invs: &[Inventory]) -> BTreeSet<(Name, Name)> {
     let mut out = BTreeSet::new();
     for inv in invs {
         for (s, e) in &inv.entries {
@@ -223,13 +227,13 @@ fn document_of(
     subject: &Subject,
     invs: &[Inventory],
     ids: &[BTreeMap<(&str, &str), &str>],
-    docs: &BTreeSet<(String, String)>,
-) -> Option<(String, String)> {
+    docs: &BTreeSet<(Name, Name)>,
+) -> Option<(Name, Name)> {
     let doc = match (&subject.scope, subject.kind) {
         (Scope::ConfigMap { name }, ConfigKind::ConfigMap) => (name.clone(), subject.key.clone()),
         (Scope::Container { .. }, ConfigKind::File) => {
             // Mounted from the same document in every environment.
-            let mut found: Option<(String, String)> = None;
+            let mut found: Option<(Name, Name)> = None;
             for (inv, ids) in invs.iter().zip(ids) {
                 let Some(e) = inv.entries.get(subject) else {
                     continue;
@@ -242,7 +246,7 @@ fn document_of(
                 else {
                     return None;
                 };
-                let id = ids.get(&(e.namespace.as_str(), name.as_str()))?.to_string();
+                let id = Name::new(ids.get(&(e.namespace.as_str(), name.as_str()))?);
                 let doc = (id, key.clone());
                 if found.as_ref().is_some_and(|d| *d != doc) {
                     return None;
@@ -259,7 +263,7 @@ fn document_of(
 fn drop_flagd_documents(
     findings: &mut Vec<Finding>,
     invs: &[Inventory],
-    docs: &BTreeSet<(String, String)>,
+    docs: &BTreeSet<(Name, Name)>,
 ) -> Vec<Finding> {
     if docs.is_empty() {
         return Vec::new();

@@ -99,7 +99,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         container: d.subject.scope.container().map(str::to_string),
         configmap: d.subject.scope.configmap().map(str::to_string),
         kind: Some(d.subject.kind),
-        key: Some(d.subject.key.clone()),
+        key: Some(String::from(d.subject.key.clone())),
         values,
         sources,
         message,
@@ -272,7 +272,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 container: subject.scope.container().map(str::to_string),
                 configmap: None,
                 kind: Some(subject.kind),
-                key: Some(subject.key.clone()),
+                key: Some(String::from(subject.key.clone())),
                 values: BTreeMap::new(),
                 sources: BTreeMap::new(),
                 message: format!(

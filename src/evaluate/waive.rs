@@ -52,7 +52,7 @@ pub(super) fn violation_findings(
         container: subject.scope.container().map(str::to_string),
         configmap: subject.scope.configmap().map(str::to_string),
         kind: Some(subject.kind),
-        key: Some(subject.key.clone()),
+        key: Some(String::from(subject.key.clone())),
         values: display_entries(run.envs, subject.kind, &entries),
         sources: run
             .envs

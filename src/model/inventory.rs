@@ -33,8 +33,8 @@ impl ConfigKind {
 /// Whom a value belongs to: a container of a workload, or a ConfigMap object.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
-    Container { workload: String, container: String },
-    ConfigMap { name: String },
+    Container { workload: Name, container: Name },
+    ConfigMap { name: Name },
 }
 
 impl Scope {
@@ -75,14 +75,14 @@ impl fmt::Display for Scope {
 pub struct Subject {
     pub scope: Scope,
     pub kind: ConfigKind,
-    pub key: String,
+    pub key: Name,
 }
 
 /// A configuration value as a container (or ConfigMap) really gets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     /// A plain value; compared by its canonical form.
-    Text(String),
+    Text(Name),
     /// A Secret value (or a value built from one): only its fingerprint.
     Secret(Fingerprint),
     /// Set per pod by the kubelet (`fieldRef`); compared by the field path.
@@ -108,18 +108,18 @@ pub enum Provenance {
         template: String,
     },
     ConfigMapKey {
-        name: String,
-        key: String,
+        name: Name,
+        key: Name,
     },
     SecretKey {
-        name: String,
-        key: String,
+        name: Name,
+        key: Name,
     },
     EnvFrom {
         source: RefKind,
-        name: String,
-        key: String,
-        prefix: Option<String>,
+        name: Name,
+        key: Name,
+        prefix: Option<Name>,
     },
     FieldRef {
         path: String,
@@ -127,25 +127,25 @@ pub enum Provenance {
     /// The downward API's `resourceFieldRef`, resolved from the container's
     /// resources (of `container`, when it names another one).
     ResourceFieldRef {
-        resource: String,
-        container: Option<String>,
-        divisor: Option<String>,
+        resource: Name,
+        container: Option<Name>,
+        divisor: Option<Name>,
     },
     /// A data key of a ConfigMap object itself.
     ConfigMapData {
-        name: String,
-        key: String,
+        name: Name,
+        key: Name,
     },
     /// A file mounted from a ConfigMap or Secret key.
     Mounted {
         source: RefKind,
-        name: String,
-        key: String,
+        name: Name,
+        key: Name,
     },
     /// A flag in a flagd definition document.
     Flagd {
-        configmap: String,
-        key: String,
+        configmap: Name,
+        key: Name,
     },
     /// Read from the running container's process environment
     /// (`--runtime-env`) and declared nowhere in the pod spec: baked into
@@ -217,7 +217,7 @@ pub struct Entry {
     pub value: Value,
     pub provenance: Provenance,
     /// The namespace of the object the value belongs to.
-    pub namespace: String,
+    pub namespace: Name,
 }
 
 /// What was seen of one workload in one environment.
@@ -270,9 +270,9 @@ impl Inventory {
                 container,
             } => self
                 .workloads
-                .get(workload)
-                .is_some_and(|w| w.containers.contains(container)),
-            Scope::ConfigMap { name } => self.configmaps.contains(name),
+                .get(workload.as_str())
+                .is_some_and(|w| w.containers.contains(container.as_str())),
+            Scope::ConfigMap { name } => self.configmaps.contains(name.as_str()),
         }
     }
 

@@ -8,12 +8,14 @@
 mod comparison;
 mod finding;
 mod inventory;
+mod name;
 mod objects;
 pub mod spec_table;
 
 pub use comparison::*;
 pub use finding::*;
 pub use inventory::*;
+pub use name::Name;
 pub use objects::*;
 
 #[cfg(test)]
@@ -55,14 +57,14 @@ mod tests {
             inv.entries.insert(
                 Subject {
                     scope: Scope::Container {
-                        workload: format!("w{w}"),
+                        workload: format!("w{w}").into(),
                         container: "c".into(),
                     },
                     kind: ConfigKind::Env,
-                    key: format!("K{k}"),
+                    key: format!("K{k}").into(),
                 },
                 Entry {
-                    value: Value::Text(format!("{env}-{v}")),
+                    value: Value::Text(format!("{env}-{v}").into()),
                     provenance: Provenance::Literal,
                     namespace: "ns".into(),
                 },

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Inventory, Issue, Problem, Scope, Severity};
+use crate::model::{Inventory, Issue, Name, Problem, Scope, Severity};
 
 /// Characters an affix must end (prefix) or start (suffix) with: kustomize
 /// overlays use `staging-`, `-stg`, and sometimes `.` or `_`.
@@ -358,8 +358,8 @@ fn apply(inv: &mut Inventory, affix: &Affix) {
         .map(|(w, c)| (rename(&w), c))
         .collect();
     let rename_scope = |scope: &mut Scope| match scope {
-        Scope::Container { workload, .. } => *workload = rename(workload),
-        Scope::ConfigMap { name } => *name = rename(name),
+        Scope::Container { workload, .. } => *workload = Name::from(rename(workload)),
+        Scope::ConfigMap { name } => *name = Name::from(rename(name)),
     };
     inv.entries = std::mem::take(&mut inv.entries)
         .into_iter()

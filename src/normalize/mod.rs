@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta,
+    Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta, Name,
     Object, PodSpec, PodStatus, Provenance, RefKind, RejectedValue, ResourceFieldSelector,
     Resources, RuntimeEnv, Scope, Subject, Value, Volume, WorkloadInfo, WorkloadKind,
 };
@@ -614,8 +614,8 @@ fn add_runtime(
                 continue; // One pod per container is enough.
             }
             let scope = Scope::Container {
-                workload: id.to_string(),
-                container: r.container.clone(),
+                workload: Name::from(id.to_string()),
+                container: Name::from(r.container.clone()),
             };
             for (name, f) in &r.vars {
                 let kind = if opts.is_flag(name) {
@@ -626,7 +626,7 @@ fn add_runtime(
                 let subject = Subject {
                     scope: scope.clone(),
                     kind,
-                    key: name.clone(),
+                    key: Name::from(name.clone()),
                 };
                 // Spec-derived entries use the same kind for the same name.
                 if inv.entries.contains_key(&subject) {
@@ -639,7 +639,7 @@ fn add_runtime(
                         provenance: Provenance::Runtime {
                             pod: meta.name.clone(),
                         },
-                        namespace: ns.to_string(),
+                        namespace: Name::from(ns.to_string()),
                     },
                 );
             }
@@ -680,7 +680,7 @@ pub fn fill_missing_mounts(invs: &mut [Inventory]) {
                     continue;
                 }
                 let from = Subject {
-                    key: base.to_string(),
+                    key: Name::from(base.to_string()),
                     ..stand_in.clone()
                 };
                 for (s, e) in other.entries.range(from..) {
@@ -741,12 +741,12 @@ pub fn align_runtime(invs: &mut [Inventory]) {
             else {
                 continue;
             };
-            let pair = (workload.clone(), container.clone());
+            let pair = (workload.to_string(), container.to_string());
             let unread_somewhere = invs.iter().any(|other| {
                 other
                     .workloads
-                    .get(workload)
-                    .is_some_and(|w| w.containers.contains(container))
+                    .get(workload.as_str())
+                    .is_some_and(|w| w.containers.contains(container.as_str()))
                     && !other.runtime_read.contains(&pair)
             });
             if unread_somewhere {
@@ -961,11 +961,11 @@ impl Resolver<'_, '_> {
                             let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
                             let prov = Provenance::EnvFrom {
                                 source: RefKind::ConfigMap,
-                                name: cm.name.clone(),
-                                key: k.clone(),
-                                prefix: prefix.clone(),
+                                name: Name::from(cm.name.clone()),
+                                key: Name::from(k.clone()),
+                                prefix: prefix.clone().map(Name::from),
                             };
-                            vars.insert(name, (Value::Text(v.clone()), prov));
+                            vars.insert(name, (Value::Text(Name::from(v.clone())), prov));
                         }
                     }
                     None if self
@@ -980,9 +980,9 @@ impl Resolver<'_, '_> {
                                 v.unwrap_or(Value::Unresolved(String::new())),
                                 Provenance::EnvFrom {
                                     source: RefKind::ConfigMap,
-                                    name: cm.name.clone(),
+                                    name: Name::from(cm.name.clone()),
                                     key: "*".into(),
-                                    prefix: prefix.clone(),
+                                    prefix: prefix.clone().map(Name::from),
                                 },
                             ),
                         );
@@ -1003,9 +1003,9 @@ impl Resolver<'_, '_> {
                             let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
                             let prov = Provenance::EnvFrom {
                                 source: RefKind::Secret,
-                                name: sr.name.clone(),
-                                key: k.clone(),
-                                prefix: prefix.clone(),
+                                name: Name::from(sr.name.clone()),
+                                key: Name::from(k.clone()),
+                                prefix: prefix.clone().map(Name::from),
                             };
                             vars.insert(name, (self.refs.secret_value(f), prov));
                         }
@@ -1017,9 +1017,9 @@ impl Resolver<'_, '_> {
                             let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
                             let prov = Provenance::EnvFrom {
                                 source: RefKind::Secret,
-                                name: sr.name.clone(),
-                                key: k,
-                                prefix: prefix.clone(),
+                                name: Name::from(sr.name.clone()),
+                                key: Name::from(k),
+                                prefix: prefix.clone().map(Name::from),
                             };
                             vars.insert(name, (v, prov));
                         }
@@ -1036,9 +1036,9 @@ impl Resolver<'_, '_> {
                                 v.unwrap_or(Value::Unresolved(String::new())),
                                 Provenance::EnvFrom {
                                     source: RefKind::Secret,
-                                    name: sr.name.clone(),
+                                    name: Name::from(sr.name.clone()),
                                     key: "*".into(),
-                                    prefix: prefix.clone(),
+                                    prefix: prefix.clone().map(Name::from),
                                 },
                             ),
                         );
@@ -1071,9 +1071,13 @@ impl Resolver<'_, '_> {
                         Some((
                             resource_field_value(r, c, spec),
                             Provenance::ResourceFieldRef {
-                                resource: r.resource.clone(),
-                                container: r.container_name.clone().filter(|n| !n.is_empty()),
-                                divisor: r.divisor.clone(),
+                                resource: Name::from(r.resource.clone()),
+                                container: r
+                                    .container_name
+                                    .clone()
+                                    .filter(|n| !n.is_empty())
+                                    .map(Name::from),
+                                divisor: r.divisor.clone().map(Name::from),
                             },
                         ))
                     } else if let Some(k) = &src.config_map_key_ref {
@@ -1120,12 +1124,12 @@ impl Resolver<'_, '_> {
     ) -> Option<(Value, Provenance)> {
         let prov = match kind {
             RefKind::ConfigMap => Provenance::ConfigMapKey {
-                name: name.to_string(),
-                key: key.to_string(),
+                name: Name::from(name.to_string()),
+                key: Name::from(key.to_string()),
             },
             RefKind::Secret => Provenance::SecretKey {
-                name: name.to_string(),
-                key: key.to_string(),
+                name: Name::from(name.to_string()),
+                key: Name::from(key.to_string()),
             },
         };
         let found: Option<Option<Value>> = match kind {
@@ -1133,7 +1137,7 @@ impl Resolver<'_, '_> {
                 .refs
                 .configmaps
                 .get(&(self.ns, name))
-                .map(|(data, _)| data.get(key).map(|v| Value::Text(v.clone()))),
+                .map(|(data, _)| data.get(key).map(|v| Value::Text(Name::from(v.clone())))),
             RefKind::Secret => self
                 .refs
                 .secrets
@@ -1178,16 +1182,16 @@ impl Resolver<'_, '_> {
         self.entries.insert(
             Subject {
                 scope: Scope::Container {
-                    workload: self.workload.to_string(),
-                    container: container.to_string(),
+                    workload: Name::from(self.workload.to_string()),
+                    container: Name::from(container.to_string()),
                 },
                 kind,
-                key,
+                key: Name::from(key),
             },
             Entry {
                 value,
                 provenance,
-                namespace: self.ns.to_string(),
+                namespace: Name::from(self.ns.to_string()),
             },
         );
     }
@@ -1283,7 +1287,7 @@ impl Resolver<'_, '_> {
             .get(&(self.ns, name))
             .map(|(data, binary)| {
                 data.iter()
-                    .map(|(k, v)| (k.clone(), Value::Text(v.clone())))
+                    .map(|(k, v)| (k.clone(), Value::Text(Name::from(v.clone()))))
                     .chain(
                         binary
                             .iter()
@@ -1331,8 +1335,8 @@ impl Resolver<'_, '_> {
     ) {
         let prov = |k: &str| Provenance::Mounted {
             source: kind,
-            name: name.to_string(),
-            key: k.to_string(),
+            name: Name::from(name.to_string()),
+            key: Name::from(k.to_string()),
         };
         let Some(values) = values else {
             if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
@@ -1471,7 +1475,7 @@ fn resource_field_value(r: &ResourceFieldSelector, c: &Container, spec: &PodSpec
     };
     let scale = if resource == "cpu" { 3 } else { 0 };
     match (amount.ceil_scaled(scale), divisor.ceil_scaled(scale)) {
-        (Some(a), Some(d)) if d > 0 => Value::Text(a.div_ceil(d).to_string()),
+        (Some(a), Some(d)) if d > 0 => Value::Text(Name::from(a.div_ceil(d).to_string())),
         _ => Value::Unresolved(format!(
             "{} {written} / {} is out of range",
             r.resource,
@@ -1485,7 +1489,10 @@ fn resource_field_value(r: &ResourceFieldSelector, c: &Container, spec: &PodSpec
 /// reference to a per-pod field stays symbolic, so pods do not differ.
 fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Value, Provenance) {
     if !raw.contains('$') {
-        return (Value::Text(raw.to_string()), Provenance::Literal);
+        return (
+            Value::Text(Name::from(raw.to_string())),
+            Provenance::Literal,
+        );
     }
     let pieces = expand::expand(raw, |n| vars.contains_key(n));
     let mut text = String::new();
@@ -1555,7 +1562,7 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
             mac: hex::encode(hasher.finalize()),
         })
     } else {
-        Value::Text(text)
+        Value::Text(Name::from(text))
     };
     (value, provenance)
 }
@@ -1576,17 +1583,17 @@ fn add_configmap(
             .flag_configmaps
             .is_match(strip_generated_hash(&meta.name));
     let scope = Scope::ConfigMap {
-        name: id.to_string(),
+        name: Name::from(id.to_string()),
     };
     let entry = |value: Value, provenance: Provenance| Entry {
         value,
         provenance,
-        namespace: meta.namespace.clone(),
+        namespace: Name::from(meta.namespace.clone()),
     };
     for (k, v) in data {
         let prov = Provenance::ConfigMapData {
-            name: meta.name.clone(),
-            key: k.clone(),
+            name: Name::from(meta.name.clone()),
+            key: Name::from(k.clone()),
         };
         let kind = if flag_store {
             ConfigKind::Flag
@@ -1597,9 +1604,9 @@ fn add_configmap(
             Subject {
                 scope: scope.clone(),
                 kind,
-                key: k.clone(),
+                key: Name::from(k.clone()),
             },
-            entry(Value::Text(v.clone()), prov),
+            entry(Value::Text(Name::from(v.clone())), prov),
         );
         if let Some(flags) = flagd_flags(v) {
             for (flag, value) in flags {
@@ -1607,13 +1614,13 @@ fn add_configmap(
                     Subject {
                         scope: scope.clone(),
                         kind: ConfigKind::Flag,
-                        key: flag,
+                        key: Name::from(flag),
                     },
                     entry(
                         value,
                         Provenance::Flagd {
-                            configmap: meta.name.clone(),
-                            key: k.clone(),
+                            configmap: Name::from(meta.name.clone()),
+                            key: Name::from(k.clone()),
                         },
                     ),
                 );
@@ -1625,13 +1632,13 @@ fn add_configmap(
             Subject {
                 scope: scope.clone(),
                 kind: ConfigKind::ConfigMap,
-                key: k.clone(),
+                key: Name::from(k.clone()),
             },
             entry(
                 Value::Binary(h.clone()),
                 Provenance::ConfigMapData {
-                    name: meta.name.clone(),
-                    key: k.clone(),
+                    name: Name::from(meta.name.clone()),
+                    key: Name::from(k.clone()),
                 },
             ),
         );
@@ -1656,14 +1663,14 @@ fn flagd_flags(text: &str) -> Option<Vec<(String, Value)>> {
             .unwrap_or("ENABLED");
         let value = match def.get("defaultVariant").and_then(|d| d.as_str()) {
             Some(variant) => match def.get("variants").and_then(|v| v.get(variant)) {
-                Some(v) => Value::Text(format!("{state} default={v}")),
+                Some(v) => Value::Text(format!("{state} default={v}").into()),
                 None => Value::Unresolved(format!(
                     "defaultVariant {variant} is not one of the flag's variants"
                 )),
             },
             // flagd: no default variant means the flag resolves to the
             // caller's code default.
-            None => Value::Text(format!("{state} default=(code default)")),
+            None => Value::Text(format!("{state} default=(code default)").into()),
         };
         out.push((name.clone(), value));
     }

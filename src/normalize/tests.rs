@@ -107,7 +107,7 @@ fn keys(inv: &Inventory, scope: &str) -> Vec<String> {
     inv.entries
         .keys()
         .filter(|s| s.scope.to_string() == scope)
-        .map(|s| s.key.clone())
+        .map(|s| s.key.to_string())
         .collect()
 }
 

@@ -416,7 +416,7 @@ pub fn equal_entries(invs: &[crate::model::Inventory], filter: &Filter) -> Vec<E
         };
         let key = match subject.kind {
             crate::model::ConfigKind::Env | crate::model::ConfigKind::ConfigMap => {
-                subject.key.clone()
+                subject.key.to_string()
             }
             k => format!("{} {}", k.as_str(), subject.key),
         };

@@ -152,7 +152,9 @@ impl Report {
                     .entries
                     .iter()
                     .filter_map(|(s, e)| match &s.scope {
-                        Scope::ConfigMap { name } => Some((name.clone(), e.namespace.clone())),
+                        Scope::ConfigMap { name } => {
+                            Some((name.to_string(), e.namespace.to_string()))
+                        }
                         Scope::Container { .. } => None,
                     })
                     .collect(),

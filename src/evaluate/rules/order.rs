@@ -190,7 +190,7 @@ fn value_in(
         return None;
     }
     match &inv.entries.get(subject)?.value {
-        Value::Text(t) => read(ty, unit, t).ok()?.num().map(|n| (t.clone(), n)),
+        Value::Text(t) => read(ty, unit, t).ok()?.num().map(|n| (t.to_string(), n)),
         _ => None,
     }
 }

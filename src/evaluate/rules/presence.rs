@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::message::and_list;
 use super::select::{Candidate, namespace_of, scope_matches, selects, when_holds};
 use super::{Found, Hit, Run, SubjectCheck, Template};
-use crate::model::{ConfigKind, Scope, Subject};
+use crate::model::{ConfigKind, Name, Scope, Subject};
 use crate::policy::model::*;
 
 /// `required: true` on named keys: every selected container (or
@@ -31,13 +31,15 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
         for (w, info) in &inv.workloads {
             for c in &info.containers {
                 scopes.insert(Scope::Container {
-                    workload: w.clone(),
-                    container: c.clone(),
+                    workload: Name::from(w.clone()),
+                    container: Name::from(c.clone()),
                 });
             }
         }
         for cm in &inv.configmaps {
-            scopes.insert(Scope::ConfigMap { name: cm.clone() });
+            scopes.insert(Scope::ConfigMap {
+                name: Name::from(cm.clone()),
+            });
         }
     }
     for scope in scopes.iter().filter(|s| scope_matches(rule, s)) {
@@ -57,7 +59,7 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
                 let subject = Subject {
                     scope: scope.clone(),
                     kind: *kind,
-                    key: key.text.clone(),
+                    key: Name::from(key.text.clone()),
                 };
                 if seen
                     .binary_search_by(|c| c.subject.as_ref().cmp(&subject))

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::Run;
 use super::presence::required_subjects;
 use super::values::loosely_equal;
-use crate::model::{ConfigKind, Entry, Inventory, Scope, Subject, Value};
+use crate::model::{ConfigKind, Entry, Inventory, Name, Scope, Subject, Value};
 use crate::policy::PolicySet;
 use crate::policy::model::*;
 
@@ -120,7 +120,7 @@ pub(super) fn namespace_of<'a>(
     match &subject.scope {
         Scope::Container { workload, .. } => inv
             .workloads
-            .get(workload)
+            .get(workload.as_str())
             .map_or("", |w| w.namespace.as_str()),
         Scope::ConfigMap { .. } => inv
             .entries
@@ -147,7 +147,7 @@ pub(super) fn when_holds(rule: &Rule, inv: &Inventory, scope: &Scope) -> bool {
         inv.entries.get(&Subject {
             scope: scope.clone(),
             kind,
-            key: when.key.clone(),
+            key: Name::from(when.key.clone()),
         })
     });
     let text = match entry.map(|e| &e.value) {
