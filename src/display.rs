@@ -23,7 +23,7 @@ pub const SHORT_CHARS: usize = 40;
 /// a fingerprint, and this never shows the fingerprint either.
 pub fn value(v: &Value) -> String {
     match v {
-        Value::Text(t) => String::from(t.clone()),
+        Value::Text(t) => t.to_string(),
         Value::Secret(_) => "<redacted>".into(),
         Value::FieldRef(p) => format!("<fieldRef {p}>"),
         Value::Binary(h) => format!("<binary sha256:{}>", &h[..h.len().min(12)]),
@@ -42,7 +42,7 @@ pub fn subject(s: &Subject) -> String {
             s.key
         ),
         ConfigKind::Flag => format!("flag {}", s.key),
-        ConfigKind::Env => String::from(s.key.clone()),
+        ConfigKind::Env => s.key.to_string(),
     }
 }
 

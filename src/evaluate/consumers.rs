@@ -78,7 +78,7 @@ fn consumers(inv: &Inventory) -> Consumers {
             _ => continue,
         };
         if let Some(id) = ids.get(&(e.namespace.as_str(), name.as_str())) {
-            out.entry((id.to_string(), String::from(key.clone())))
+            out.entry((id.to_string(), key.to_string()))
                 .or_default()
                 .insert(s.clone());
         }
@@ -90,11 +90,11 @@ fn consumers(inv: &Inventory) -> Consumers {
 fn subject_of(f: &Finding) -> Option<Subject> {
     let scope = match (&f.workload, &f.container, &f.configmap) {
         (Some(w), Some(c), None) => Scope::Container {
-            workload: Name::from(w.clone()),
-            container: Name::from(c.clone()),
+            workload: Name::new(&w),
+            container: Name::new(&c),
         },
         (None, None, Some(name)) => Scope::ConfigMap {
-            name: Name::from(name.clone()),
+            name: Name::new(&name),
         },
         _ => return None,
     };

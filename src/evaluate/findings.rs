@@ -99,7 +99,7 @@ pub(super) fn delta_finding(cmp: &Comparison, d: &Delta) -> Finding {
         container: d.subject.scope.container().map(str::to_string),
         configmap: d.subject.scope.configmap().map(str::to_string),
         kind: Some(d.subject.kind),
-        key: Some(String::from(d.subject.key.clone())),
+        key: Some(d.subject.key.to_string()),
         values,
         sources,
         message,
@@ -272,7 +272,7 @@ pub(super) fn issue_finding(env: &str, issue: &Issue) -> Finding {
                 container: subject.scope.container().map(str::to_string),
                 configmap: None,
                 kind: Some(subject.kind),
-                key: Some(String::from(subject.key.clone())),
+                key: Some(subject.key.to_string()),
                 values: BTreeMap::new(),
                 sources: BTreeMap::new(),
                 message: format!(

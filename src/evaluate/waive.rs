@@ -52,7 +52,7 @@ pub(super) fn violation_findings(
         container: subject.scope.container().map(str::to_string),
         configmap: subject.scope.configmap().map(str::to_string),
         kind: Some(subject.kind),
-        key: Some(String::from(subject.key.clone())),
+        key: Some(subject.key.to_string()),
         values: display_entries(run.envs, subject.kind, &entries),
         sources: run
             .envs

@@ -31,14 +31,14 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
         for (w, info) in &inv.workloads {
             for c in &info.containers {
                 scopes.insert(Scope::Container {
-                    workload: Name::from(w.clone()),
-                    container: Name::from(c.clone()),
+                    workload: Name::new(&w),
+                    container: Name::new(&c),
                 });
             }
         }
         for cm in &inv.configmaps {
             scopes.insert(Scope::ConfigMap {
-                name: Name::from(cm.clone()),
+                name: Name::new(&cm),
             });
         }
     }
@@ -59,7 +59,7 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
                 let subject = Subject {
                     scope: scope.clone(),
                     kind: *kind,
-                    key: Name::from(key.text.clone()),
+                    key: Name::new(&key.text),
                 };
                 if seen
                     .binary_search_by(|c| c.subject.as_ref().cmp(&subject))

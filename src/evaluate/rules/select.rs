@@ -147,7 +147,7 @@ pub(super) fn when_holds(rule: &Rule, inv: &Inventory, scope: &Scope) -> bool {
         inv.entries.get(&Subject {
             scope: scope.clone(),
             kind,
-            key: Name::from(when.key.clone()),
+            key: Name::new(&when.key),
         })
     });
     let text = match entry.map(|e| &e.value) {
