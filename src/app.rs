@@ -126,6 +126,14 @@ where
         .map_err(|e| Error::io("<async runtime>", e))?;
     let key = std::sync::Arc::new(key.clone());
     let finish = std::sync::Arc::new(finish);
+    // `--jobs`: an environment holds its raw objects from the start of its
+    // collection until it is normalized; at most this many at a time.
+    let jobs = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        settings
+            .jobs
+            .unwrap_or(settings.envs.len())
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
     let started = Instant::now();
     let results = runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
@@ -141,8 +149,11 @@ where
             let span = tracing::info_span!("env", name = %name);
             let finish = finish.clone();
             let name = name.clone();
+            let jobs = jobs.clone();
             tasks.spawn(
                 async move {
+                    // The semaphore is never closed, so this cannot fail.
+                    let _permit = jobs.acquire_owned().await;
                     let collected = match collect::collect(&source, key, tracker).await {
                         Ok(c) => c,
                         Err(e) => return (i, Err(e)),

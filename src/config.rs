@@ -178,6 +178,11 @@ pub struct Settings {
     /// `namePrefix`/`nameSuffix`) automatically; see
     /// [`crate::normalize::lineup`].
     pub line_up: bool,
+    /// How many environments are collected and normalized at once; `None`:
+    /// all. One environment's raw objects are the largest part of a run's
+    /// memory while it is read, so `Some(1)` trades wall time for a lower
+    /// peak (a CronJob under a memory limit).
+    pub jobs: Option<usize>,
 }
 
 impl Default for Settings {
@@ -193,6 +198,7 @@ impl Default for Settings {
             policies: Vec::new(),
             renames: std::collections::BTreeMap::new(),
             line_up: true,
+            jobs: None,
         }
     }
 }

@@ -63,6 +63,12 @@ pub(super) struct EnvArgs {
     /// An environment's `max_age:` in confdrift.yaml wins [default: 26h]
     #[arg(long, value_name = "DURATION", value_parser = parse_max_age)]
     max_age: Option<std::time::Duration>,
+    /// How many environments are read and normalized at once [default: all].
+    /// Each holds its raw objects in memory while it is read: 1 gives the
+    /// lowest peak memory (a CronJob under a memory limit), at the cost of
+    /// wall time
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -347,6 +353,7 @@ impl EnvArgs {
             settings.renames.insert(env, rules);
         }
         settings.line_up = !self.no_line_up;
+        settings.jobs = self.jobs.map(usize::from);
         if self.runtime_env {
             for (_, source) in &mut settings.envs {
                 if let crate::collect::Source::Kube(target) = source {

@@ -294,6 +294,8 @@ pub(crate) fn finish(collected: &mut Collected) {
     }
     collected.problems.sort();
     collected.problems.dedup();
+    crate::model::spec_table::share(&mut collected.objects);
+    collected.objects.shrink_to_fit();
 }
 
 #[cfg(test)]

@@ -126,7 +126,10 @@ pub enum Object {
         #[serde(rename = "workloadKind")]
         workload_kind: WorkloadKind,
         metadata: Meta,
-        template: PodSpec,
+        /// Shared with the pods that run it unchanged (see
+        /// [`crate::model::spec_table`] for how a snapshot writes it).
+        #[serde(with = "super::spec_table")]
+        template: std::sync::Arc<PodSpec>,
         /// Set when the pod template is another object's (an Argo Rollout's
         /// `spec.workloadRef`); `template` is then empty.
         #[serde(

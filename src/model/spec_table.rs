@@ -20,32 +20,82 @@ thread_local! {
     static READING: RefCell<Option<Vec<Arc<PodSpec>>>> = const { RefCell::new(None) };
 }
 
-/// The distinct specs of the pods among `objects`, in the order first
-/// seen, and each pod spec's index among them.
+/// The pod specs of `objects`: every pod's spec and every workload's
+/// template.
+fn specs_of(objects: &mut [Object]) -> impl Iterator<Item = &mut Arc<PodSpec>> {
+    objects.iter_mut().filter_map(|o| match o {
+        Object::Pod { spec, .. } => Some(spec),
+        Object::Workload { template, .. } => Some(template),
+        _ => None,
+    })
+}
+
+/// What tells specs apart cheaply: container names and their variables.
+/// Equal specs give equal keys; specs with equal keys are compared whole.
+fn key_of(spec: &PodSpec) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for c in spec.init_containers.iter().chain(&spec.containers) {
+        c.name.hash(&mut h);
+        for e in &c.env {
+            e.name.hash(&mut h);
+            e.value.hash(&mut h);
+        }
+        c.env_from.len().hash(&mut h);
+        c.volume_mounts.len().hash(&mut h);
+    }
+    spec.volumes.len().hash(&mut h);
+    h.finish()
+}
+
+/// Makes equal pod specs one shared spec: the replicas of a workload, and
+/// the workload's template that they run unchanged (a Deployment's, its
+/// ReplicaSets'). Read from separate files or pages, they arrive as
+/// separate copies; a 50,000-pod environment holds a few thousand distinct
+/// specs. Pods and templates already sharing one are passed over.
+pub fn share(objects: &mut [Object]) {
+    let mut seen: std::collections::HashSet<*const PodSpec> = std::collections::HashSet::new();
+    let mut by_key: HashMap<u64, Vec<Arc<PodSpec>>> = HashMap::new();
+    for spec in specs_of(objects) {
+        if seen.contains(&Arc::as_ptr(spec)) {
+            continue;
+        }
+        let same = by_key.entry(key_of(spec)).or_default();
+        match same.iter().find(|s| ***s == **spec) {
+            Some(s) => *spec = s.clone(),
+            None => {
+                same.push(spec.clone());
+                seen.insert(Arc::as_ptr(spec));
+            }
+        }
+    }
+}
+
+/// The distinct specs among `objects` (pods' specs and workloads'
+/// templates), in the order first seen, and each spec's index among them.
+/// Equal specs get one index even when they are separate copies.
 pub fn index(objects: &[Object]) -> (Vec<Arc<PodSpec>>, HashMap<*const PodSpec, usize>) {
-    const RECENT: usize = 8;
     let mut specs: Vec<Arc<PodSpec>> = Vec::new();
     let mut at: HashMap<*const PodSpec, usize> = HashMap::new();
+    let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
     for o in objects {
-        let Object::Pod { spec, .. } = o else {
-            continue;
+        let spec = match o {
+            Object::Pod { spec, .. } => spec,
+            Object::Workload { template, .. } => template,
+            _ => continue,
         };
         if at.contains_key(&Arc::as_ptr(spec)) {
             continue;
         }
-        // Equal specs that are not shared (read from separate
-        // documents): replicas come together, so look a few back.
-        let same = specs
-            .iter()
-            .enumerate()
-            .rev()
-            .take(RECENT)
-            .find(|(_, s)| ***s == **spec)
-            .map(|(i, _)| i);
-        let i = same.unwrap_or_else(|| {
-            specs.push(spec.clone());
-            specs.len() - 1
-        });
+        let same = by_key.entry(key_of(spec)).or_default();
+        let i = match same.iter().find(|&&i| *specs[i] == **spec) {
+            Some(&i) => i,
+            None => {
+                specs.push(spec.clone());
+                same.push(specs.len() - 1);
+                specs.len() - 1
+            }
+        };
         at.insert(Arc::as_ptr(spec), i);
     }
     (specs, at)

@@ -51,7 +51,7 @@ impl<'a> Owners<'a> {
                         );
                     }
                     None => {
-                        templates.insert(k, template);
+                        templates.insert(k, &**template);
                     }
                 }
             }

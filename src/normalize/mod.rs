@@ -14,6 +14,8 @@ pub mod identity;
 pub mod lineup;
 
 #[cfg(test)]
+mod replicas_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -176,7 +178,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
             } => {
                 if let Some((kind, name)) = template_workload(*workload_kind, metadata, &owners) {
                     let template = match template_from {
-                        None => Some(template),
+                        None => Some(&**template),
                         Some(r) => owners.template_of(&metadata.namespace, &r.kind, &r.name),
                     };
                     if let (None, Some(r)) = (template, template_from) {

@@ -294,7 +294,7 @@ pub(super) fn workload(
                 return Ok(Object::Workload {
                     workload_kind: t.workload,
                     metadata: meta,
-                    template: PodSpec::default(),
+                    template: std::sync::Arc::new(PodSpec::default()),
                     template_from: Some(TemplateRef { kind, name }),
                 });
             }
@@ -315,7 +315,7 @@ pub(super) fn workload(
     Ok(Object::Workload {
         workload_kind: t.workload,
         metadata: meta,
-        template: compact(pod_spec(template, ctx, what, at, rejected)?),
+        template: std::sync::Arc::new(compact(pod_spec(template, ctx, what, at, rejected)?)),
         template_from: None,
     })
 }
