@@ -90,11 +90,11 @@ fn consumers(inv: &Inventory) -> Consumers {
 fn subject_of(f: &Finding) -> Option<Subject> {
     let scope = match (&f.workload, &f.container, &f.configmap) {
         (Some(w), Some(c), None) => Scope::Container {
-            workload: Name::new(&w),
-            container: Name::new(&c),
+            workload: Name::new(w),
+            container: Name::new(c),
         },
         (None, None, Some(name)) => Scope::ConfigMap {
-            name: Name::new(&name),
+            name: Name::new(name),
         },
         _ => return None,
     };

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -42,9 +42,8 @@ impl Name {
     /// process: confdrift is a command that runs once and exits.
     pub fn new(s: &str) -> Name {
         let (state, shards) = shards();
-        let mut h = state.build_hasher();
-        s.hash(&mut h);
-        let shard = &shards[(h.finish() as usize) % SHARDS];
+
+        let shard = &shards[(state.hash_one(s) as usize) % SHARDS];
         // A poisoned shard only means another thread panicked mid-insert;
         // the set itself is intact.
         let mut set = shard.lock().unwrap_or_else(|e| e.into_inner());

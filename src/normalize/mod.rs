@@ -622,7 +622,7 @@ fn add_runtime(
                 continue; // One pod per container is enough.
             }
             let scope = Scope::Container {
-                workload: Name::new(&id),
+                workload: Name::new(id),
                 container: Name::new(&r.container),
             };
             for (name, f) in &r.vars {
@@ -634,7 +634,7 @@ fn add_runtime(
                 let subject = Subject {
                     scope: scope.clone(),
                     kind,
-                    key: Name::new(&name),
+                    key: Name::new(name),
                 };
                 // Spec-derived entries use the same kind for the same name.
                 if inv.entries.contains_key(&subject) {
@@ -647,7 +647,7 @@ fn add_runtime(
                         provenance: Provenance::Runtime {
                             pod: meta.name.clone(),
                         },
-                        namespace: Name::new(&ns),
+                        namespace: Name::new(ns),
                     },
                 );
             }
@@ -688,7 +688,7 @@ pub fn fill_missing_mounts(invs: &mut [Inventory]) {
                     continue;
                 }
                 let from = Subject {
-                    key: Name::new(&base),
+                    key: Name::new(base),
                     ..stand_in.clone()
                 };
                 for (s, e) in other.entries.range(from..) {
@@ -972,10 +972,10 @@ impl Resolver<'_, '_> {
                             let prov = Provenance::EnvFrom {
                                 source: RefKind::ConfigMap,
                                 name: Name::new(&cm.name),
-                                key: Name::new(&k),
+                                key: Name::new(k),
                                 prefix: prefix.as_deref().map(Name::new),
                             };
-                            vars.insert(name, (Value::Text(Name::new(&v)), prov));
+                            vars.insert(name, (Value::Text(Name::new(v)), prov));
                         }
                     }
                     None if self
@@ -1014,7 +1014,7 @@ impl Resolver<'_, '_> {
                             let prov = Provenance::EnvFrom {
                                 source: RefKind::Secret,
                                 name: Name::new(&sr.name),
-                                key: Name::new(&k),
+                                key: Name::new(k),
                                 prefix: prefix.as_deref().map(Name::new),
                             };
                             vars.insert(name, (self.refs.secret_value(f), prov));
@@ -1134,12 +1134,12 @@ impl Resolver<'_, '_> {
     ) -> Option<(Value, Provenance)> {
         let prov = match kind {
             RefKind::ConfigMap => Provenance::ConfigMapKey {
-                name: Name::new(&name),
-                key: Name::new(&key),
+                name: Name::new(name),
+                key: Name::new(key),
             },
             RefKind::Secret => Provenance::SecretKey {
-                name: Name::new(&name),
-                key: Name::new(&key),
+                name: Name::new(name),
+                key: Name::new(key),
             },
         };
         let found: Option<Option<Value>> = match kind {
@@ -1147,7 +1147,7 @@ impl Resolver<'_, '_> {
                 .refs
                 .configmaps
                 .get(&(self.ns, name))
-                .map(|(data, _)| data.get(key).map(|v| Value::Text(Name::new(&v)))),
+                .map(|(data, _)| data.get(key).map(|v| Value::Text(Name::new(v)))),
             RefKind::Secret => self
                 .refs
                 .secrets
@@ -1193,7 +1193,7 @@ impl Resolver<'_, '_> {
             Subject {
                 scope: Scope::Container {
                     workload: self.names.0.clone(),
-                    container: Name::new(&container),
+                    container: Name::new(container),
                 },
                 kind,
                 key: Name::from(key),
@@ -1297,7 +1297,7 @@ impl Resolver<'_, '_> {
             .get(&(self.ns, name))
             .map(|(data, binary)| {
                 data.iter()
-                    .map(|(k, v)| (k.clone(), Value::Text(Name::new(&v))))
+                    .map(|(k, v)| (k.clone(), Value::Text(Name::new(v))))
                     .chain(
                         binary
                             .iter()
@@ -1345,8 +1345,8 @@ impl Resolver<'_, '_> {
     ) {
         let prov = |k: &str| Provenance::Mounted {
             source: kind,
-            name: Name::new(&name),
-            key: Name::new(&k),
+            name: Name::new(name),
+            key: Name::new(k),
         };
         let Some(values) = values else {
             if let Some(v) = self.refs.unreadable(self.ns, kind, name) {
@@ -1499,7 +1499,7 @@ fn resource_field_value(r: &ResourceFieldSelector, c: &Container, spec: &PodSpec
 /// reference to a per-pod field stays symbolic, so pods do not differ.
 fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Value, Provenance) {
     if !raw.contains('$') {
-        return (Value::Text(Name::new(&raw)), Provenance::Literal);
+        return (Value::Text(Name::new(raw)), Provenance::Literal);
     }
     let pieces = expand::expand(raw, |n| vars.contains_key(n));
     let mut text = String::new();
@@ -1590,7 +1590,7 @@ fn add_configmap(
             .flag_configmaps
             .is_match(strip_generated_hash(&meta.name));
     let scope = Scope::ConfigMap {
-        name: Name::new(&id),
+        name: Name::new(id),
     };
     let entry = |value: Value, provenance: Provenance| Entry {
         value,
@@ -1600,7 +1600,7 @@ fn add_configmap(
     for (k, v) in data {
         let prov = Provenance::ConfigMapData {
             name: Name::new(&meta.name),
-            key: Name::new(&k),
+            key: Name::new(k),
         };
         let kind = if flag_store {
             ConfigKind::Flag
@@ -1611,9 +1611,9 @@ fn add_configmap(
             Subject {
                 scope: scope.clone(),
                 kind,
-                key: Name::new(&k),
+                key: Name::new(k),
             },
-            entry(Value::Text(Name::new(&v)), prov),
+            entry(Value::Text(Name::new(v)), prov),
         );
         if let Some(flags) = flagd_flags(v) {
             for (flag, value) in flags {
@@ -1627,7 +1627,7 @@ fn add_configmap(
                         value,
                         Provenance::Flagd {
                             configmap: Name::new(&meta.name),
-                            key: Name::new(&k),
+                            key: Name::new(k),
                         },
                     ),
                 );
@@ -1639,13 +1639,13 @@ fn add_configmap(
             Subject {
                 scope: scope.clone(),
                 kind: ConfigKind::ConfigMap,
-                key: Name::new(&k),
+                key: Name::new(k),
             },
             entry(
                 Value::Binary(h.clone()),
                 Provenance::ConfigMapData {
                     name: Name::new(&meta.name),
-                    key: Name::new(&k),
+                    key: Name::new(k),
                 },
             ),
         );

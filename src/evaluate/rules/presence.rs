@@ -31,14 +31,14 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
         for (w, info) in &inv.workloads {
             for c in &info.containers {
                 scopes.insert(Scope::Container {
-                    workload: Name::new(&w),
-                    container: Name::new(&c),
+                    workload: Name::new(w),
+                    container: Name::new(c),
                 });
             }
         }
         for cm in &inv.configmaps {
             scopes.insert(Scope::ConfigMap {
-                name: Name::new(&cm),
+                name: Name::new(cm),
             });
         }
     }
