@@ -82,10 +82,10 @@ impl Env {
             main(),
             ConfigKind::Env,
             key,
-            Value::Secret(Fingerprint {
+            Value::Secret(Box::new(Fingerprint {
                 key_id: "k".into(),
                 mac: mac.into(),
-            }),
+            })),
         )
     }
     fn workload(mut self, workload: &str, container: &str, ns: &str) -> Self {

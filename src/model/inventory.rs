@@ -84,7 +84,7 @@ pub enum Value {
     /// A plain value; compared by its canonical form.
     Text(Name),
     /// A Secret value (or a value built from one): only its fingerprint.
-    Secret(Fingerprint),
+    Secret(Box<Fingerprint>),
     /// Set per pod by the kubelet (`fieldRef`); compared by the field path.
     FieldRef(String),
     /// `binaryData`, by SHA-256.

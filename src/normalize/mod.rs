@@ -494,7 +494,7 @@ impl<'a> Refs<'a> {
 
     fn secret_value(&self, f: &Fingerprint) -> Value {
         if f.key_id == self.key_id {
-            Value::Secret(f.clone())
+            Value::Secret(Box::new(f.clone()))
         } else {
             Value::Unresolved("Secret fingerprint made with another key".into())
         }
@@ -1564,10 +1564,10 @@ fn expand_value(raw: &str, vars: &HashMap<String, (Value, Provenance)>) -> (Valu
     let value = if let Some(why) = unresolved {
         Value::Unresolved(why)
     } else if secret {
-        Value::Secret(Fingerprint {
+        Value::Secret(Box::new(Fingerprint {
             key_id,
             mac: hex::encode(hasher.finalize()),
-        })
+        }))
     } else {
         Value::Text(Name::from(text))
     };

@@ -142,7 +142,7 @@ fn skews(inv: &Inventory) -> Vec<(&Subject, &Vec<(String, usize)>)> {
 }
 
 fn secret(plain: &str) -> Value {
-    Value::Secret(test_key().fingerprint(plain.as_bytes()))
+    Value::Secret(Box::new(test_key().fingerprint(plain.as_bytes())))
 }
 
 /// A bare pod `web` in namespace `shop` with one container `app`; `{ENV}`
