@@ -444,7 +444,8 @@ pub fn snapshot(
 pub fn save_snapshot(snapshot: Snapshot, output: &str) -> Result<String> {
     if !crate::collect::objstore::is_url(output) {
         let path = std::path::Path::new(output);
-        write_atomic(path, snapshot.to_json().as_bytes())?;
+        crate::fsio::write_atomic_with(path, |w| snapshot.write_json(w))
+            .map_err(|e| Error::io(&e.path, e.source))?;
         return Ok(path.display().to_string());
     }
     let url = crate::collect::objstore::ObjectUrl::parse(output)?;

@@ -5,7 +5,7 @@
 //! callers say what a failure means for the user. It must never decide
 //! anything for a caller: no retries, no waiting, no fallback.
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 // ---------------------------------------------------------------------------
@@ -65,6 +65,16 @@ pub struct PathError {
 /// Not the temporary file's own 0600, which a CI step or web server
 /// running as another user could not read.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), PathError> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_atomic`] with the contents written by `write`, through a buffer:
+/// a large output (a snapshot) is streamed to the file, never whole in
+/// memory.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), PathError> {
     let at = |p: &Path| {
         let p = p.to_path_buf();
         move |source| PathError { path: p, source }
@@ -86,7 +96,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), PathError> {
             .set_permissions(permissions)
             .map_err(at(path))?;
     }
-    tmp.write_all(contents).map_err(at(path))?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut out).map_err(at(path))?;
+        out.flush().map_err(at(path))?;
+    }
     tmp.as_file().sync_all().map_err(at(path))?;
     tmp.persist(path).map_err(|e| at(path)(e.error))?;
     Ok(())
