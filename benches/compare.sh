@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Measures, on the same generated fleet, in one run:
-#   1. confdrift audit end to end on files;
+#   1. confdrift audit end to end on files (all environments at once, and
+#      one at a time with --jobs 1), and from snapshots of the same files;
 #   2. the floor: parsing the same files into generic JSON values, one thread;
 #   3. what people do by hand: jq extracts each container's env as sorted
 #      key=value lines per environment, then diff.
 # Prints wall time (median of RUNS) and peak RSS, and the ratios.
 #
 # usage: benches/compare.sh [PODS_PER_ENV] [RUNS]     (defaults: 10000 5)
+#        SKIP_BASELINES=1 benches/compare.sh …         (confdrift's rows only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PODS=${1:-10000}
@@ -24,6 +26,12 @@ INPUT_KB=$(du -sk "$OUT/fleet" | cut -f1)
 
 . benches/measure.sh
 
+# Snapshots of the same files, for the snapshot path; one key for all.
+export CONFDRIFT_FINGERPRINT_KEY=bench
+for env in dev staging prod; do
+  $BIN/confdrift snapshot --env $env="$OUT/fleet/$env" --output "$OUT/$env.snapshot.json" 2>/dev/null
+done
+
 jq_diff() {
   for env in dev staging prod; do
     jq -r '.items[] | select(.kind=="Pod" or .kind==null) | .metadata.name as $p
@@ -38,16 +46,21 @@ export -f jq_diff; export OUT
 
 {
   measure audit $BIN/confdrift audit --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
-  measure floor $BIN/examples/parse_floor "$OUT/fleet/dev" "$OUT/fleet/staging" "$OUT/fleet/prod"
-  measure jq+diff bash -c jq_diff
+  measure audit-j1 $BIN/confdrift audit --jobs 1 --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
+  measure snapshots $BIN/confdrift audit --env dev="$OUT/dev.snapshot.json" --env staging="$OUT/staging.snapshot.json" --env prod="$OUT/prod.snapshot.json" --format json --output "$OUT/report.json" --fail-on never
+  [ -n "${SKIP_BASELINES:-}" ] || measure floor $BIN/examples/parse_floor "$OUT/fleet/dev" "$OUT/fleet/staging" "$OUT/fleet/prod"
+  [ -n "${SKIP_BASELINES:-}" ] || measure jq+diff bash -c jq_diff
 } > "$OUT/results"
 
-echo "fleet: 3 environments x $PODS pods x $VARS vars, input ${INPUT_KB} KB, median of $RUNS runs, $(nproc) cores"
+SNAP_KB=$(du -ck "$OUT"/*.snapshot.json | tail -1 | cut -f1)
+echo "fleet: 3 environments x $PODS pods x $VARS vars, input ${INPUT_KB} KB (snapshots ${SNAP_KB} KB), median of $RUNS runs, $(nproc) cores"
 awk -v input="$INPUT_KB" '
   { name[NR]=$1; t[NR]=$2; m[NR]=$3 }
   END {
     printf "%-8s %10s %12s %14s\n", "what", "wall s", "peak RSS MB", "RSS / input"
     for (i=1;i<=NR;i++) printf "%-8s %10.2f %12.1f %14.2f\n", name[i], t[i], m[i]/1024, m[i]/input
-    printf "audit / floor:   %.2fx wall\n", t[1]/t[2]
-    printf "jq+diff / audit: %.2fx wall\n", t[3]/t[1]
+    if (NR >= 5) {
+      printf "audit / floor:   %.2fx wall\n", t[1]/t[4]
+      printf "jq+diff / audit: %.2fx wall\n", t[5]/t[1]
+    }
   }' "$OUT/results"
