@@ -185,12 +185,6 @@ fn every_file_in_testdata_bad_has_a_case() {
 
 // Files too large to commit, written to a temporary directory.
 
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).expect("temp dir is writable");
-    path
-}
-
 fn configmap(value: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big}}\ndata:\n  BIG: \"{value}\"\n")
 }
@@ -223,7 +217,7 @@ fn an_endless_source_is_cut_off_at_the_limit() {
 fn values_over_one_mebibyte_are_refused_without_being_quoted() {
     let dir = tempfile::tempdir().unwrap();
     let big = "x".repeat(1024 * 1024 + 1);
-    let path = write(&dir, "cm.yaml", &configmap(&big));
+    let path = write(dir.path(), "cm.yaml", &configmap(&big));
     check(
         "ConfigMap value",
         &audit(&path),
@@ -235,7 +229,7 @@ fn values_over_one_mebibyte_are_refused_without_being_quoted() {
         "apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData:\n  TOKEN: \"CANARY{}\"\n",
         "y".repeat(2 * 1024 * 1024)
     );
-    let path = write(&dir, "secret.yaml", &secret);
+    let path = write(dir.path(), "secret.yaml", &secret);
     check(
         "Secret value",
         &audit(&path),
@@ -246,7 +240,7 @@ fn values_over_one_mebibyte_are_refused_without_being_quoted() {
     let env = format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    env:\n    - {{name: BIG, value: \"{big}\"}}\n"
     );
-    let path = write(&dir, "env.yaml", &env);
+    let path = write(dir.path(), "env.yaml", &env);
     check(
         "env value",
         &audit(&path),
@@ -258,7 +252,7 @@ fn values_over_one_mebibyte_are_refused_without_being_quoted() {
 #[test]
 fn a_value_of_exactly_one_mebibyte_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(&dir, "cm.yaml", &configmap(&"x".repeat(1024 * 1024)));
+    let path = write(dir.path(), "cm.yaml", &configmap(&"x".repeat(1024 * 1024)));
     check(
         "1 MiB value",
         &audit(&path),
@@ -278,7 +272,7 @@ fn deep_flow_nesting_no_longer_hangs_the_yaml_scanner() {
         "[".repeat(n),
         "]".repeat(n)
     );
-    let path = write(&dir, "deep.yaml", &text);
+    let path = write(dir.path(), "deep.yaml", &text);
     check(
         "deep flow",
         &audit(&path),
@@ -294,7 +288,7 @@ fn deep_block_nesting_is_refused_by_the_recursion_limit() {
         "apiVersion: v1\nkind: Widget\nmetadata: {{name: w}}\nspec:\n{}x\n",
         "- ".repeat(100_000)
     );
-    let path = write(&dir, "deep.yaml", &text);
+    let path = write(dir.path(), "deep.yaml", &text);
     check(
         "deep block",
         &audit(&path),
@@ -310,7 +304,7 @@ fn a_document_of_more_than_ten_million_nodes_is_refused() {
         "apiVersion: v1\nkind: Widget\nmetadata: {{name: w}}\nspec: [{}0]\n",
         "0,".repeat(10_000_000)
     );
-    let path = write(&dir, "many.yaml", &text);
+    let path = write(dir.path(), "many.yaml", &text);
     check(
         "many nodes",
         &audit(&path),
@@ -330,7 +324,7 @@ fn many_aliases_of_a_large_anchor_no_longer_hang() {
         "0,".repeat(100_000),
         "*big,".repeat(999)
     );
-    let path = write(&dir, "wide.yaml", &text);
+    let path = write(dir.path(), "wide.yaml", &text);
     check(
         "wide aliases",
         &audit(&path),
@@ -346,7 +340,7 @@ fn a_huge_json_document_that_fails_to_parse_is_not_held_whole_to_word_the_error(
         "{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"p\"}},\"spec\":{{\"containers\":7}},\"x\":[{}0]}}\n",
         "0,".repeat(10_000_000)
     );
-    let path = write(&dir, "huge.json", &text);
+    let path = write(dir.path(), "huge.json", &text);
     check(
         "huge JSON",
         &audit(&path),
@@ -362,7 +356,7 @@ fn policy_with_deep_block_nesting_no_longer_overflows_the_stack() {
         "apiVersion: confdrift/v1\nkind: Policy\nrules:\n{}x\n",
         "- ".repeat(100_000)
     );
-    let path = write(&dir, "deep.yaml", &text);
+    let path = write(dir.path(), "deep.yaml", &text);
     check(
         "deep policy",
         &policy_lint(&path),
@@ -382,7 +376,7 @@ fn policy_alias_bomb_no_longer_exhausts_memory() {
         let refs = vec![format!("*a{}", i - 1); 10].join(", ");
         text.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
     }
-    let path = write(&dir, "bomb.yaml", &text);
+    let path = write(dir.path(), "bomb.yaml", &text);
     check("policy bomb", &policy_lint(&path), 2, "alias bomb");
 }
 
@@ -393,7 +387,7 @@ fn a_million_unclosed_var_references_are_read_in_linear_time() {
     let text = format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    env:\n    - {{name: A, value: x}}\n    - {{name: B, value: \"{value}\"}}\n"
     );
-    let path = write(&dir, "refs.yaml", &text);
+    let path = write(dir.path(), "refs.yaml", &text);
     check(
         "unclosed refs",
         &audit(&path),
@@ -608,7 +602,7 @@ fn deep_nesting_in_a_config_file_no_longer_hangs_the_yaml_scanner() {
     let dir = tempfile::tempdir().unwrap();
     let n = 500_000;
     let text = format!("environments: {}{}\n", "[".repeat(n), "]".repeat(n));
-    let path = write(&dir, "confdrift.yaml", &text);
+    let path = write(dir.path(), "confdrift.yaml", &text);
     check(
         "deep config",
         &audit_config(&path),
@@ -616,7 +610,7 @@ fn deep_nesting_in_a_config_file_no_longer_hangs_the_yaml_scanner() {
         "YAML nested deeper than 32 levels; a config file needs 5 at most",
     );
     let text = format!("environments:\n{}x\n", "- ".repeat(100_000));
-    let path = write(&dir, "block.yaml", &text);
+    let path = write(dir.path(), "block.yaml", &text);
     check(
         "deep block config",
         &audit_config(&path),
@@ -629,7 +623,7 @@ fn deep_nesting_in_a_config_file_no_longer_hangs_the_yaml_scanner() {
 fn names_in_config_errors_are_shown_written_out() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(
-        &dir,
+        dir.path(),
         "confdrift.yaml",
         "environments:\n  \"prod\\e[2J\\u202E\": {}\n",
     );
@@ -640,7 +634,7 @@ fn names_in_config_errors_are_shown_written_out() {
         "environment prod\\x1b[2J\\u{202e} needs `files: [...]`, `context: NAME` or `url: s3://BUCKET/PREFIX/`",
     );
     let path = write(
-        &dir,
+        dir.path(),
         "unknown.yaml",
         "environments:\n  prod: {files: [x], \"nam\\e[8me\": 1}\n",
     );
@@ -706,12 +700,12 @@ fn configmap_file(lines: impl Iterator<Item = String>) -> String {
 /// nearly every line.
 fn diff_of_two_configmap_files(dir: &tempfile::TempDir, n: usize) -> Run {
     let a = write(
-        dir,
+        dir.path(),
         "a.json",
         &configmap_file((0..n).map(|i| (i % 10).to_string())),
     );
     let b = write(
-        dir,
+        dir.path(),
         "b.json",
         &configmap_file((0..n).map(|i| (i * 7 % 10).to_string())),
     );

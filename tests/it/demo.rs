@@ -8,8 +8,6 @@ use std::collections::BTreeSet;
 
 use crate::support::*;
 
-const NO_RULES: &str = "testdata/policies/valid/no-rules.yaml";
-
 fn audit_json(args: &[&str]) -> serde_json::Value {
     let r = run(confdrift()
         .arg("audit")

@@ -7,8 +7,6 @@
 
 use crate::support::*;
 
-const NO_RULES: &str = "testdata/policies/valid/no-rules.yaml";
-
 fn audit(columns: Option<&str>, format: &str) -> Run {
     let mut cmd = confdrift();
     cmd.args(["audit", "--format", format, "--policy", NO_RULES])

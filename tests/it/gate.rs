@@ -9,15 +9,7 @@ use std::path::Path;
 
 use crate::support::*;
 
-const TODAY: &str = "2026-06-01";
 const POLICY: &str = "policies/default.yaml";
-
-/// `confdrift` with the run's clock fixed.
-fn cd() -> assert_cmd::Command {
-    let mut c = confdrift();
-    c.env("CONFDRIFT_TODAY", TODAY);
-    c
-}
 
 fn demo() -> Vec<String> {
     vec![
@@ -27,15 +19,6 @@ fn demo() -> Vec<String> {
         POLICY.into(),
     ]
 }
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p
-}
-
-/// The default policy's criticals on the demo, waived.
-const WAIVE_CRITICALS: &str = "apiVersion: confdrift/v1\nkind: Policy\nwaivers:\n  - rule: connection-pools-equal\n    reason: prod runs on a smaller database\n    owner: team-db\n    expires: 2026-06-30\n  - rule: no-debug-in-prod\n    reason: incident 4711, debugging\n    expires: 2026-06-30\n  - rule: dangling-reference\n    environments: [staging]\n    reason: frontend-config is being recreated\n    expires: 2026-06-30\n";
 
 // ---------------------------------------------------------------------------
 // SARIF
@@ -69,7 +52,7 @@ fn valid_sarif(what: &str, text: &str) -> serde_json::Value {
 }
 
 fn sarif(args: &[String]) -> (i32, serde_json::Value) {
-    let r = run(cd().arg("audit").args(args).args(["--format", "sarif"]));
+    let r = run(dated().arg("audit").args(args).args(["--format", "sarif"]));
     assert!(r.code == 0 || r.code == 1 || r.code == 3, "{}", r.stderr);
     (r.code, valid_sarif(&format!("{args:?}"), &r.stdout))
 }
@@ -141,7 +124,7 @@ fn sarif_lists_every_rule_and_one_result_per_finding_with_level_from_severity() 
 
     // One result per finding of the JSON report, in the same order.
     let json: serde_json::Value = serde_json::from_str(
-        &run_ok(cd().arg("audit").args(demo()).args(["--format", "json"])).stdout,
+        &run_ok(dated().arg("audit").args(demo()).args(["--format", "json"])).stdout,
     )
     .unwrap();
     let findings = json["findings"].as_array().unwrap();
@@ -451,22 +434,15 @@ fn sarif_fingerprints_are_stable_when_values_change() {
     let b: BTreeSet<String> = fingerprints(&after).into_keys().collect();
     assert_eq!(a, b, "the same findings keep their fingerprints");
     // And a second identical run gives byte-identical SARIF.
-    let again = run(cd().arg("audit").args(demo()).args(["--format", "sarif"]));
-    let once = run(cd().arg("audit").args(demo()).args(["--format", "sarif"]));
+    let again = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--format", "sarif"]));
+    let once = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--format", "sarif"]));
     assert_eq!(again.stdout, once.stdout);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -513,7 +489,7 @@ fn sarif_waived_findings_are_suppressed_results() {
 fn sarif_points_at_the_candidate_file_and_the_policy_file() {
     let dir = tempfile::tempdir().unwrap();
     candidate_file(dir.path(), "candidate.yaml", debug_logging);
-    let r = run(cd()
+    let r = run(dated()
         .current_dir(dir.path())
         .arg("audit")
         .arg("--config")
@@ -546,7 +522,7 @@ fn sarif_points_at_the_candidate_file_and_the_policy_file() {
         "stale.yaml",
         "apiVersion: confdrift/v1\nkind: Policy\nrules:\n  - id: gone\n    key: NO_SUCH_KEY\n    equal: true\n",
     );
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(["--config", "testdata/demo/confdrift.yaml", "--policy"])
         .arg(&p)
@@ -595,7 +571,7 @@ fn pool_fixed(text: String) -> String {
 fn sarif_from_an_incomplete_environment_is_valid_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("prod.json");
-    let r = run(cd()
+    let r = run(dated()
         .env("CONFDRIFT_FINGERPRINT_KEY", "another-key")
         .args(["snapshot", "--env"])
         .arg(format!("prod={}", data("demo/prod")))
@@ -621,7 +597,7 @@ fn sarif_from_an_incomplete_environment_is_valid_and_says_so() {
             .is_empty()
     );
     // JUnit fails the environment's case; Markdown says why the gate fails.
-    let junit = run(cd().arg("audit").args(&envs).args(["--format", "junit"]));
+    let junit = run(dated().arg("audit").args(&envs).args(["--format", "junit"]));
     assert_eq!(junit.code, 3);
     let doc = roxmltree::Document::parse(&junit.stdout).expect("JUnit parses");
     let prod = doc
@@ -630,14 +606,17 @@ fn sarif_from_an_incomplete_environment_is_valid_and_says_so() {
         .unwrap();
     let failure = prod.children().find(|n| n.has_tag_name("failure")).unwrap();
     assert_eq!(failure.attribute("type"), Some("incomplete"));
-    let md = run(cd().arg("audit").args(&envs).args(["--format", "markdown"]));
+    let md = run(dated()
+        .arg("audit")
+        .args(&envs)
+        .args(["--format", "markdown"]));
     let first = md.stdout.lines().next().unwrap_or("");
     assert!(
         first.contains("gate **failed**: prod not read completely"),
         "{first}"
     );
     // With --allow-partial the environment case passes.
-    let junit = run(cd().arg("audit").args(&envs).args([
+    let junit = run(dated().arg("audit").args(&envs).args([
         "--format",
         "junit",
         "--allow-partial",
@@ -719,7 +698,7 @@ fn junit_cases(xml: &str) -> Vec<Case> {
 }
 
 fn junit(args: &[String], fail_on: &str) -> (i32, Vec<Case>) {
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(args)
         .args(["--format", "junit", "--fail-on", fail_on]));
@@ -843,7 +822,11 @@ fn markup_in_values_survives_every_gate_format() {
     let r = &results(&log)[0];
     assert_eq!(r["properties"]["values"]["prod"], NASTY);
     // Markdown: nothing in the value can start markup or break the table.
-    let md = run(cd().arg("audit").args(&envs).args(["--format", "markdown"])).stdout;
+    let md = run(dated()
+        .arg("audit")
+        .args(&envs)
+        .args(["--format", "markdown"]))
+    .stdout;
     let row = md
         .lines()
         .find(|l| l.starts_with("| info | web/app |"))
@@ -865,7 +848,7 @@ fn markup_in_values_survives_every_gate_format() {
 // ---------------------------------------------------------------------------
 
 fn markdown(extra: &[&str]) -> Run {
-    run(cd()
+    run(dated()
         .arg("audit")
         .args(demo())
         .args(["--format", "markdown"])
@@ -953,7 +936,10 @@ fn max_length_keeps_the_comment_under_the_limit_and_says_what_was_cut() {
 
 #[test]
 fn max_length_needs_a_markdown_report() {
-    let r = run(cd().arg("audit").args(demo()).args(["--max-length", "100"]));
+    let r = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--max-length", "100"]));
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("--max-length applies to markdown"),
@@ -970,7 +956,7 @@ fn max_length_needs_a_markdown_report() {
 fn one_run_writes_every_report_and_each_equals_its_own_run() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).display().to_string();
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--report", "table"])
@@ -985,7 +971,7 @@ fn one_run_writes_every_report_and_each_equals_its_own_run() {
         .arg(format!("json={}", p("report.json"))));
     assert_eq!(r.code, 1, "the exit code is the gate's: {}", r.stderr);
     let alone =
-        |format: &str| run(cd().arg("audit").args(demo()).args(["--format", format])).stdout;
+        |format: &str| run(dated().arg("audit").args(demo()).args(["--format", format])).stdout;
     assert_eq!(r.stdout, alone("table"));
     assert_eq!(read(Path::new(&p("drift.sarif"))), alone("sarif"));
     assert_eq!(read(Path::new(&p("drift.xml"))), alone("junit"));
@@ -1003,7 +989,7 @@ fn one_run_writes_every_report_and_each_equals_its_own_run() {
     );
 
     // --format/--output still work, next to --report.
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--format", "sarif", "--output"])
@@ -1033,7 +1019,7 @@ fn report_arguments_that_cannot_work_are_usage_errors() {
         (&["--report", "json="], "FILE is empty"),
     ];
     for (args, message) in cases {
-        let r = run(cd().arg("audit").args(demo()).args(*args));
+        let r = run(dated().arg("audit").args(demo()).args(*args));
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
     }
@@ -1043,7 +1029,7 @@ fn report_arguments_that_cannot_work_are_usage_errors() {
 fn output_replaces_an_existing_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let out = write(dir.path(), "drift.sarif", "old contents");
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--format", "sarif", "--output"])
@@ -1063,7 +1049,7 @@ fn json_of(r: &Run) -> serde_json::Value {
 }
 
 fn gate(candidate: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .arg("--candidate")
@@ -1160,7 +1146,7 @@ fn a_candidate_that_introduces_a_problem_fails_the_gate() {
     );
     assert_eq!(debug[0]["values"]["prod"], "debug");
     // The table says it too.
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .arg("--candidate")
@@ -1213,7 +1199,7 @@ fn a_rule_that_watches_changes_gives_a_change_its_severity() {
 fn several_against_the_first_is_deployed_to() {
     let dir = tempfile::tempdir().unwrap();
     let file = candidate_file(dir.path(), "rendered.yaml", pool_fixed);
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .arg("--candidate")
@@ -1235,7 +1221,7 @@ fn several_against_the_first_is_deployed_to() {
 #[test]
 fn candidate_mistakes_are_usage_errors() {
     let file = data("demo/staging/workloads.yaml");
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--candidate", &file, "--against", "prd"]));
@@ -1246,10 +1232,16 @@ fn candidate_mistakes_are_usage_errors() {
         "{}",
         r.stderr
     );
-    let r = run(cd().arg("audit").args(demo()).args(["--candidate", &file]));
+    let r = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--candidate", &file]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--against"), "{}", r.stderr);
-    let r = run(cd().arg("audit").args(demo()).args(["--against", "prod"]));
+    let r = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--against", "prod"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--candidate"), "{}", r.stderr);
 }
@@ -1260,13 +1252,19 @@ fn candidate_mistakes_are_usage_errors() {
 
 #[test]
 fn demo_sarif_snapshot() {
-    let r = run(cd().arg("audit").args(demo()).args(["--format", "sarif"]));
+    let r = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--format", "sarif"]));
     insta::assert_snapshot!("demo_sarif", portable(&r.stdout));
 }
 
 #[test]
 fn demo_junit_snapshot() {
-    let r = run(cd().arg("audit").args(demo()).args(["--format", "junit"]));
+    let r = run(dated()
+        .arg("audit")
+        .args(demo())
+        .args(["--format", "junit"]));
     insta::assert_snapshot!("demo_junit", portable(&r.stdout));
 }
 
@@ -1276,7 +1274,7 @@ fn demo_junit_snapshot() {
 fn demo_markdown_waived_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let waivers = write(dir.path(), "waivers.yaml", WAIVE_CRITICALS);
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .arg("--policy")

@@ -72,10 +72,6 @@ impl Live {
     }
 }
 
-fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
-}
-
 fn offline() -> serde_json::Value {
     let r = run(confdrift()
         .arg("audit")

@@ -33,10 +33,6 @@ const ALL: &[(&str, &str)] = &[
 ];
 const NO_STAGING: &[(&str, &str)] = &[("dev", "demo/dev"), ("prod", "demo/prod")];
 
-fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
-}
-
 fn finding<'a>(v: &'a serde_json::Value, code: &str, key: &str) -> Option<&'a serde_json::Value> {
     v["findings"]
         .as_array()
@@ -695,19 +691,6 @@ fn nightly_formats_snapshots() {
         let r = report(copy.path(), "2026-11-23T02:00:00Z", NO_STAGING, format);
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
         insta::assert_snapshot!(format!("nightly_{format}"), portable(&r.stdout));
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
     }
 }
 

@@ -5,15 +5,6 @@
 
 use crate::support::*;
 
-const TODAY: &str = "2026-06-01";
-
-/// `confdrift` with the run's clock fixed.
-fn cd() -> assert_cmd::Command {
-    let mut c = confdrift();
-    c.env("CONFDRIFT_TODAY", TODAY);
-    c
-}
-
 fn demo() -> Vec<String> {
     vec!["--config".into(), data("demo/confdrift.yaml")]
 }
@@ -24,12 +15,6 @@ fn json(stdout: &str) -> serde_json::Value {
 
 fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v["findings"].as_array().cloned().unwrap_or_default()
-}
-
-fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p
 }
 
 // ---------------------------------------------------------------------------
@@ -48,7 +33,7 @@ fn lint_reports_every_error_of_every_invalid_fixture_with_file_line_and_column()
     assert!(names.len() >= 19, "{names:?}");
     for name in names {
         let path = format!("testdata/policies/invalid/{name}");
-        let r = run(cd().args(["policy", "lint", &path]));
+        let r = run(dated().args(["policy", "lint", &path]));
         assert_eq!(r.code, 2, "{name}: {}{}", r.stdout, r.stderr);
         assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
         for line in r.stdout.lines().filter(|l| l.contains("error[")) {
@@ -82,7 +67,7 @@ fn lint_accepts_the_shipped_default_policy_and_the_valid_fixtures() {
         "testdata/policies/valid/split",
         "testdata/policies/valid/no-rules.yaml",
     ] {
-        let r = run(cd().args(["policy", "lint", path]));
+        let r = run(dated().args(["policy", "lint", path]));
         assert_eq!(r.code, 0, "{path}: {}{}", r.stdout, r.stderr);
         assert!(
             r.stdout.starts_with("policy lint: ok:"),
@@ -91,7 +76,7 @@ fn lint_accepts_the_shipped_default_policy_and_the_valid_fixtures() {
         );
     }
     // Without a path: policies/ of the working directory.
-    let r = run(cd().args(["policy", "lint"]));
+    let r = run(dated().args(["policy", "lint"]));
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(
         r.stdout,
@@ -102,10 +87,10 @@ fn lint_accepts_the_shipped_default_policy_and_the_valid_fixtures() {
 #[test]
 fn lint_without_paths_and_without_a_policies_directory_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(cd().current_dir(dir.path()).args(["policy", "lint"]));
+    let r = run(dated().current_dir(dir.path()).args(["policy", "lint"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no policy to lint"), "{}", r.stderr);
-    let r = run(cd().args(["policy", "lint", "does/not/exist.yaml"]));
+    let r = run(dated().args(["policy", "lint", "does/not/exist.yaml"]));
     assert_eq!(r.code, 2);
     assert!(
         r.stdout.contains("does/not/exist.yaml: error[io]"),
@@ -122,7 +107,7 @@ fn an_expired_waiver_is_a_lint_warning_not_an_error() {
         "w.yaml",
         "apiVersion: confdrift/v1\nkind: Policy\nrules:\n  - id: r\n    key: X\n    equal: true\nwaivers:\n  - rule: r\n    reason: old\n    expires: 2026-05-31\n",
     );
-    let r = run(cd().args(["policy", "lint"]).arg(&p));
+    let r = run(dated().args(["policy", "lint"]).arg(&p));
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(
         r.stdout
@@ -139,7 +124,7 @@ fn an_expired_waiver_is_a_lint_warning_not_an_error() {
 
 #[test]
 fn demo_with_the_default_policy_reports_the_seeded_risks_at_the_right_severity() {
-    let r = run(cd().arg("audit").args(demo()).args([
+    let r = run(dated().arg("audit").args(demo()).args([
         "--policy",
         "policies/default.yaml",
         "--format",
@@ -261,7 +246,7 @@ fn demo_with_the_default_policy_reports_the_seeded_risks_at_the_right_severity()
 
 #[test]
 fn demo_table_with_the_default_policy() {
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--policy", "policies/default.yaml"]));
@@ -271,7 +256,7 @@ fn demo_table_with_the_default_policy() {
 
 #[test]
 fn demo_markdown_with_the_default_policy() {
-    let r = run(cd().arg("audit").args(demo()).args([
+    let r = run(dated().arg("audit").args(demo()).args([
         "--policy",
         "policies/default.yaml",
         "--format",
@@ -285,12 +270,8 @@ fn demo_markdown_with_the_default_policy() {
 // exit codes
 // ---------------------------------------------------------------------------
 
-/// The default policy plus waivers for every critical finding of the demo:
-/// the worst unwaived finding is then a warning.
-const WAIVE_CRITICALS: &str = "apiVersion: confdrift/v1\nkind: Policy\nwaivers:\n  - rule: connection-pools-equal\n    reason: prod runs on a smaller database\n    owner: team-db\n    expires: 2026-06-30\n  - rule: no-debug-in-prod\n    reason: incident 4711, debugging\n    expires: 2026-06-30\n  - rule: dangling-reference\n    environments: [staging]\n    reason: frontend-config is being recreated\n    expires: 2026-06-30\n";
-
 fn exit_code(policies: &[&str], fail_on: &str, today: &str) -> i32 {
-    let mut c = cd();
+    let mut c = dated();
     c.env("CONFDRIFT_TODAY", today).arg("audit").args(demo());
     for p in policies {
         c.args(["--policy", p]);
@@ -340,7 +321,7 @@ fn waivers_apply_until_their_expiry_date_on_the_fixed_clock() {
     assert_eq!(exit_code(&policies, "critical", "2026-06-30"), 0);
     assert_eq!(exit_code(&policies, "critical", "2026-07-01"), 1);
 
-    let r = run(cd()
+    let r = run(dated()
         .env("CONFDRIFT_TODAY", "2026-07-01")
         .arg("audit")
         .args(demo())
@@ -359,7 +340,7 @@ fn waivers_apply_until_their_expiry_date_on_the_fixed_clock() {
         "{}",
         r.stdout
     );
-    let r = run(cd().arg("audit").args(demo()).args([
+    let r = run(dated().arg("audit").args(demo()).args([
         "--policy",
         "policies/default.yaml",
         "--policy",
@@ -386,7 +367,7 @@ fn waivers_apply_until_their_expiry_date_on_the_fixed_clock() {
 
 #[test]
 fn a_bad_clock_is_a_usage_error() {
-    let r = run(cd()
+    let r = run(dated()
         .env("CONFDRIFT_TODAY", "next tuesday")
         .arg("audit")
         .args(demo()));
@@ -407,7 +388,7 @@ fn every_format_says_what_was_suppressed() {
         "apiVersion: confdrift/v1\nkind: Policy\nignore: [\"*_TTL\"]\nunmatched: ignore\nrules:\n  - id: flags\n    kind: flag\n    key: \"*\"\n    equal: true\n    allow_differ: [FEATURE_EXPRESS_CHECKOUT]\n",
     );
     let base = || {
-        let mut c = cd();
+        let mut c = dated();
         c.arg("audit")
             .args(demo())
             .arg("--policy")
@@ -439,7 +420,7 @@ fn every_format_says_what_was_suppressed() {
 
 #[test]
 fn policies_merge_in_order_and_duplicate_ids_stop_the_run() {
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(demo())
         .args(["--policy", "testdata/policies/invalid/duplicate-ids"]));
@@ -451,7 +432,7 @@ fn policies_merge_in_order_and_duplicate_ids_stop_the_run() {
         r.stderr
     );
     assert!(r.stdout.is_empty());
-    let r = run(cd().arg("audit").args(demo()).args([
+    let r = run(dated().arg("audit").args(demo()).args([
         "--policy",
         "testdata/policies/valid/split",
         "--format",
@@ -475,7 +456,7 @@ fn policies_merge_in_order_and_duplicate_ids_stop_the_run() {
 
 #[test]
 fn an_invalid_policy_stops_the_audit_before_reading_any_environment() {
-    let r = run(cd()
+    let r = run(dated()
         .arg("audit")
         .args(["--env", "a=does/not/exist", "--env", "b=neither"])
         .args(["--policy", "testdata/policies/invalid/typo-equals.yaml"]));
@@ -513,7 +494,7 @@ fn policies_come_from_the_flag_else_the_config_file_else_policies_in_the_working
             .clone()
     };
     // The config file's `policies:`, relative to the config file.
-    let got = files(cd().arg("audit").arg("--config").arg(&cfg));
+    let got = files(dated().arg("audit").arg("--config").arg(&cfg));
     assert_eq!(
         got[0].as_str().map(|s| s.ends_with("conf/rules/team.yaml")),
         Some(true),
@@ -521,7 +502,8 @@ fn policies_come_from_the_flag_else_the_config_file_else_policies_in_the_working
     );
     // --policy replaces it.
     let got = files(
-        cd().arg("audit")
+        dated()
+            .arg("audit")
             .arg("--config")
             .arg(&cfg)
             .args(["--policy", "policies/default.yaml"]),
@@ -534,9 +516,9 @@ fn policies_come_from_the_flag_else_the_config_file_else_policies_in_the_working
         "--env".to_string(),
         format!("prod={}", data("canary/prod.yaml")),
     ];
-    let got = files(cd().arg("audit").args(&envs));
+    let got = files(dated().arg("audit").args(&envs));
     assert_eq!(got, serde_json::json!(["policies/default.yaml"]));
-    let got = files(cd().current_dir(dir.path()).arg("audit").args(&envs));
+    let got = files(dated().current_dir(dir.path()).arg("audit").args(&envs));
     assert_eq!(got, serde_json::json!([]));
 }
 
@@ -553,7 +535,7 @@ fn value_checks_on_secret_keys_print_no_secret_and_say_they_cannot_check() {
         "apiVersion: confdrift/v1\nkind: Policy\nrules:\n  - id: api-key\n    key: [\"*API_KEY\", DSN, \"*SIGNING_KEY\"]\n    forbid: [CANARY-api-PROD-7f3a9c]\n    pattern: 'CANARY.*'\n    range: {min: 1}\n    equal: true\n    severity: critical\n",
     );
     for format in ["table", "json", "markdown"] {
-        let r = run(cd()
+        let r = run(dated()
             .arg("audit")
             .arg("--env")
             .arg(format!("staging={}", data("canary/staging.yaml")))
@@ -593,15 +575,15 @@ fn value_checks_on_secret_keys_print_no_secret_and_say_they_cannot_check() {
 #[test]
 fn output_with_policies_is_byte_identical_across_runs() {
     for format in ["table", "json", "markdown"] {
-        let once = run(cd().arg("audit").args(demo()).args(["--format", format]));
-        let twice = run(cd().arg("audit").args(demo()).args(["--format", format]));
+        let once = run(dated().arg("audit").args(demo()).args(["--format", format]));
+        let twice = run(dated().arg("audit").args(demo()).args(["--format", format]));
         assert_eq!(once.stdout, twice.stdout, "{format}");
     }
 }
 
 #[test]
 fn diff_applies_the_same_policy_and_explains_each_key() {
-    let r = run(cd().args(["diff", "staging", "prod"]).args(demo()));
+    let r = run(dated().args(["diff", "staging", "prod"]).args(demo()));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains("critical: DB_POOL_SIZE must be the same in staging and prod, but is 20 in staging, 5 in prod (rule connection-pools-equal)"),
