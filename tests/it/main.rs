@@ -1,7 +1,7 @@
 //! The end-to-end tests, one binary (as ripgrep does): one module a
 //! concern, helpers in `support/`. One binary links once, not twenty times.
 //!
-//! Run one concern with a filter: `cargo test --test it -- fleet::`.
+//! Run one concern with a filter: `cargo test --test it -- gate::`.
 //! Snapshots are in `snapshots/`, named `it__<module>__<name>.snap`.
 
 mod support;
