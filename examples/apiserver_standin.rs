@@ -9,7 +9,7 @@
 //! `--latency-ms N` delays every answer by N ms, as a remote API server's
 //! round trip and list time would (`benches/live.sh`).
 
-#[path = "../tests/support/apiserver.rs"]
+#[path = "../tests/it/support/apiserver.rs"]
 mod apiserver;
 
 use std::path::{Path, PathBuf};

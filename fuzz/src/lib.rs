@@ -1,5 +1,5 @@
 //! What each fuzz target checks, as plain functions: the libFuzzer targets
-//! in `fuzz_targets/` call them, and `tests/bad_input.rs` replays the
+//! in `fuzz_targets/` call them, and `tests/it/bad_input.rs` replays the
 //! committed corpus (`corpus/<target>/`) through them in every `cargo test`,
 //! so the stable toolchain alone keeps the corpus passing.
 //!
