@@ -11,7 +11,7 @@
 //! result with an external, accepted suppression whose justification is the
 //! waiver. Values arrive redacted; nothing here can see a Secret.
 //!
-//! These types are the wire format; `tests/gate.rs` validates what they
+//! These types are the wire format; `tests/it/gate.rs` validates what they
 //! produce against the official schema in `testdata/sarif/`.
 
 use std::collections::BTreeMap;
