@@ -18,8 +18,8 @@ use crate::model::{
 use crate::normalize::canonical::same;
 use crate::policy::Date;
 use crate::policy::model::{PolicySet, Unmatched};
-use crate::policy::waivers::Book;
-use rules::{Coverage, Run};
+use crate::policy::waivers::WaiverBook;
+use rules::{Coverage, RunEnvs};
 
 mod codes;
 mod consumers;
@@ -102,7 +102,7 @@ pub fn evaluate(
     let (run, ignored) = line_up(cmp, invs, policy);
     suppressed.ignored = ignored;
     let outcome = rules::apply(&run);
-    let mut book = Book::new(&policy.waivers, today);
+    let mut book = WaiverBook::new(&policy.waivers, today);
     let deltas: BTreeMap<&Subject, &Delta> = cmp.deltas.iter().map(|d| (&d.subject, d)).collect();
     let mut findings = Vec::new();
 
@@ -117,7 +117,7 @@ pub fn evaluate(
     }
 
     let unmatched = |f: Finding,
-                     book: &mut Book,
+                     book: &mut WaiverBook,
                      suppressed: &mut Suppressed,
                      out: &mut Vec<Finding>| match policy.unmatched {
         Unmatched::Ignore => suppressed.unmatched += 1,
@@ -216,7 +216,7 @@ fn line_up<'a>(
     cmp: &'a Comparison,
     invs: &'a [Inventory],
     policy: &'a PolicySet,
-) -> (Run<'a>, Vec<IgnoredKeys>) {
+) -> (RunEnvs<'a>, Vec<IgnoredKeys>) {
     let mut drifting: BTreeSet<&Subject> = cmp.deltas.iter().map(|d| &d.subject).collect();
     for inv in invs {
         for issue in &inv.issues {
@@ -254,7 +254,7 @@ fn line_up<'a>(
                     scope_id += 1;
                 }
                 last_scope = Some(&s.scope);
-                subjects.push(rules::Row {
+                subjects.push(rules::SubjectRow {
                     subject: s,
                     entries,
                     key_id,
@@ -274,7 +274,7 @@ fn line_up<'a>(
             drifting: *drifting,
         })
         .collect();
-    let run = Run {
+    let run = RunEnvs {
         envs: &cmp.envs,
         baseline: &cmp.baseline,
         invs,

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use super::rules::{Hit, Run, Violation};
+use super::rules::{EnvMention, RunEnvs, Violation};
 use super::{Suppressed, display_entries};
 use crate::model::{Delta, Entry, Finding, Subject};
 use crate::policy::model::Waiver;
-use crate::policy::waivers::{Book, Match, Target};
+use crate::policy::waivers::{Match, WaiverBook, WaiverSubject};
 
-fn target(f: &Finding) -> Target<'_> {
-    Target {
+fn target(f: &Finding) -> WaiverSubject<'_> {
+    WaiverSubject {
         rule: &f.rule,
         key: f.key.as_deref(),
         kind: f.kind,
@@ -21,7 +21,7 @@ fn target(f: &Finding) -> Target<'_> {
     }
 }
 
-pub(super) fn waive(book: &mut Book, f: &mut Finding, suppressed: &mut Suppressed) {
+pub(super) fn waive(book: &mut WaiverBook, f: &mut Finding, suppressed: &mut Suppressed) {
     let envs: Vec<&str> = f.environments.iter().map(String::as_str).collect();
     let m = book.lookup(&target(f), &envs);
     let found = book.record(&m).map(Waiver::describe);
@@ -34,10 +34,10 @@ pub(super) fn waive(book: &mut Book, f: &mut Finding, suppressed: &mut Suppresse
 /// A rule's violation as findings: one, or one per waiver that accepts part
 /// of it (a waiver for dev does not hide the same problem in prod).
 pub(super) fn violation_findings(
-    run: &Run,
+    run: &RunEnvs,
     deltas: &BTreeMap<&Subject, &Delta>,
     v: &Violation,
-    book: &mut Book,
+    book: &mut WaiverBook,
     suppressed: &mut Suppressed,
 ) -> Vec<Finding> {
     let rule = &run.policy.rules[v.rule];
@@ -65,9 +65,9 @@ pub(super) fn violation_findings(
         waiver: None,
         environments: Vec::new(),
     };
-    let env = |h: &Hit| run.envs[h.env].as_str();
+    let env = |h: &EnvMention| run.envs[h.env].as_str();
     // Hits grouped by the waiver that accepts them.
-    let mut groups: Vec<(Match, Vec<&Hit>)> = Vec::new();
+    let mut groups: Vec<(Match, Vec<&EnvMention>)> = Vec::new();
     if v.atomic {
         let envs: Vec<&str> = v.hits.iter().map(env).collect();
         groups.push((

@@ -9,7 +9,7 @@ use crate::model::{ConfigKind, Severity};
 
 /// The subject fields of a finding, as a waiver matches them.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Target<'a> {
+pub struct WaiverSubject<'a> {
     pub rule: &'a str,
     pub key: Option<&'a str>,
     pub kind: Option<ConfigKind>,
@@ -28,7 +28,7 @@ pub struct Match {
 }
 
 /// The waivers of a run and what each has matched.
-pub struct Book<'a> {
+pub struct WaiverBook<'a> {
     waivers: &'a [Waiver],
     today: Date,
     /// Findings each waiver accepted.
@@ -37,9 +37,9 @@ pub struct Book<'a> {
     expired_matches: Vec<usize>,
 }
 
-impl<'a> Book<'a> {
+impl<'a> WaiverBook<'a> {
     pub fn new(waivers: &'a [Waiver], today: Date) -> Self {
-        Book {
+        WaiverBook {
             waivers,
             today,
             used: vec![0; waivers.len()],
@@ -47,7 +47,7 @@ impl<'a> Book<'a> {
         }
     }
 
-    fn matches(w: &Waiver, t: &Target, envs: &[&str]) -> bool {
+    fn matches(w: &Waiver, t: &WaiverSubject, envs: &[&str]) -> bool {
         let field = |p: &Option<super::model::Pattern>, v: Option<&str>| match p {
             None => true,
             Some(p) => v.is_some_and(|v| p.matches(v)),
@@ -64,8 +64,8 @@ impl<'a> Book<'a> {
 
     /// Which waivers accept a finding about `envs`: the first in force, and
     /// every expired one that would have. Nothing is counted until
-    /// [`Book::record`], so a finding made of several lookups counts once.
-    pub fn lookup(&self, t: &Target, envs: &[&str]) -> Match {
+    /// [`WaiverBook::record`], so a finding made of several lookups counts once.
+    pub fn lookup(&self, t: &WaiverSubject, envs: &[&str]) -> Match {
         let mut m = Match::default();
         for (i, w) in self.waivers.iter().enumerate() {
             if !Self::matches(w, t, envs) {

@@ -28,7 +28,7 @@ const DEPLOY_VALUE: usize = 40;
 /// A row of the table as text: severity (none for a location heading),
 /// cells, which values differ from the baseline, and the width of the
 /// environment labels in FROM (0: one source).
-type Row = (Option<Severity>, Vec<String>, Vec<bool>, usize);
+type TableRow = (Option<Severity>, Vec<String>, Vec<bool>, usize);
 
 /// A value cell where the key is not set.
 const NOT_SET: &str = "—";
@@ -76,7 +76,7 @@ pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std
         }));
         header.push("FROM".to_string());
         // Rows as text first, so the widths can be fitted to the terminal.
-        let mut rows: Vec<Row> = Vec::new();
+        let mut rows: Vec<TableRow> = Vec::new();
         let mut last_location = String::new();
         let mut last_row = None;
         for f in &cross {

@@ -14,7 +14,7 @@ use crate::fingerprint::{FingerprintKey, sha256_hex};
 use crate::model::{Container, EnvVar, Meta, Object, OwnerRef, PodSpec, PodStatus, TemplateRef};
 
 #[derive(Clone, Copy)]
-pub(super) struct Ctx<'a> {
+pub(super) struct DocContext<'a> {
     pub(super) path: &'a str,
     pub(super) line: usize,
     /// The document's text, to find a value's line in; `None` when it is
@@ -26,7 +26,7 @@ pub(super) struct Ctx<'a> {
     pub(super) budget: &'a std::cell::Cell<usize>,
 }
 
-impl Ctx<'_> {
+impl DocContext<'_> {
     /// An error of the object as a whole, at its first line.
     pub(super) fn error(&self, what: &str, message: impl Into<String>) -> Error {
         self.error_at(what, &[], message)
@@ -55,7 +55,7 @@ impl Ctx<'_> {
 /// Turns a typed raw object into [`Object`]s (a List into several).
 pub(super) fn convert(
     raw: RawObject,
-    ctx: &Ctx<'_>,
+    ctx: &DocContext<'_>,
     key: &FingerprintKey,
     out: &mut Parsed,
 ) -> Result<()> {
@@ -71,7 +71,7 @@ pub(super) fn convert(
                 item.kind = item_kind.map(str::to_string);
             }
             inherit_api_version(&mut item, item_kind, raw.api_version.as_deref());
-            let ctx = Ctx {
+            let ctx = DocContext {
                 item: Some(i),
                 ..*ctx
             };
@@ -253,7 +253,7 @@ pub(super) fn workload(
     t: &kinds::TemplateKind,
     meta: Meta,
     spec: RawSpec,
-    ctx: &Ctx<'_>,
+    ctx: &DocContext<'_>,
     what: &str,
     rejected: &mut Rejections<'_>,
 ) -> Result<Object> {
@@ -411,7 +411,7 @@ pub(super) fn decode_base64(s: &str) -> std::result::Result<Vec<u8>, base64::Dec
 
 /// Refuses a value larger than [`MAX_VALUE_BYTES`]; never quotes it.
 pub(super) fn check_size(
-    ctx: &Ctx<'_>,
+    ctx: &DocContext<'_>,
     what: &str,
     at: impl FnOnce() -> Vec<Seg>,
     field: impl Fn() -> String,
@@ -439,7 +439,7 @@ pub(super) fn check_size(
 /// Kubernetes 1.34; older versions allow fewer), references that name their
 /// object and key, a value of at most [`MAX_VALUE_BYTES`].
 pub(super) fn check_env(
-    ctx: &Ctx<'_>,
+    ctx: &DocContext<'_>,
     what: &str,
     entry_at: &[Seg],
     container: &str,
@@ -511,7 +511,7 @@ pub(super) fn check_env(
 /// object, checking its env entries as the API server does.
 pub(super) fn pod_spec(
     spec: RawSpec,
-    ctx: &Ctx<'_>,
+    ctx: &DocContext<'_>,
     what: &str,
     at: &[&str],
     rejected: &mut Rejections<'_>,

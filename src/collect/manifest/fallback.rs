@@ -45,7 +45,7 @@ pub(super) fn fallback(
         .and_then(|k| k.as_str())
         .map(str::to_string);
     let budget = std::cell::Cell::new(LOCATE_BUDGET_BYTES);
-    let ctx = Ctx {
+    let ctx = DocContext {
         path,
         line: doc.line,
         text: Some(doc.text),
@@ -69,7 +69,7 @@ pub(super) fn fallback(
                 match from_generic(item.clone(), read) {
                     Ok(raw) => convert(
                         raw,
-                        &Ctx {
+                        &DocContext {
                             item: Some(i),
                             ..ctx
                         },

@@ -36,7 +36,7 @@ pub(super) fn field_path(path: &[Seg]) -> String {
 /// The values of one object that the API server would refuse, each with
 /// the line it is written on.
 pub(super) struct Rejections<'c> {
-    pub(super) ctx: Ctx<'c>,
+    pub(super) ctx: DocContext<'c>,
     pub(super) found: Vec<RejectedValue>,
 }
 

@@ -102,7 +102,7 @@ pub fn parse_document(
         yaml_limits::check(doc, path)?;
     }
     let budget = std::cell::Cell::new(LOCATE_BUDGET_BYTES);
-    let ctx = Ctx {
+    let ctx = DocContext {
         path,
         line: doc.line,
         text: Some(doc.text),
@@ -168,7 +168,7 @@ pub fn parse_json_reader<R: std::io::Read>(
     path: &str,
     key: &FingerprintKey,
 ) -> Option<Parsed> {
-    let ctx = Ctx {
+    let ctx = DocContext {
         path,
         line,
         text: None,

@@ -13,7 +13,7 @@ use crate::fingerprint::FingerprintKey;
 /// `List` are converted one by one, so a 100 MB `kubectl get pods -o json`
 /// never exists in memory as a whole.
 pub(super) struct DocSeed<'a, 'c> {
-    pub(super) ctx: &'a Ctx<'c>,
+    pub(super) ctx: &'a DocContext<'c>,
     pub(super) key: &'a FingerprintKey,
     pub(super) out: &'a mut Parsed,
     /// The first conversion error (a broken object of a kind we read).
@@ -107,7 +107,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                     inherit_api_version(&mut item, item_kind, raw.api_version.as_deref());
                 }
                 if self.converted.is_ok() {
-                    let ctx = Ctx {
+                    let ctx = DocContext {
                         item: Some(i),
                         ..*self.ctx
                     };
@@ -126,7 +126,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
 pub(super) struct ItemsSeed<'a, 'c> {
     pub(super) list_kind: Option<&'a str>,
     pub(super) list_version: Option<&'a str>,
-    pub(super) ctx: &'a Ctx<'c>,
+    pub(super) ctx: &'a DocContext<'c>,
     pub(super) key: &'a FingerprintKey,
     pub(super) out: &'a mut Parsed,
     pub(super) converted: &'a mut Result<()>,
@@ -177,7 +177,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
                 }
             }
             if self.converted.is_ok() {
-                let ctx = Ctx {
+                let ctx = DocContext {
                     item: Some(i),
                     ..*self.ctx
                 };

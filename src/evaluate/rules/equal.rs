@@ -4,7 +4,7 @@
 
 use super::message::{and_list, short};
 use super::presence::presence_judged;
-use super::{Found, Hit, SubjectCheck, Template};
+use super::{EnvMention, Found, SubjectCheck, Template};
 use crate::evaluate::display_entries;
 use crate::model::Value;
 use crate::normalize::canonical::{CompareKey, compare_key};
@@ -112,7 +112,7 @@ pub(super) fn check(sc: &SubjectCheck, allow_differ: &[Pattern], found: &mut Fou
                 crate::codes::FindingCode::NotEqual.as_str(),
                 names
                     .iter()
-                    .map(|&e| Hit {
+                    .map(|&e| EnvMention {
                         env: e,
                         item: sc.env(e).to_string(),
                     })

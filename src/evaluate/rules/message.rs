@@ -6,15 +6,15 @@
 use std::collections::BTreeSet;
 
 use super::select::selects;
-use super::{Note, Run, SubjectCheck};
+use super::{PolicyNote, RunEnvs, SubjectCheck};
 use crate::model::Severity;
 use crate::policy::diagnostic::closest;
 use crate::policy::model::*;
 use crate::policy::units::{Typed, Unit, ValueType, read};
 
 #[derive(Debug, Clone)]
-pub struct Hit {
-    /// Index into `Run::envs`.
+pub struct EnvMention {
+    /// Index into `RunEnvs::envs`.
     pub env: usize,
     /// How this environment is named in the message: `800 in prod`.
     pub item: String,
@@ -37,7 +37,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub fn render(&self, envs: &[String], hits: &[&Hit]) -> String {
+    pub fn render(&self, envs: &[String], hits: &[&EnvMention]) -> String {
         let items: Vec<&str> = hits.iter().map(|h| h.item.as_str()).collect();
         let names: Vec<&str> = hits
             .iter()
@@ -116,7 +116,7 @@ fn unit_label(name: &str) -> String {
 
 /// Checks that name environments this run does not have cannot be made:
 /// one note per rule that says which.
-pub(super) fn skipped_note(run: &Run, ri: usize, rule: &Rule) -> Option<Note> {
+pub(super) fn skipped_note(run: &RunEnvs, ri: usize, rule: &Rule) -> Option<PolicyNote> {
     let mut skipped = Vec::new();
     for c in &rule.checks {
         match c {
@@ -139,7 +139,7 @@ pub(super) fn skipped_note(run: &Run, ri: usize, rule: &Rule) -> Option<Note> {
     if skipped.is_empty() {
         return None;
     }
-    Some(Note {
+    Some(PolicyNote {
         rule: ri,
         code: crate::codes::FindingCode::CheckSkipped.as_str(),
         severity: Severity::Info,
@@ -153,7 +153,7 @@ pub(super) fn skipped_note(run: &Run, ri: usize, rule: &Rule) -> Option<Note> {
     })
 }
 
-pub(super) fn stale_message(run: &Run, rule: &Rule, env_ok: &[bool]) -> String {
+pub(super) fn stale_message(run: &RunEnvs, rule: &Rule, env_ok: &[bool]) -> String {
     let s = &rule.select;
     let mut what = Vec::new();
     if !s.keys.is_empty() {

@@ -29,22 +29,22 @@ mod presence;
 mod select;
 mod values;
 
-pub use message::{Hit, Template};
+pub use message::{EnvMention, Template};
 pub use select::change_watchers;
 
 use message::{skipped_note, stale_message};
 use select::{candidates, namespace_of, when_holds};
 
 /// One run's environments, lined up in the comparison's order.
-pub struct Run<'a> {
+pub struct RunEnvs<'a> {
     pub envs: &'a [String],
     pub baseline: &'a str,
     pub invs: &'a [Inventory],
     pub policy: &'a PolicySet,
     /// Every subject seen in any environment that no `ignore` pattern
     /// hides, in order.
-    pub subjects: Vec<Row<'a>>,
-    /// How many distinct keys and scopes `subjects` has (see [`Row`]).
+    pub subjects: Vec<SubjectRow<'a>>,
+    /// How many distinct keys and scopes `subjects` has (see [`SubjectRow`]).
     pub distinct_keys: usize,
     pub distinct_scopes: usize,
     /// Subjects hidden by `ignore` (rules never see them).
@@ -54,7 +54,7 @@ pub struct Run<'a> {
 /// A subject with its entry in each environment (in `invs` order; see
 /// [`crate::model::aligned`]). Its key and scope are numbered, equal ones
 /// alike, so that each rule matches each distinct key and scope once.
-pub struct Row<'a> {
+pub struct SubjectRow<'a> {
     pub subject: &'a Subject,
     pub entries: Vec<Option<&'a Entry>>,
     pub key_id: usize,
@@ -70,7 +70,7 @@ pub struct Violation {
     pub subject: Subject,
     /// Where it was found; each environment can be waived on its own unless
     /// `atomic` (an `equal` finding is about all compared environments).
-    pub hits: Vec<Hit>,
+    pub hits: Vec<EnvMention>,
     pub atomic: bool,
     pub template: Template,
 }
@@ -87,7 +87,7 @@ pub struct Coverage {
 /// A finding about the policy itself (a stale rule, a check that could not
 /// be made in this run).
 #[derive(Debug, Clone)]
-pub struct Note {
+pub struct PolicyNote {
     pub rule: usize,
     pub code: &'static str,
     pub severity: Severity,
@@ -95,26 +95,26 @@ pub struct Note {
 }
 
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct RulesOutcome {
     pub violations: Vec<Violation>,
     pub coverage: BTreeMap<Subject, Coverage>,
     /// Rule index → subjects whose values differ but that `allow_differ` lets differ.
     pub allowed: BTreeMap<usize, BTreeSet<Subject>>,
-    pub notes: Vec<Note>,
+    pub notes: Vec<PolicyNote>,
     /// Rules that selected nothing but say `stale: ignore`.
     pub stale_ignored: Vec<usize>,
 }
 
 /// Applies every rule.
-pub fn apply(run: &Run) -> Outcome {
-    let mut out = Outcome::default();
+pub fn apply(run: &RunEnvs) -> RulesOutcome {
+    let mut out = RulesOutcome::default();
     for (ri, rule) in run.policy.rules.iter().enumerate() {
         apply_rule(run, ri, rule, &mut out);
     }
     out
 }
 
-fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
+fn apply_rule(run: &RunEnvs, ri: usize, rule: &Rule, out: &mut RulesOutcome) {
     let n = run.envs.len();
     let env_ok: Vec<bool> = run
         .envs
@@ -163,7 +163,7 @@ fn apply_rule(run: &Run, ri: usize, rule: &Rule, out: &mut Outcome) {
     if !selected_any {
         match rule.stale {
             Stale::Ignore => out.stale_ignored.push(ri),
-            Stale::Report(severity) => out.notes.push(Note {
+            Stale::Report(severity) => out.notes.push(PolicyNote {
                 rule: ri,
                 code: crate::codes::FindingCode::StaleRule.as_str(),
                 severity,
@@ -193,7 +193,7 @@ impl<'e> Reading<'e> {
 
 /// One rule and one subject: what every check of the rule reads.
 struct SubjectCheck<'a> {
-    run: &'a Run<'a>,
+    run: &'a RunEnvs<'a>,
     ri: usize,
     rule: &'a Rule,
     subject: &'a Subject,
@@ -236,7 +236,7 @@ impl Found {
         &mut self,
         sc: &SubjectCheck,
         code: &'static str,
-        hits: Vec<Hit>,
+        hits: Vec<EnvMention>,
         atomic: bool,
         template: Template,
     ) {
@@ -254,13 +254,13 @@ impl Found {
 }
 
 fn check_subject(
-    run: &Run,
+    run: &RunEnvs,
     ri: usize,
     rule: &Rule,
     subject: &Subject,
     scope_envs: &[usize],
     sel: &[(usize, Option<&Entry>)],
-    out: &mut Outcome,
+    out: &mut RulesOutcome,
 ) {
     let ordered_checks = rule.has(|c| {
         matches!(

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::message::{in_unit, short};
 use super::select::when_holds;
-use super::{Found, Hit, Run, SubjectCheck, Template};
+use super::{EnvMention, Found, RunEnvs, SubjectCheck, Template};
 use crate::model::{Subject, Value};
 use crate::policy::model::*;
 use crate::policy::units::{Typed, Unit, ValueType, approx_eq, fmt_num, read};
@@ -18,7 +18,7 @@ pub(super) fn range(
     max: Option<&Bound>,
     found: &mut Found,
 ) {
-    let hits: Vec<Hit> = sc
+    let hits: Vec<EnvMention> = sc
         .readings
         .iter()
         .filter_map(|r| {
@@ -26,7 +26,7 @@ pub(super) fn range(
             let v = r.typed.as_ref()?.num()?;
             let low = min.is_some_and(|b| v < b.value && !approx_eq(v, b.value));
             let high = max.is_some_and(|b| v > b.value && !approx_eq(v, b.value));
-            (low || high).then(|| Hit {
+            (low || high).then(|| EnvMention {
                 env: r.env,
                 item: format!("{} in {}", sc.shown(t, r.typed.as_ref()), sc.env(r.env)),
             })
@@ -95,7 +95,7 @@ pub(super) fn tolerance(
                 Some(p) => format!("{}{}%", if p > 0.0 { "+" } else { "" }, fmt_num(p.round())),
                 None => "from zero".to_string(),
             };
-            hits.push(Hit {
+            hits.push(EnvMention {
                 env: r.env,
                 item: format!(
                     "{} in {} ({delta})",
@@ -152,7 +152,7 @@ pub(super) fn relation(sc: &SubjectCheck, rels: &[Relation], found: &mut Found) 
             found.push(
                 sc,
                 crate::codes::FindingCode::RelationViolated.as_str(),
-                vec![Hit {
+                vec![EnvMention {
                     env: l,
                     item: format!("{} in {}", short(&lt), rel.left),
                 }],
@@ -178,7 +178,7 @@ pub(super) fn relation(sc: &SubjectCheck, rels: &[Relation], found: &mut Found) 
 /// another environment (the tolerance baseline, a relation's sides). The
 /// rule's `environments` do not apply; its `when` does.
 fn value_in(
-    run: &Run,
+    run: &RunEnvs,
     rule: &Rule,
     subject: &Subject,
     ei: usize,

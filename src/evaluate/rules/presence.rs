@@ -5,14 +5,18 @@ use std::collections::BTreeSet;
 
 use super::message::and_list;
 use super::select::{Candidate, namespace_of, scope_matches, selects, when_holds};
-use super::{Found, Hit, Run, SubjectCheck, Template};
+use super::{EnvMention, Found, RunEnvs, SubjectCheck, Template};
 use crate::model::{ConfigKind, Name, Scope, Subject};
 use crate::policy::model::*;
 
 /// `required: true` on named keys: every selected container (or
 /// ConfigMap) must have them, even where no environment sets them. The
 /// subjects of those keys that `seen` (sorted) does not hold yet.
-pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> BTreeSet<Subject> {
+pub(super) fn required_subjects(
+    run: &RunEnvs,
+    rule: &Rule,
+    seen: &[Candidate],
+) -> BTreeSet<Subject> {
     let mut made_up: BTreeSet<Subject> = BTreeSet::new();
     let literal_keys = rule.has(|c| matches!(c, Check::Required))
         && rule.select.key_regex.is_none()
@@ -75,7 +79,7 @@ pub(super) fn required_subjects(run: &Run, rule: &Rule, seen: &[Candidate]) -> B
 
 /// Whether a rule with `required` checks `subject`'s presence in
 /// environment `ei` (the same rule, or another one).
-pub(super) fn presence_judged(run: &Run, subject: &Subject, ei: usize) -> bool {
+pub(super) fn presence_judged(run: &RunEnvs, subject: &Subject, ei: usize) -> bool {
     let inv = &run.invs[ei];
     let env = run.envs[ei].as_str();
     run.policy.rules.iter().any(|r| {
@@ -91,11 +95,11 @@ pub(super) fn presence_judged(run: &Run, subject: &Subject, ei: usize) -> bool {
 /// `required: true`: where the key is not set.
 pub(super) fn required(sc: &SubjectCheck, found: &mut Found) {
     let run = sc.run;
-    let hits: Vec<Hit> = sc
+    let hits: Vec<EnvMention> = sc
         .readings
         .iter()
         .filter(|r| r.entry.is_none())
-        .map(|r| Hit {
+        .map(|r| EnvMention {
             env: r.env,
             item: sc.env(r.env).to_string(),
         })

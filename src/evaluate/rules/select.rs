@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::Run;
+use super::RunEnvs;
 use super::presence::required_subjects;
 use super::values::loosely_equal;
 use crate::model::{ConfigKind, Entry, Inventory, Name, Scope, Subject, Value};
@@ -69,7 +69,7 @@ pub(super) struct Candidate<'r> {
 }
 
 /// The subjects a rule looks at, in order.
-pub(super) fn candidates<'r>(run: &'r Run, rule: &Rule) -> Vec<Candidate<'r>> {
+pub(super) fn candidates<'r>(run: &'r RunEnvs, rule: &Rule) -> Vec<Candidate<'r>> {
     // The same keys and scopes recur in every workload and environment:
     // match each distinct one against the rule's patterns once.
     let sel = &rule.select;

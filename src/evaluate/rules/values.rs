@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use regex::Regex;
 
 use super::message::short;
-use super::{Found, Hit, Reading, SubjectCheck, Template};
+use super::{EnvMention, Found, Reading, SubjectCheck, Template};
 use crate::model::{Entry, Value};
 use crate::normalize::canonical::parse_bool;
 use crate::policy::model::*;
@@ -50,7 +50,7 @@ pub(super) fn read<'a>(
             Some(Value::Text(t)) if sc.needs_typed => match read_as(sc.ty, sc.unit, t) {
                 Ok(v) => typed = Some(v),
                 Err(why) => {
-                    unreadable.push(Hit {
+                    unreadable.push(EnvMention {
                         env: ei,
                         item: format!("\"{}\" in {}", short(t), sc.env(ei)),
                     });
@@ -58,20 +58,20 @@ pub(super) fn read<'a>(
                 }
             },
             Some(Value::Text(_)) => {}
-            Some(Value::Secret(_)) if !value_checks.is_empty() => secret.push(Hit {
+            Some(Value::Secret(_)) if !value_checks.is_empty() => secret.push(EnvMention {
                 env: ei,
                 item: sc.env(ei).to_string(),
             }),
             Some(Value::Secret(_)) => {}
             // A presence check is made on an unresolved value too; any
             // other check cannot be.
-            Some(Value::Unresolved(why)) if !presence_only => unresolved.push(Hit {
+            Some(Value::Unresolved(why)) if !presence_only => unresolved.push(EnvMention {
                 env: ei,
                 item: format!("{} ({why})", sc.env(ei)),
             }),
             Some(Value::Unresolved(_)) => {}
             Some(other) if !value_checks.is_empty() => {
-                unreadable.push(Hit {
+                unreadable.push(EnvMention {
                     env: ei,
                     item: format!("{} in {}", crate::display::value(other), sc.env(ei)),
                 });
@@ -156,7 +156,7 @@ pub(super) fn forbid(sc: &SubjectCheck, lits: &[Literal], forbid: bool, found: &
             lits.iter().any(|l| loosely_equal(t, &l.text))
         };
         if matched == forbid {
-            hits.push(Hit {
+            hits.push(EnvMention {
                 env: r.env,
                 item: format!("{} in {}", sc.shown(t, r.typed.as_ref()), sc.env(r.env)),
             });
@@ -188,12 +188,12 @@ pub(super) fn forbid(sc: &SubjectCheck, lits: &[Literal], forbid: bool, found: &
 
 /// `pattern`: values the (anchored) regular expression does not match.
 pub(super) fn pattern(sc: &SubjectCheck, regex: &Regex, text: &str, found: &mut Found) {
-    let hits: Vec<Hit> = sc
+    let hits: Vec<EnvMention> = sc
         .readings
         .iter()
         .filter_map(|r| {
             let t = r.text()?;
-            (!regex.is_match(t.trim())).then(|| Hit {
+            (!regex.is_match(t.trim())).then(|| EnvMention {
                 env: r.env,
                 item: format!("{} in {}", short(t), sc.env(r.env)),
             })
