@@ -12,7 +12,6 @@ pub mod object;
 pub mod objstore;
 pub mod origin;
 pub mod render;
-pub mod runtime;
 pub mod snapshot;
 
 use std::path::PathBuf;

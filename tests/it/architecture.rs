@@ -39,9 +39,9 @@ const LAYERS: &[(&str, u8)] = &[
 
 /// Upward uses that exist today, as (file under src/, module it uses).
 const KNOWN: &[(&str, &str)] = &[
-    // collect::manifest uses normalize::timestamp; runtime uses identity.
+    // collect::manifest uses normalize::timestamp; kube::exec uses identity.
     ("collect/manifest/convert.rs", "normalize"),
-    ("collect/runtime.rs", "normalize"),
+    ("collect/kube/exec.rs", "normalize"),
 ];
 
 fn rank(module: &str) -> Option<u8> {

@@ -5,6 +5,8 @@
 //! Pages are parsed as they arrive by the same parser as files, so a Secret
 //! value is fingerprinted the moment its page is read.
 
+pub mod exec;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,7 @@ use kube::core::params::ListParams;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use super::manifest::{self, Document, Format, Parsed};
+use crate::collect::manifest::{self, Document, Format, Parsed};
 use crate::fingerprint::FingerprintKey;
 use crate::model::{Collected, Problem, Severity, Unreadable};
 
@@ -165,7 +167,8 @@ pub fn listed_resources() -> Vec<(&'static str, &'static str)> {
         };
         (group, r.plural)
     });
-    let optional = super::kinds::optional_kinds().map(|(group, _, plural)| (group, plural));
+    let optional =
+        crate::collect::kinds::optional_kinds().map(|(group, _, plural)| (group, plural));
     builtin.chain(optional).collect()
 }
 
@@ -181,7 +184,7 @@ const MAX_RESTARTS: u32 = 3;
 pub async fn collect(
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
-    progress: Option<Arc<dyn super::Progress>>,
+    progress: Option<Arc<dyn crate::collect::Progress>>,
 ) -> Collected {
     let mut collected = Collected {
         source: target.describe(),
@@ -251,7 +254,7 @@ pub async fn collect(
             ))
         }
     }
-    super::finish(&mut collected);
+    crate::collect::finish(&mut collected);
     collected
 }
 
@@ -322,7 +325,7 @@ async fn collect_with(
     client: &Client,
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
-    progress: Option<Arc<dyn super::Progress>>,
+    progress: Option<Arc<dyn crate::collect::Progress>>,
     exec_deadline: tokio::time::Instant,
 ) -> Parts {
     let mut parts = Parts::default();
@@ -459,7 +462,7 @@ async fn collect_with(
     // Only when asked: exec is a `create` on `pods/exec`, not a read.
     if target.runtime_env {
         let (envs, mut problems) =
-            super::runtime::read_all(client, target, &parts.objects, key, exec_deadline).await;
+            exec::read_all(client, target, &parts.objects, key, exec_deadline).await;
         parts.runtime_env = envs;
         parts.problems.append(&mut problems);
     }
@@ -495,7 +498,7 @@ async fn discover_optional(client: &Client, target: &KubeTarget) -> (Vec<Resourc
             return (found, problems);
         }
     };
-    let mut wanted: Vec<(&str, &str, &str)> = super::kinds::optional_kinds().collect();
+    let mut wanted: Vec<(&str, &str, &str)> = crate::collect::kinds::optional_kinds().collect();
     wanted.sort();
     let mut by_group: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
     for (group, kind, plural) in wanted {

@@ -19,7 +19,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use super::kube::KubeTarget;
+use super::KubeTarget;
 use crate::fingerprint::FingerprintKey;
 use crate::model::{Object, Problem, RuntimeEnv, Severity};
 use crate::normalize::identity::{Owners, pod_workload};
