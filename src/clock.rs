@@ -30,6 +30,12 @@ pub fn now() -> Result<jiff::Timestamp, String> {
     jiff::Timestamp::from_second(t.as_second()).map_err(|e| e.to_string())
 }
 
+/// Parses a Kubernetes timestamp (RFC 3339), as objects carry them
+/// (`creationTimestamp`, `startedAt`, `lastTransitionTime`).
+pub fn timestamp(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
 /// How a duration is written, wherever confdrift reads one (`--max-age`,
 /// `max_age:` and `timeout:` in confdrift.yaml, `CONFDRIFT_OBJECT_TIMEOUT`,
 /// and values a policy reads as `type: duration`): one grammar, jiff's

@@ -13,6 +13,8 @@ pub mod objstore;
 pub mod origin;
 pub mod render;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::path::PathBuf;
 use std::sync::Arc;

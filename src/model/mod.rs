@@ -7,6 +7,7 @@
 
 mod comparison;
 mod finding;
+pub mod identity;
 mod inventory;
 mod name;
 mod objects;

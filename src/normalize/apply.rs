@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::model::{Collected, Object, Problem, Severity};
 
-use super::identity::{Owners, pod_workload, strip_generated_hash, template_workload};
+use crate::model::identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 
 /// `current` with `candidate` applied on top. Candidate objects that name
 /// no namespace are put in the one namespace the current objects use (as

@@ -10,7 +10,6 @@
 pub mod apply;
 pub mod canonical;
 pub mod expand;
-pub mod identity;
 pub mod lineup;
 
 #[cfg(test)]
@@ -25,15 +24,15 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::model::identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 use crate::model::{
     Collected, ConfigKind, Container, Entry, Fingerprint, Inventory, Issue, KeyToPath, Meta, Name,
     Object, PodSpec, PodStatus, Provenance, RefKind, RejectedValue, ResourceFieldSelector,
     Resources, RuntimeEnv, Scope, Subject, Value, Volume, WorkloadInfo, WorkloadKind,
 };
+pub use crate::model::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
 use canonical::{CompareKey, compare_key};
 use expand::Piece;
-pub use identity::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
-use identity::{Owners, pod_workload, strip_generated_hash, template_workload};
 
 /// Env var names treated as feature flags unless configured otherwise.
 pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
@@ -772,11 +771,6 @@ pub fn align_runtime(invs: &mut [Inventory]) {
     }
 }
 
-/// Parses a Kubernetes timestamp (RFC 3339).
-pub fn timestamp(s: &str) -> Option<jiff::Timestamp> {
-    s.parse().ok()
-}
-
 /// The ConfigMaps and Secrets a container reads once, at start: env
 /// references, `envFrom`, and `subPath` mounts (which, unlike whole-volume
 /// mounts, the kubelet never refreshes).
@@ -837,7 +831,7 @@ fn stale_pods(inv: &mut Inventory, id: &str, ns: &str, group: &Group<'_>, refs: 
             let Some(started) = status
                 .container_starts
                 .get(&c.name)
-                .and_then(|t| timestamp(t))
+                .and_then(|t| crate::clock::timestamp(t))
             else {
                 continue;
             };
@@ -846,7 +840,7 @@ fn stale_pods(inv: &mut Inventory, id: &str, ns: &str, group: &Group<'_>, refs: 
                 let Some(changed) = refs.updated.get(&(kind, ns, name)) else {
                     continue;
                 };
-                if timestamp(changed).is_some_and(|t| t > started) {
+                if crate::clock::timestamp(changed).is_some_and(|t| t > started) {
                     let e = stale
                         .entry((c.name.clone(), kind, name.to_string()))
                         .or_insert((0, started, changed.to_string()));

@@ -6,8 +6,6 @@ use proptest::prelude::*;
 
 use super::canonical::{canonical_text, same};
 use super::{Options, display_value, normalize};
-use crate::collect::manifest::{Parsed, parse_document, split_documents};
-use crate::fingerprint::FingerprintKey;
 use crate::model::{
     Collected, ConfigKind, Entry, Inventory, Issue, Provenance, RefKind, Subject, Value,
 };
@@ -16,47 +14,7 @@ use crate::model::{
 // helpers, shared with the compare tests
 // ---------------------------------------------------------------------------
 
-pub(crate) fn test_key() -> FingerprintKey {
-    FingerprintKey::new(b"test", true)
-}
-
-/// Removes the indentation common to all lines, so manifests can be written
-/// indented inside a test.
-fn dedent(text: &str) -> String {
-    let text = text.strip_prefix('\n').unwrap_or(text);
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    text.lines()
-        .map(|l| l.get(indent..).unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
-/// Reads a manifest stream the way the file source does.
-pub(crate) fn collect_yaml(text: &str) -> Collected {
-    let key = test_key();
-    let text = dedent(text);
-    let mut parsed = Parsed::default();
-    let docs = split_documents(&text, "test.yaml").unwrap_or_else(|e| panic!("{e}"));
-    for (i, doc) in docs.iter().enumerate() {
-        parse_document(doc, i, "test.yaml", &key, &mut parsed).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let mut collected = Collected {
-        source: "test.yaml".into(),
-        objects: parsed.objects,
-        skipped_kinds: parsed.skipped_kinds,
-        files: 1,
-        fingerprint_key_id: key.id().to_string(),
-        ..Collected::default()
-    };
-    crate::collect::finish(&mut collected);
-    collected
-}
+pub(crate) use crate::collect::testing::{collect_yaml, dedent, test_key};
 
 /// Collects and normalizes one environment given as a manifest stream.
 pub(crate) fn inventory(env: &str, text: &str) -> Inventory {

@@ -1,13 +1,14 @@
 //! The direction of dependencies between confdrift's modules: cli → app →
 //! history, config → report → evaluate → policy → compare → normalize →
-//! collect → model, with leaves (error, fingerprint, quantity, fsio, display, limits, codes; diagnostic, which error uses) underneath. A module
-//! may use what is below it, never what is above: when it needs something
-//! from a later stage, that thing is in the wrong place (STYLE.md).
+//! collect, with leaves (error, limits, codes, clock, fingerprint, quantity,
+//! fsio, display) underneath, and model and diagnostic (which error uses) at
+//! the bottom. A module may use what is below it, never what is above: when
+//! it needs something from a later stage, that thing is in the wrong place
+//! (STYLE.md).
 //!
-//! The check reads every `crate::MODULE` path in `src/`. Uses that break the
-//! direction today are listed in [`KNOWN`], each to be removed by moving the
-//! thing it uses down (issue #14); the list may only shrink: a new upward
-//! use fails, and so does an entry that no longer occurs.
+//! The check reads every `crate::MODULE` path in `src/`. No upward use is
+//! left (issue #14), so [`KNOWN`] is empty and must stay so: a new upward
+//! use fails, and so would an entry that no longer occurs.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -38,11 +39,8 @@ const LAYERS: &[(&str, u8)] = &[
 ];
 
 /// Upward uses that exist today, as (file under src/, module it uses).
-const KNOWN: &[(&str, &str)] = &[
-    // collect::manifest uses normalize::timestamp; kube::exec uses identity.
-    ("collect/manifest/convert.rs", "normalize"),
-    ("collect/kube/exec.rs", "normalize"),
-];
+/// Empty: none is allowed (issue #14); keep it so.
+const KNOWN: &[(&str, &str)] = &[];
 
 fn rank(module: &str) -> Option<u8> {
     LAYERS.iter().find(|(m, _)| *m == module).map(|(_, r)| *r)

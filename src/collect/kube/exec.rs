@@ -21,8 +21,8 @@ use tracing::Instrument as _;
 
 use super::KubeTarget;
 use crate::fingerprint::FingerprintKey;
+use crate::model::identity::{Owners, pod_workload};
 use crate::model::{Object, Problem, RuntimeEnv, Severity};
-use crate::normalize::identity::{Owners, pod_workload};
 
 /// Execs running at the same time against one cluster.
 pub const CONCURRENT_EXECS: usize = 4;
@@ -312,7 +312,7 @@ fn is_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::tests::collect_yaml;
+    use crate::collect::testing::collect_yaml;
 
     #[test]
     fn one_running_pod_per_workload_first_in_name_order() {

@@ -641,7 +641,7 @@ pub(super) fn convert_meta(
         .into_iter()
         .filter(|m| m.fields.as_ref().is_some_and(|f| f.0))
         .filter_map(|m| m.time)
-        .max_by_key(|t| crate::normalize::timestamp(t));
+        .max_by_key(|t| crate::clock::timestamp(t));
     Ok(Meta {
         name,
         namespace: raw.namespace.unwrap_or_default(),
