@@ -4,13 +4,76 @@
 
 use std::collections::BTreeMap;
 
-use super::{FLAG_STORE_LABEL, Options};
+use super::{FLAG_STORE_LABEL, GENERATED_CONFIGMAPS, Options, needs_namespace, renamed};
 use crate::model::identity::strip_generated_hash;
-use crate::model::{ConfigKind, Entry, Inventory, Meta, Name, Provenance, Scope, Subject, Value};
+use crate::model::{
+    Collected, ConfigKind, Entry, Inventory, Issue, Meta, Name, Object, Provenance, Scope, Subject,
+    Value,
+};
+
+/// Adds every ConfigMap of the input as an object (but those the cluster
+/// makes, [`GENERATED_CONFIGMAPS`]), under its name after the
+/// environment's rewrites and without kustomize's hash suffix, qualified by
+/// namespace where the name occurs in more than one; and what the API
+/// server would refuse of them.
+pub(super) fn add_configmaps(inv: &mut Inventory, collected: &Collected, opts: &Options) {
+    let cm_names: Vec<(String, String)> = collected
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::ConfigMap { metadata, .. }
+                if !GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) =>
+            {
+                Some((
+                    metadata.namespace.clone(),
+                    opts.rename(strip_generated_hash(&metadata.name)),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    let qualified_cms = needs_namespace(cm_names.iter());
+    for o in &collected.objects {
+        if let Object::ConfigMap {
+            metadata,
+            data,
+            binary_data,
+        } = o
+        {
+            if GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) {
+                continue;
+            }
+            let base = renamed(inv, opts, strip_generated_hash(&metadata.name).to_string());
+            let base = base.as_str();
+            let id = if qualified_cms.contains(base) {
+                format!("{}/{base}", metadata.namespace)
+            } else {
+                base.to_string()
+            };
+            for r in &metadata.rejected {
+                inv.issues.push(Issue::RejectedByApiServer {
+                    object: format!("ConfigMap {}", metadata.name),
+                    workload: None,
+                    container: None,
+                    configmap: Some(id.clone()),
+                    kind: r.key.as_ref().map(|_| ConfigKind::ConfigMap),
+                    value: r.clone(),
+                });
+            }
+            add_configmap(inv, &id, metadata, data, binary_data, opts);
+            if let Some(origin) = &metadata.origin {
+                inv.configmap_origins
+                    .entry(id.clone())
+                    .or_insert_with(|| origin.clone());
+            }
+            inv.configmaps.insert(id);
+        }
+    }
+}
 
 /// Adds a ConfigMap's data keys (and flags, for flag stores and flagd
 /// documents) to the inventory.
-pub(super) fn add_configmap(
+fn add_configmap(
     inv: &mut Inventory,
     id: &str,
     meta: &Meta,

@@ -24,14 +24,14 @@ pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::identity::{Owners, pod_workload, strip_generated_hash, template_workload};
+use crate::model::identity::{Owners, pod_workload, template_workload};
 use crate::model::{
     Collected, ConfigKind, Entry, Fingerprint, Inventory, Issue, Meta, Name, Object, PodSpec,
     PodStatus, Provenance, RefKind, RejectedValue, RuntimeEnv, Subject, Value, WorkloadInfo,
     WorkloadKind,
 };
 pub use crate::model::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
-use configmaps::add_configmap;
+use configmaps::add_configmaps;
 pub use options::{DEFAULT_FLAG_PATTERNS, Options};
 use resolve::Resolver;
 pub use runtime::align_runtime;
@@ -128,63 +128,7 @@ pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory 
         resolve_group(&mut inv, &id, ns, group, &refs, opts);
     }
 
-    // ConfigMaps as objects, and flag stores.
-    let cm_names: Vec<(String, String)> = collected
-        .objects
-        .iter()
-        .filter_map(|o| match o {
-            Object::ConfigMap { metadata, .. }
-                if !GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) =>
-            {
-                Some((
-                    metadata.namespace.clone(),
-                    opts.rename(strip_generated_hash(&metadata.name)),
-                ))
-            }
-            _ => None,
-        })
-        .collect();
-    let qualified_cms = needs_namespace(cm_names.iter());
-    for o in &collected.objects {
-        if let Object::ConfigMap {
-            metadata,
-            data,
-            binary_data,
-        } = o
-        {
-            if GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) {
-                continue;
-            }
-            let base = renamed(
-                &mut inv,
-                opts,
-                strip_generated_hash(&metadata.name).to_string(),
-            );
-            let base = base.as_str();
-            let id = if qualified_cms.contains(base) {
-                format!("{}/{base}", metadata.namespace)
-            } else {
-                base.to_string()
-            };
-            for r in &metadata.rejected {
-                inv.issues.push(Issue::RejectedByApiServer {
-                    object: format!("ConfigMap {}", metadata.name),
-                    workload: None,
-                    container: None,
-                    configmap: Some(id.clone()),
-                    kind: r.key.as_ref().map(|_| ConfigKind::ConfigMap),
-                    value: r.clone(),
-                });
-            }
-            add_configmap(&mut inv, &id, metadata, data, binary_data, opts);
-            if let Some(origin) = &metadata.origin {
-                inv.configmap_origins
-                    .entry(id.clone())
-                    .or_insert_with(|| origin.clone());
-            }
-            inv.configmaps.insert(id);
-        }
-    }
+    add_configmaps(&mut inv, collected, opts);
     // A Secret's values are not compared as an object's; a refused one is
     // still reported (its value never is).
     for o in &collected.objects {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::VolumeMount;
+use k8s_openapi::api::core::v1::{EnvFromSource, VolumeMount};
 use sha2::{Digest, Sha256};
 
 use super::expand::{self, Piece};
@@ -53,105 +53,7 @@ impl Resolver<'_, '_> {
         // earlier one, and expansion sees only what is defined before.
         let mut vars: HashMap<String, (Value, Provenance)> = HashMap::new();
         for from in &c.env_from {
-            let prefix = from.prefix.clone().filter(|p| !p.is_empty());
-            if let Some(cm) = &from.config_map_ref {
-                match self.refs.configmaps.get(&(self.ns, cm.name.as_str())) {
-                    Some((data, _)) => {
-                        for (k, v) in *data {
-                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
-                            let prov = Provenance::EnvFrom {
-                                source: RefKind::ConfigMap,
-                                name: Name::new(&cm.name),
-                                key: Name::new(k),
-                                prefix: prefix.as_deref().map(Name::new),
-                            };
-                            vars.insert(name, (Value::Text(Name::new(v)), prov));
-                        }
-                    }
-                    None if self
-                        .refs
-                        .unreadable(self.ns, RefKind::ConfigMap, &cm.name)
-                        .is_some() =>
-                    {
-                        let v = self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name);
-                        vars.insert(
-                            format!("<envFrom ConfigMap {}>", cm.name),
-                            (
-                                v.unwrap_or(Value::Unresolved(String::new())),
-                                Provenance::EnvFrom {
-                                    source: RefKind::ConfigMap,
-                                    name: Name::new(&cm.name),
-                                    key: "*".into(),
-                                    prefix: prefix.as_deref().map(Name::new),
-                                },
-                            ),
-                        );
-                    }
-                    None if cm.optional == Some(true) => {}
-                    None => self.dangling(
-                        &c.name,
-                        format!("ConfigMap {}", cm.name),
-                        "envFrom".into(),
-                        None,
-                    ),
-                }
-            }
-            if let Some(sr) = &from.secret_ref {
-                match self.refs.secrets.get(&(self.ns, sr.name.as_str())) {
-                    Some(fps) => {
-                        for (k, f) in *fps {
-                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
-                            let prov = Provenance::EnvFrom {
-                                source: RefKind::Secret,
-                                name: Name::new(&sr.name),
-                                key: Name::new(k),
-                                prefix: prefix.as_deref().map(Name::new),
-                            };
-                            vars.insert(name, (self.refs.secret_value(f), prov));
-                        }
-                    }
-                    None if let Some(values) =
-                        self.refs.produced_values(self.ns, sr.name.as_str()) =>
-                    {
-                        for (k, v) in values {
-                            let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
-                            let prov = Provenance::EnvFrom {
-                                source: RefKind::Secret,
-                                name: Name::new(&sr.name),
-                                key: Name::from(k),
-                                prefix: prefix.as_deref().map(Name::new),
-                            };
-                            vars.insert(name, (v, prov));
-                        }
-                    }
-                    None if self
-                        .refs
-                        .unreadable(self.ns, RefKind::Secret, &sr.name)
-                        .is_some() =>
-                    {
-                        let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
-                        vars.insert(
-                            format!("<envFrom Secret {}>", sr.name),
-                            (
-                                v.unwrap_or(Value::Unresolved(String::new())),
-                                Provenance::EnvFrom {
-                                    source: RefKind::Secret,
-                                    name: Name::new(&sr.name),
-                                    key: "*".into(),
-                                    prefix: prefix.as_deref().map(Name::new),
-                                },
-                            ),
-                        );
-                    }
-                    None if sr.optional == Some(true) => {}
-                    None => self.dangling(
-                        &c.name,
-                        format!("Secret {}", sr.name),
-                        "envFrom".into(),
-                        None,
-                    ),
-                }
-            }
+            self.env_from(&c.name, from, &mut vars);
         }
         for ev in &c.env {
             let resolved = match &ev.value_from {
@@ -208,6 +110,115 @@ impl Resolver<'_, '_> {
         }
         for m in &c.volume_mounts {
             self.mount(&c.name, m, &spec.volumes);
+        }
+    }
+
+    /// One `envFrom` source: every key of its ConfigMap or Secret (with
+    /// `prefix`), an unresolved stand-in when the object's kind could not
+    /// be read, nothing when it is missing and optional, else a dangling
+    /// reference.
+    fn env_from(
+        &mut self,
+        container: &str,
+        from: &EnvFromSource,
+        vars: &mut HashMap<String, (Value, Provenance)>,
+    ) {
+        let prefix = from.prefix.clone().filter(|p| !p.is_empty());
+        if let Some(cm) = &from.config_map_ref {
+            match self.refs.configmaps.get(&(self.ns, cm.name.as_str())) {
+                Some((data, _)) => {
+                    for (k, v) in *data {
+                        let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                        let prov = Provenance::EnvFrom {
+                            source: RefKind::ConfigMap,
+                            name: Name::new(&cm.name),
+                            key: Name::new(k),
+                            prefix: prefix.as_deref().map(Name::new),
+                        };
+                        vars.insert(name, (Value::Text(Name::new(v)), prov));
+                    }
+                }
+                None if self
+                    .refs
+                    .unreadable(self.ns, RefKind::ConfigMap, &cm.name)
+                    .is_some() =>
+                {
+                    let v = self.refs.unreadable(self.ns, RefKind::ConfigMap, &cm.name);
+                    vars.insert(
+                        format!("<envFrom ConfigMap {}>", cm.name),
+                        (
+                            v.unwrap_or(Value::Unresolved(String::new())),
+                            Provenance::EnvFrom {
+                                source: RefKind::ConfigMap,
+                                name: Name::new(&cm.name),
+                                key: "*".into(),
+                                prefix: prefix.as_deref().map(Name::new),
+                            },
+                        ),
+                    );
+                }
+                None if cm.optional == Some(true) => {}
+                None => self.dangling(
+                    container,
+                    format!("ConfigMap {}", cm.name),
+                    "envFrom".into(),
+                    None,
+                ),
+            }
+        }
+        if let Some(sr) = &from.secret_ref {
+            match self.refs.secrets.get(&(self.ns, sr.name.as_str())) {
+                Some(fps) => {
+                    for (k, f) in *fps {
+                        let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                        let prov = Provenance::EnvFrom {
+                            source: RefKind::Secret,
+                            name: Name::new(&sr.name),
+                            key: Name::new(k),
+                            prefix: prefix.as_deref().map(Name::new),
+                        };
+                        vars.insert(name, (self.refs.secret_value(f), prov));
+                    }
+                }
+                None if let Some(values) = self.refs.produced_values(self.ns, sr.name.as_str()) => {
+                    for (k, v) in values {
+                        let name = format!("{}{k}", prefix.as_deref().unwrap_or(""));
+                        let prov = Provenance::EnvFrom {
+                            source: RefKind::Secret,
+                            name: Name::new(&sr.name),
+                            key: Name::from(k),
+                            prefix: prefix.as_deref().map(Name::new),
+                        };
+                        vars.insert(name, (v, prov));
+                    }
+                }
+                None if self
+                    .refs
+                    .unreadable(self.ns, RefKind::Secret, &sr.name)
+                    .is_some() =>
+                {
+                    let v = self.refs.unreadable(self.ns, RefKind::Secret, &sr.name);
+                    vars.insert(
+                        format!("<envFrom Secret {}>", sr.name),
+                        (
+                            v.unwrap_or(Value::Unresolved(String::new())),
+                            Provenance::EnvFrom {
+                                source: RefKind::Secret,
+                                name: Name::new(&sr.name),
+                                key: "*".into(),
+                                prefix: prefix.as_deref().map(Name::new),
+                            },
+                        ),
+                    );
+                }
+                None if sr.optional == Some(true) => {}
+                None => self.dangling(
+                    container,
+                    format!("Secret {}", sr.name),
+                    "envFrom".into(),
+                    None,
+                ),
+            }
         }
     }
 
