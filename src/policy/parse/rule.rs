@@ -32,89 +32,10 @@ impl Decoder<'_> {
         let before = self.error_count();
 
         // The id first, so later messages can name the rule.
-        let id = match get("id") {
-            None => {
-                self.error(
-                    "missing-field",
-                    node.pos,
-                    &join(path, "id"),
-                    "a rule needs an `id`".into(),
-                    Some(
-                        "e.g. `id: db-pool-size`; findings and waivers refer to rules by id".into(),
-                    ),
-                );
-                None
-            }
-            Some(v) => self.string(v, &join(path, "id")).and_then(|id| {
-                let f = join(path, "id");
-                if id.is_empty()
-                    || !id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                    || !id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                {
-                    self.error(
-                        "invalid-value",
-                        v.pos,
-                        &f,
-                        format!("rule id `{id}` must be letters, digits, '-', '_' or '.'"),
-                        None,
-                    );
-                    None
-                } else if RESERVED_IDS.contains(&id.as_str()) {
-                    self.error(
-                        "reserved-rule-id",
-                        v.pos,
-                        &f,
-                        format!("`{id}` is the rule id of confdrift's built-in findings"),
-                        Some("choose another id".into()),
-                    );
-                    None
-                } else {
-                    Some(id)
-                }
-            }),
-        };
+        let id = self.rule_id(get("id"), node.pos, path);
         self.rule = id.clone();
 
-        let mut select = Selector::default();
-        let mut kinds_ok = true;
-        for (name, v) in &fields {
-            let f = join(path, name);
-            match *name {
-                "key" => select.keys = self.patterns(v, &f).unwrap_or_default(),
-                "key_regex" => select.key_regex = self.regex(v, &f),
-                "kind" => {
-                    for (i, (text, pos)) in self
-                        .strings(v, &f)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .enumerate()
-                    {
-                        let node = Node {
-                            pos,
-                            kind: NodeKind::Scalar { text, plain: true },
-                        };
-                        let fi = if matches!(v.kind, NodeKind::Seq(_)) {
-                            format!("{f}[{i}]")
-                        } else {
-                            f.clone()
-                        };
-                        match self.kind(&node, &fi) {
-                            Some(k) => select.kinds.push(k),
-                            None => kinds_ok = false,
-                        }
-                    }
-                }
-                "workload" => select.workloads = self.patterns(v, &f).unwrap_or_default(),
-                "container" => select.containers = self.patterns(v, &f).unwrap_or_default(),
-                "configmap" => select.configmaps = self.patterns(v, &f).unwrap_or_default(),
-                "namespace" => select.namespaces = self.patterns(v, &f).unwrap_or_default(),
-                "environments" => select.environments = self.patterns(v, &f).unwrap_or_default(),
-                _ => {}
-            }
-        }
-        let _ = kinds_ok;
+        let select = self.selector(&fields, path);
         if get("key").is_none() && get("key_regex").is_none() {
             self.error(
                 "missing-field",
@@ -167,14 +88,177 @@ impl Decoder<'_> {
             );
         }
         let value_type = explicit_type.or(unit.map(|u| u.dimension));
+        let checks = self.checks(&fields, path, explicit_type.is_some(), value_type, unit);
+
+        let when = get("when").and_then(|v| self.when(v, &join(path, "when")));
+        let severity = get("severity")
+            .map(|v| self.severity(v, &join(path, "severity")))
+            .unwrap_or(Some(Severity::Warning));
+        let severity_by_env = get("severity_by_env")
+            .map(|v| self.severity_by_env(v, &join(path, "severity_by_env")))
+            .unwrap_or_default();
+        let stale = match get("stale") {
+            None => Some(Stale::Report(Severity::Info)),
+            Some(v) => self
+                .severity_or_ignore(v, &join(path, "stale"))
+                .map(|s| match s {
+                    Some(s) => Stale::Report(s),
+                    None => Stale::Ignore,
+                }),
+        };
+        let description =
+            get("description").and_then(|v| self.string(v, &join(path, "description")));
+
+        let has_check_field = CHECK_FIELDS.iter().any(|c| get(c).is_some());
+        // A misspelt check is already reported as an unknown field.
+        if !has_check_field && !misspelt {
+            self.error(
+                "no-checks",
+                node.pos,
+                path,
+                "the rule has no check, so it can never report anything".into(),
+                Some(format!(
+                    "give it one or more of: {}",
+                    CHECK_FIELDS
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+
+        if self.error_count() > before {
+            return None;
+        }
+        Some(Rule {
+            id: id?,
+            description,
+            at: self.location(node.pos),
+            id_pos: get("id").map_or(node.pos, |v| v.pos),
+            path: path.to_string(),
+            select,
+            when,
+            value_type,
+            unit,
+            checks,
+            severity: severity?,
+            severity_by_env,
+            stale: stale?,
+        })
+    }
+
+    /// A rule's `id`: present, letters, digits, '-', '_' or '.', and not
+    /// the id of a built-in finding.
+    fn rule_id(&mut self, id: Option<&Node>, pos: Pos, path: &str) -> Option<String> {
+        match id {
+            None => {
+                self.error(
+                    "missing-field",
+                    pos,
+                    &join(path, "id"),
+                    "a rule needs an `id`".into(),
+                    Some(
+                        "e.g. `id: db-pool-size`; findings and waivers refer to rules by id".into(),
+                    ),
+                );
+                None
+            }
+            Some(v) => self.string(v, &join(path, "id")).and_then(|id| {
+                let f = join(path, "id");
+                if id.is_empty()
+                    || !id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                    || !id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    self.error(
+                        "invalid-value",
+                        v.pos,
+                        &f,
+                        format!("rule id `{id}` must be letters, digits, '-', '_' or '.'"),
+                        None,
+                    );
+                    None
+                } else if RESERVED_IDS.contains(&id.as_str()) {
+                    self.error(
+                        "reserved-rule-id",
+                        v.pos,
+                        &f,
+                        format!("`{id}` is the rule id of confdrift's built-in findings"),
+                        Some("choose another id".into()),
+                    );
+                    None
+                } else {
+                    Some(id)
+                }
+            }),
+        }
+    }
+
+    /// The selector of a rule: which keys, kinds, workloads, containers,
+    /// ConfigMaps, namespaces and environments it speaks to.
+    fn selector(&mut self, fields: &[(&str, &Node)], path: &str) -> Selector {
+        let mut select = Selector::default();
+        let mut kinds_ok = true;
+        for (name, v) in fields {
+            let f = join(path, name);
+            match *name {
+                "key" => select.keys = self.patterns(v, &f).unwrap_or_default(),
+                "key_regex" => select.key_regex = self.regex(v, &f),
+                "kind" => {
+                    for (i, (text, pos)) in self
+                        .strings(v, &f)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let node = Node {
+                            pos,
+                            kind: NodeKind::Scalar { text, plain: true },
+                        };
+                        let fi = if matches!(v.kind, NodeKind::Seq(_)) {
+                            format!("{f}[{i}]")
+                        } else {
+                            f.clone()
+                        };
+                        match self.kind(&node, &fi) {
+                            Some(k) => select.kinds.push(k),
+                            None => kinds_ok = false,
+                        }
+                    }
+                }
+                "workload" => select.workloads = self.patterns(v, &f).unwrap_or_default(),
+                "container" => select.containers = self.patterns(v, &f).unwrap_or_default(),
+                "configmap" => select.configmaps = self.patterns(v, &f).unwrap_or_default(),
+                "namespace" => select.namespaces = self.patterns(v, &f).unwrap_or_default(),
+                "environments" => select.environments = self.patterns(v, &f).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let _ = kinds_ok;
+        select
+    }
+
+    /// The checks of a rule, each read as the rule's type and unit say
+    /// (`Check::Type` first when the type is written).
+    fn checks(
+        &mut self,
+        fields: &[(&str, &Node)],
+        path: &str,
+        explicit_type: bool,
+        value_type: Option<ValueType>,
+        unit: Option<Unit>,
+    ) -> Vec<Check> {
+        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
         let typed_literals = value_type.is_some();
         let ordered = value_type.unwrap_or(ValueType::Number);
 
         let mut checks = Vec::new();
-        if explicit_type.is_some() {
+        if explicit_type {
             checks.push(Check::Type);
         }
-        for (name, v) in &fields {
+        for (name, v) in fields {
             let f = join(path, name);
             match *name {
                 "equal" if self.check_true(v, &f) => {
@@ -266,94 +350,43 @@ impl Decoder<'_> {
                 _ => {}
             }
         }
+        checks
+    }
 
-        let when = get("when").and_then(|v| self.when(v, &join(path, "when")));
-        let severity = get("severity")
-            .map(|v| self.severity(v, &join(path, "severity")))
-            .unwrap_or(Some(Severity::Warning));
+    /// `severity_by_env`: environment globs and the severity for each.
+    fn severity_by_env(&mut self, v: &Node, f: &str) -> Vec<(Pattern, Severity)> {
         let mut severity_by_env = Vec::new();
-        if let Some(v) = get("severity_by_env") {
-            let f = join(path, "severity_by_env");
-            match &v.kind {
-                NodeKind::Map(pairs) => {
-                    for (k, s) in pairs {
-                        let Some(env) = k.scalar() else {
-                            self.wrong_type(k, &f, "an environment name");
-                            continue;
-                        };
-                        let fe = join(&f, env);
-                        let pat = Pattern::new(env)
-                            .map_err(|e| {
-                                self.error(
-                                    "bad-glob",
-                                    k.pos,
-                                    &fe,
-                                    format!("invalid glob `{env}`: {e}"),
-                                    None,
-                                )
-                            })
-                            .ok();
-                        if let (Some(p), Some(sev)) = (pat, self.severity(s, &fe)) {
-                            severity_by_env.push((p, sev));
-                        }
+        match &v.kind {
+            NodeKind::Map(pairs) => {
+                for (k, s) in pairs {
+                    let Some(env) = k.scalar() else {
+                        self.wrong_type(k, f, "an environment name");
+                        continue;
+                    };
+                    let fe = join(f, env);
+                    let pat = Pattern::new(env)
+                        .map_err(|e| {
+                            self.error(
+                                "bad-glob",
+                                k.pos,
+                                &fe,
+                                format!("invalid glob `{env}`: {e}"),
+                                None,
+                            )
+                        })
+                        .ok();
+                    if let (Some(p), Some(sev)) = (pat, self.severity(s, &fe)) {
+                        severity_by_env.push((p, sev));
                     }
                 }
-                _ => self.wrong_type(
-                    v,
-                    &f,
-                    "a mapping of environment to severity, e.g. {prod: critical}",
-                ),
             }
+            _ => self.wrong_type(
+                v,
+                f,
+                "a mapping of environment to severity, e.g. {prod: critical}",
+            ),
         }
-        let stale = match get("stale") {
-            None => Some(Stale::Report(Severity::Info)),
-            Some(v) => self
-                .severity_or_ignore(v, &join(path, "stale"))
-                .map(|s| match s {
-                    Some(s) => Stale::Report(s),
-                    None => Stale::Ignore,
-                }),
-        };
-        let description =
-            get("description").and_then(|v| self.string(v, &join(path, "description")));
-
-        let has_check_field = CHECK_FIELDS.iter().any(|c| get(c).is_some());
-        // A misspelt check is already reported as an unknown field.
-        if !has_check_field && !misspelt {
-            self.error(
-                "no-checks",
-                node.pos,
-                path,
-                "the rule has no check, so it can never report anything".into(),
-                Some(format!(
-                    "give it one or more of: {}",
-                    CHECK_FIELDS
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            );
-        }
-
-        if self.error_count() > before {
-            return None;
-        }
-        Some(Rule {
-            id: id?,
-            description,
-            at: self.location(node.pos),
-            id_pos: get("id").map_or(node.pos, |v| v.pos),
-            path: path.to_string(),
-            select,
-            when,
-            value_type,
-            unit,
-            checks,
-            severity: severity?,
-            severity_by_env,
-            stale: stale?,
-        })
+        severity_by_env
     }
 
     pub(super) fn error_count(&self) -> usize {
