@@ -81,6 +81,10 @@ fn location(f: &JsonFinding) -> String {
 }
 
 /// Renders the page.
+// Long (about 200 lines) on purpose: the page is written top to bottom
+// (head, summary cards, trend, coverage, findings by workload, resolved),
+// each part marked with a comment; the escaping happens in `esc` and the
+// cells in their own helpers.
 pub fn render(report: &JsonReport, out: &mut dyn Write) -> std::io::Result<()> {
     let mut h = String::new();
     let envs: Vec<String> = report.environments.iter().map(|e| e.name.clone()).collect();

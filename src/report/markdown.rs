@@ -172,6 +172,9 @@ fn details(summary: &str, body: &str) -> String {
     )
 }
 
+// Long (about 170 lines): one block per section of the comment, in the
+// order they are shown (deploy, findings by severity, waived, cross-env,
+// diffs, environments, summary); each block builds one `Section`.
 fn sections(report: &Report) -> Vec<Section> {
     let mut out = Vec::new();
     if let Some(d) = &report.deploy {

@@ -33,6 +33,10 @@ type TableRow = (Option<Severity>, Vec<String>, Vec<bool>, usize);
 /// A value cell where the key is not set.
 const NOT_SET: &str = "—";
 
+// Long (about 290 lines) on purpose: the table is written top to bottom in
+// the order a reader meets it (header, deploy line, findings, diffs,
+// single-environment notes, environments, policy, summary), each part a few
+// lines over the same report and writer. Split it by part, not by size.
 pub fn render(report: &Report, style: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,

@@ -580,6 +580,9 @@ enum ListResult {
 /// page is parsed on a blocking thread while the next one is on its way:
 /// the API server's time and ours overlap, and the async workers stay free
 /// for the other lists and environments.
+// Long (about 160 lines): one page loop, whose state (the next page's
+// request in flight, the page being parsed on a blocking thread, restarts
+// after 410 Gone) every step shares.
 async fn list_all(
     client: &Client,
     target: &KubeTarget,

@@ -53,6 +53,9 @@ impl DocContext<'_> {
 }
 
 /// Turns a typed raw object into [`Object`]s (a List into several).
+// Long (about 190 lines): one match arm per kind confdrift reads (Pod,
+// ConfigMap, Secret, templates, producers, Lists), so that the table of
+// kinds is in one place; each arm is short.
 pub(super) fn convert(
     raw: RawObject,
     ctx: &DocContext<'_>,

@@ -1,3 +1,7 @@
+//! The manifest parser's rules, one test each, on manifests as users write
+//! them. Over 800 lines because it is a list of short independent cases;
+//! split it by step (split, raw, convert, limits) if it grows further.
+
 use super::*;
 use crate::model::{RejectedValue, TemplateRef};
 
