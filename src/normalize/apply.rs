@@ -20,7 +20,7 @@ use crate::model::identity::{Owners, pod_workload, strip_generated_hash, templat
 /// no namespace are put in the one namespace the current objects use (as
 /// `kubectl apply -n NS` would); when the current objects use several,
 /// they stay as they are and a problem says so.
-pub fn apply(current: &Collected, candidate: &Collected) -> Collected {
+pub(crate) fn apply(current: &Collected, candidate: &Collected) -> Collected {
     let mut problems = current.problems.clone();
     problems.extend(candidate.problems.iter().cloned());
     let mut incoming = candidate.objects.clone();

@@ -6,7 +6,7 @@ use crate::model::{ConfigKind, Value};
 
 /// What two values are compared by.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CompareKey {
+pub(crate) enum CompareKey {
     Text(String),
     Secret {
         key_id: String,
@@ -19,7 +19,7 @@ pub enum CompareKey {
 }
 
 /// Reads the boolean spellings Kubernetes users write for flags.
-pub fn parse_bool(s: &str) -> Option<bool> {
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "y" | "on" | "enabled" => Some(true),
         "false" | "0" | "no" | "n" | "off" | "disabled" => Some(false),
@@ -35,7 +35,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// one-line ConfigMap value (what env values are read from). A file
 /// (a multi-line ConfigMap value too) ignores CRLF and trailing blank lines,
 /// a final newline included; a flag is compared by meaning (`on` = `true`).
-pub fn canonical_text(kind: ConfigKind, raw: &str) -> String {
+pub(crate) fn canonical_text(kind: ConfigKind, raw: &str) -> String {
     if kind == ConfigKind::Env {
         return raw.to_string();
     }
@@ -68,7 +68,7 @@ pub fn canonical_text(kind: ConfigKind, raw: &str) -> String {
     trimmed.to_string()
 }
 
-pub fn compare_key(kind: ConfigKind, value: &Value) -> CompareKey {
+pub(crate) fn compare_key(kind: ConfigKind, value: &Value) -> CompareKey {
     match value {
         Value::Text(t) => CompareKey::Text(canonical_text(kind, t)),
         Value::Secret(f) => CompareKey::Secret {
@@ -82,7 +82,7 @@ pub fn compare_key(kind: ConfigKind, value: &Value) -> CompareKey {
 }
 
 /// Whether two values are the same configuration.
-pub fn same(kind: ConfigKind, a: &Value, b: &Value) -> bool {
+pub(crate) fn same(kind: ConfigKind, a: &Value, b: &Value) -> bool {
     let (ka, kb) = (compare_key(kind, a), compare_key(kind, b));
     ka != CompareKey::Unresolved && ka == kb
 }

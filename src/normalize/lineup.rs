@@ -36,9 +36,9 @@ const SHOWN_NAMES: usize = 4;
 
 /// What is stripped from one environment's names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Affix {
-    pub prefix: String,
-    pub suffix: String,
+pub(crate) struct Affix {
+    pub(crate) prefix: String,
+    pub(crate) suffix: String,
 }
 
 impl Affix {
@@ -77,7 +77,7 @@ impl Affix {
 /// environment gets an `environments-do-not-line-up` problem that makes it
 /// incomplete. `auto` off keeps the names as they are (the overlap is still
 /// checked).
-pub fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
+pub(crate) fn line_up(invs: &mut [Inventory], baseline: &str, auto: bool) {
     if auto && invs.len() > 1 {
         let affixes = choose_affixes(invs);
         for (inv, outcome) in invs.iter_mut().zip(affixes) {

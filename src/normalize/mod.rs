@@ -7,11 +7,11 @@
 //! `optional`; files mounted from ConfigMaps and Secrets. Every value keeps
 //! its provenance. Pure and synchronous: no I/O, no clock.
 
-pub mod apply;
-pub mod canonical;
+pub(crate) mod apply;
+pub(crate) mod canonical;
 mod configmaps;
 pub mod expand;
-pub mod lineup;
+pub(crate) mod lineup;
 mod options;
 mod resolve;
 mod runtime;
@@ -30,15 +30,14 @@ use crate::model::{
     PodStatus, Provenance, RefKind, RejectedValue, RuntimeEnv, Subject, Value, WorkloadInfo,
     WorkloadKind,
 };
-pub use crate::model::{KNATIVE_CONFIGURATION_LABEL, KNATIVE_SERVICE_LABEL, ROLLOUT_HASH_LABEL};
 use configmaps::add_configmaps;
-pub use options::{DEFAULT_FLAG_PATTERNS, Options};
+pub(crate) use options::{DEFAULT_FLAG_PATTERNS, Options};
 use resolve::Resolver;
-pub use runtime::align_runtime;
+pub(crate) use runtime::align_runtime;
 use runtime::{add_runtime, stale_pods};
 use variants::merge_variants;
 
-pub use crate::model::FLAG_STORE_LABEL;
+pub(crate) use crate::model::FLAG_STORE_LABEL;
 
 /// The CA bundles a controller writes into every namespace, with content
 /// that differs per cluster (its CA): the root CA publisher of
@@ -56,7 +55,7 @@ const GENERATED_CONFIGMAPS: &[&str] = &[
 ];
 
 /// Normalizes one environment.
-pub fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory {
+pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inventory {
     let mut inv = Inventory {
         env: env.to_string(),
         source: collected.source.clone(),
@@ -469,7 +468,7 @@ const MISSING_MOUNT: &str = "<missing ";
 /// file. Without `items` their names are not known in that environment, so
 /// they are the files the other environments mount at the same path from
 /// the same kind of object. The stand-in entry is removed either way.
-pub fn fill_missing_mounts(invs: &mut [Inventory]) {
+pub(crate) fn fill_missing_mounts(invs: &mut [Inventory]) {
     for i in 0..invs.len() {
         let stand_ins: Vec<(Subject, Entry)> = invs[i]
             .entries
@@ -534,4 +533,4 @@ fn is_missing_mount(key: &str) -> bool {
         .is_some_and(|f| f.starts_with(MISSING_MOUNT))
 }
 
-pub use crate::display::value as display_value;
+pub(crate) use crate::display::value as display_value;

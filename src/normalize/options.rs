@@ -7,7 +7,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::error::{Error, Result};
 
 /// Env var names treated as feature flags unless configured otherwise.
-pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
+pub(crate) const DEFAULT_FLAG_PATTERNS: &[&str] = &[
     "FEATURE_*",
     "FF_*",
     "ENABLE_*",
@@ -18,19 +18,23 @@ pub const DEFAULT_FLAG_PATTERNS: &[&str] = &[
 
 /// How to normalize; built from `confdrift.yaml`.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub(super) flag_env: GlobSet,
     pub(super) flag_configmaps: GlobSet,
     /// The fingerprint key of this run; Secret fingerprints made with another
     /// key cannot be compared.
-    pub key_id: String,
+    pub(crate) key_id: String,
     /// Name rewrites of this environment (`checkout-stg` → `checkout`), so
     /// that workloads and ConfigMaps line up with other environments.
     pub(super) renames: Vec<(regex::Regex, String)>,
 }
 
 impl Options {
-    pub fn new(flag_patterns: &[String], flag_configmaps: &[String], key_id: &str) -> Result<Self> {
+    pub(crate) fn new(
+        flag_patterns: &[String],
+        flag_configmaps: &[String],
+        key_id: &str,
+    ) -> Result<Self> {
         Ok(Options {
             flag_env: globs(flag_patterns, "flags.env")?,
             flag_configmaps: globs(flag_configmaps, "flags.configmaps")?,
@@ -41,7 +45,7 @@ impl Options {
 
     /// Adds name rewrites: `(regex, replacement)` with `$1`-style groups;
     /// the first rule that matches a name rewrites it.
-    pub fn with_renames(mut self, renames: &[(String, String)]) -> Result<Self> {
+    pub(crate) fn with_renames(mut self, renames: &[(String, String)]) -> Result<Self> {
         self.renames = renames
             .iter()
             .map(|(pattern, replace)| {
@@ -63,7 +67,8 @@ impl Options {
         name.to_string()
     }
 
-    pub fn with_defaults(key_id: &str) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_defaults(key_id: &str) -> Self {
         let patterns: Vec<String> = DEFAULT_FLAG_PATTERNS
             .iter()
             .map(|s| s.to_string())

@@ -72,7 +72,7 @@ pub(super) fn add_runtime(
 /// them: a container whose environment could not be read (no `env` in the
 /// image, RBAC, a file source) would otherwise make every variable of the
 /// others look missing. Those gaps are reported as problems instead.
-pub fn align_runtime(invs: &mut [Inventory]) {
+pub(crate) fn align_runtime(invs: &mut [Inventory]) {
     let mut drop: BTreeSet<Subject> = BTreeSet::new();
     for inv in invs.iter() {
         for (subject, entry) in &inv.entries {
