@@ -7,7 +7,7 @@
 
 mod comparison;
 mod finding;
-pub mod identity;
+pub(crate) mod identity;
 mod inventory;
 mod name;
 mod objects;

@@ -5,7 +5,7 @@
 //! Pages are parsed as they arrive by the same parser as files, so a Secret
 //! value is fingerprinted the moment its page is read.
 
-pub mod exec;
+pub(crate) mod exec;
 mod get;
 
 use get::get;
@@ -181,7 +181,7 @@ const MAX_RESTARTS: u32 = 3;
 
 /// Collects one environment from a cluster. Never fails: everything that
 /// goes wrong is a [`Problem`] that makes the environment incomplete.
-pub async fn collect(
+pub(crate) async fn collect(
     target: &KubeTarget,
     key: Arc<FingerprintKey>,
     progress: Option<Arc<dyn crate::collect::Progress>>,
