@@ -36,19 +36,19 @@
 
 pub mod app;
 pub mod cli;
-pub mod clock;
+pub(crate) mod clock;
 pub mod codes;
 pub mod collect;
 pub mod compare;
 pub mod config;
 pub mod diagnostic;
-pub mod display;
+pub(crate) mod display;
 pub mod error;
 pub mod evaluate;
 pub mod fingerprint;
-pub mod fsio;
+pub(crate) mod fsio;
 pub mod history;
-pub mod limits;
+pub(crate) mod limits;
 pub mod model;
 pub mod normalize;
 pub mod policy;
