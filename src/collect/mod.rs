@@ -8,11 +8,11 @@ pub mod files;
 pub mod kinds;
 pub mod kube;
 pub mod manifest;
-pub mod object;
-pub mod objstore;
-pub mod origin;
-pub mod render;
-pub mod snapshot;
+pub(crate) mod object;
+pub(crate) mod objstore;
+pub(crate) mod origin;
+pub(crate) mod render;
+pub(crate) mod snapshot;
 #[cfg(test)]
 pub(crate) mod testing;
 
