@@ -24,16 +24,20 @@ pub struct Name(Arc<str>);
 /// at once seldom wait for each other.
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashSet<Arc<str>>>;
+/// foldhash: names are short and many, and std's SipHash made interning a
+/// visible part of a run. Seeded once per process.
+type Hashing = foldhash::fast::RandomState;
 
-fn shards() -> &'static (std::collections::hash_map::RandomState, Vec<Shard>) {
-    static SHARDS_: OnceLock<(std::collections::hash_map::RandomState, Vec<Shard>)> =
-        OnceLock::new();
+type Shard = Mutex<HashSet<Arc<str>, Hashing>>;
+
+fn shards() -> &'static (Hashing, Vec<Shard>) {
+    static SHARDS_: OnceLock<(Hashing, Vec<Shard>)> = OnceLock::new();
     SHARDS_.get_or_init(|| {
-        (
-            std::collections::hash_map::RandomState::new(),
-            (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
-        )
+        let hashing = Hashing::default();
+        let shards = (0..SHARDS)
+            .map(|_| Mutex::new(HashSet::with_hasher(hashing.clone())))
+            .collect();
+        (hashing, shards)
     })
 }
 

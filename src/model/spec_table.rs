@@ -54,20 +54,26 @@ fn key_of(spec: &PodSpec) -> u64 {
 /// separate copies; a 50,000-pod environment holds a few thousand distinct
 /// specs. Pods and templates already sharing one are passed over.
 pub fn share(objects: &mut [Object]) {
-    let mut seen: std::collections::HashSet<*const PodSpec> = std::collections::HashSet::new();
+    // What each spec seen became: itself when first of its kind, else the
+    // equal one met before. Replicas that already share an `Arc` are
+    // looked up by pointer, not compared again.
+    let mut became: HashMap<*const PodSpec, Arc<PodSpec>> = HashMap::new();
     let mut by_key: HashMap<u64, Vec<Arc<PodSpec>>> = HashMap::new();
     for spec in specs_of(objects) {
-        if seen.contains(&Arc::as_ptr(spec)) {
+        if let Some(s) = became.get(&Arc::as_ptr(spec)) {
+            *spec = s.clone();
             continue;
         }
         let same = by_key.entry(key_of(spec)).or_default();
-        match same.iter().find(|s| ***s == **spec) {
-            Some(s) => *spec = s.clone(),
+        let shared = match same.iter().find(|s| ***s == **spec) {
+            Some(s) => s.clone(),
             None => {
                 same.push(spec.clone());
-                seen.insert(Arc::as_ptr(spec));
+                spec.clone()
             }
-        }
+        };
+        became.insert(Arc::as_ptr(spec), shared.clone());
+        *spec = shared;
     }
 }
 

@@ -415,6 +415,7 @@ fn resolve_group(
             ns,
             workload: id,
             names: (Name::new(id), Name::new(ns)),
+            container: None,
             entries: BTreeMap::new(),
             issues: Vec::new(),
         };

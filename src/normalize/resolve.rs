@@ -30,6 +30,9 @@ pub(super) struct Resolver<'a, 'r> {
     pub(super) workload: &'r str,
     /// `workload` and `ns` as the names every entry shares.
     pub(super) names: (Name, Name),
+    /// The container whose entries are being inserted, as a name (they
+    /// come container by container).
+    pub(super) container: Option<Name>,
     pub(super) entries: BTreeMap<Subject, Entry>,
     pub(super) issues: Vec<Issue>,
 }
@@ -282,6 +285,13 @@ impl Resolver<'_, '_> {
         Some((Value::Unresolved(missing), prov))
     }
 
+    fn container_name(&mut self, container: &str) -> Name {
+        match &self.container {
+            Some(name) if name.as_str() == container => name.clone(),
+            _ => self.container.insert(Name::new(container)).clone(),
+        }
+    }
+
     fn insert(
         &mut self,
         container: &str,
@@ -290,11 +300,12 @@ impl Resolver<'_, '_> {
         value: Value,
         provenance: Provenance,
     ) {
+        let container = self.container_name(container);
         self.entries.insert(
             Subject {
                 scope: Scope::Container {
                     workload: self.names.0.clone(),
-                    container: Name::new(container),
+                    container,
                 },
                 kind,
                 key: Name::from(key),
