@@ -311,8 +311,10 @@ async fn client_for(target: &KubeTarget) -> Result<Client, String> {
     Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
 }
 
+/// What the lists (and execs) of one live environment gave, before it
+/// becomes its [`Collected`](crate::model::Collected).
 #[derive(Default)]
-struct Parts {
+struct Listed {
     objects: Vec<crate::model::Object>,
     problems: Vec<Problem>,
     unreadable: Vec<Unreadable>,
@@ -327,8 +329,8 @@ async fn collect_with(
     key: Arc<FingerprintKey>,
     progress: Option<Arc<dyn crate::collect::Progress>>,
     exec_deadline: tokio::time::Instant,
-) -> Parts {
-    let mut parts = Parts::default();
+) -> Listed {
+    let mut parts = Listed::default();
     // Namespaces that do not exist are reported; a list in a missing
     // namespace answers 200 with no items, which would look like "empty".
     let mut namespaces: Vec<Option<String>> = Vec::new();
