@@ -40,12 +40,11 @@ pub struct Collected {
     pub runtime_env: Vec<RuntimeEnv>,
 }
 
-/// Reads a snapshot's objects, sharing one [`PodSpec`] between pods whose
-/// specs are equal, as reading a manifest does: a snapshot stores every
-/// replica's spec in full, and 50,000 separate copies would hold the whole
-/// snapshot in memory again. Objects are sorted by kind, namespace and
-/// name, so the replicas of a workload come together; a few recent specs
-/// are kept to compare with (a pod of another workload may fall between).
+/// Reads a snapshot's objects, sharing one [`PodSpec`] between pods and
+/// templates whose specs are equal (see [`super::spec_table::Distinct`]):
+/// a snapshot written before `podSpecs` stores every replica's spec in
+/// full, and 50,000 separate copies would hold the whole snapshot in
+/// memory again.
 pub fn shared_specs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Object>, D::Error> {
     struct Objects;
     impl<'de> serde::de::Visitor<'de> for Objects {
@@ -57,19 +56,14 @@ pub fn shared_specs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Object
             self,
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
-            const RECENT: usize = 8;
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-            let mut recent: std::collections::VecDeque<std::sync::Arc<PodSpec>> =
-                std::collections::VecDeque::with_capacity(RECENT);
+            let mut distinct = super::spec_table::Distinct::default();
             while let Some(mut object) = seq.next_element::<Object>()? {
-                if let Object::Pod { spec, .. } = &mut object {
-                    match recent.iter().find(|s| ***s == **spec) {
-                        Some(same) => *spec = same.clone(),
-                        None => {
-                            recent.truncate(RECENT - 1);
-                            recent.push_front(spec.clone());
-                        }
-                    }
+                if let Object::Pod { spec, .. } | Object::Workload { template: spec, .. } =
+                    &mut object
+                {
+                    let i = distinct.of(spec);
+                    *spec = distinct.get(i).clone();
                 }
                 out.push(object);
             }

@@ -48,32 +48,52 @@ fn key_of(spec: &PodSpec) -> u64 {
     h.finish()
 }
 
+/// The distinct pod specs met so far, in the order first met: the one way
+/// equal specs are found, when a snapshot is read, after an environment is
+/// collected ([`share`]) and when a snapshot is written ([`index`]).
+#[derive(Default)]
+pub struct Distinct {
+    specs: Vec<Arc<PodSpec>>,
+    by_key: HashMap<u64, Vec<usize>>,
+}
+
+impl Distinct {
+    /// The index of the spec equal to `spec` among those met, `spec` itself
+    /// being added when none is.
+    pub fn of(&mut self, spec: &Arc<PodSpec>) -> usize {
+        let same = self.by_key.entry(key_of(spec)).or_default();
+        match same.iter().find(|&&i| *self.specs[i] == **spec) {
+            Some(&i) => i,
+            None => {
+                self.specs.push(spec.clone());
+                same.push(self.specs.len() - 1);
+                self.specs.len() - 1
+            }
+        }
+    }
+
+    /// The one spec of index `i`.
+    pub fn get(&self, i: usize) -> &Arc<PodSpec> {
+        &self.specs[i]
+    }
+}
+
 /// Makes equal pod specs one shared spec: the replicas of a workload, and
 /// the workload's template that they run unchanged (a Deployment's, its
 /// ReplicaSets'). Read from separate files or pages, they arrive as
 /// separate copies; a 50,000-pod environment holds a few thousand distinct
-/// specs. Pods and templates already sharing one are passed over.
+/// specs.
 pub fn share(objects: &mut [Object]) {
-    // What each spec seen became: itself when first of its kind, else the
-    // equal one met before. Replicas that already share an `Arc` are
-    // looked up by pointer, not compared again.
-    let mut became: HashMap<*const PodSpec, Arc<PodSpec>> = HashMap::new();
-    let mut by_key: HashMap<u64, Vec<Arc<PodSpec>>> = HashMap::new();
+    let mut distinct = Distinct::default();
+    // Replicas that already share an `Arc` are looked up by pointer, not
+    // compared again. No spec is allocated meanwhile, so a pointer cannot
+    // come back as another spec's.
+    let mut seen: HashMap<*const PodSpec, usize> = HashMap::new();
     for spec in specs_of(objects) {
-        if let Some(s) = became.get(&Arc::as_ptr(spec)) {
-            *spec = s.clone();
-            continue;
-        }
-        let same = by_key.entry(key_of(spec)).or_default();
-        let shared = match same.iter().find(|s| ***s == **spec) {
-            Some(s) => s.clone(),
-            None => {
-                same.push(spec.clone());
-                spec.clone()
-            }
-        };
-        became.insert(Arc::as_ptr(spec), shared.clone());
-        *spec = shared;
+        let i = *seen
+            .entry(Arc::as_ptr(spec))
+            .or_insert_with(|| distinct.of(spec));
+        *spec = distinct.get(i).clone();
     }
 }
 
@@ -81,30 +101,18 @@ pub fn share(objects: &mut [Object]) {
 /// templates), in the order first seen, and each spec's index among them.
 /// Equal specs get one index even when they are separate copies.
 pub fn index(objects: &[Object]) -> (Vec<Arc<PodSpec>>, HashMap<*const PodSpec, usize>) {
-    let mut specs: Vec<Arc<PodSpec>> = Vec::new();
+    let mut distinct = Distinct::default();
     let mut at: HashMap<*const PodSpec, usize> = HashMap::new();
-    let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
     for o in objects {
         let spec = match o {
             Object::Pod { spec, .. } => spec,
             Object::Workload { template, .. } => template,
             _ => continue,
         };
-        if at.contains_key(&Arc::as_ptr(spec)) {
-            continue;
-        }
-        let same = by_key.entry(key_of(spec)).or_default();
-        let i = match same.iter().find(|&&i| *specs[i] == **spec) {
-            Some(&i) => i,
-            None => {
-                specs.push(spec.clone());
-                same.push(specs.len() - 1);
-                specs.len() - 1
-            }
-        };
-        at.insert(Arc::as_ptr(spec), i);
+        at.entry(Arc::as_ptr(spec))
+            .or_insert_with(|| distinct.of(spec));
     }
-    (specs, at)
+    (distinct.specs, at)
 }
 
 /// Runs `f` (which serializes objects) writing each indexed pod spec as
