@@ -238,7 +238,7 @@ pub struct WorkloadInfo {
 pub struct Inventory {
     pub env: String,
     pub source: String,
-    pub entries: BTreeMap<Subject, Entry>,
+    pub entries: Entries,
     pub workloads: BTreeMap<String, WorkloadInfo>,
     pub configmaps: BTreeSet<String>,
     /// Where each ConfigMap was read from, for files.
@@ -297,7 +297,7 @@ pub fn aligned(invs: &[Inventory]) -> Aligned<'_> {
 
 /// See [`aligned`].
 pub struct Aligned<'a> {
-    iters: Vec<std::iter::Peekable<std::collections::btree_map::Iter<'a, Subject, Entry>>>,
+    iters: Vec<std::iter::Peekable<super::entries::Iter<'a>>>,
 }
 
 impl<'a> Iterator for Aligned<'a> {

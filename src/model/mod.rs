@@ -6,6 +6,7 @@
 //! Secret value: Secrets arrive as [`Fingerprint`]s.
 
 mod comparison;
+mod entries;
 mod finding;
 pub(crate) mod identity;
 mod inventory;
@@ -14,6 +15,7 @@ mod objects;
 pub mod spec_table;
 
 pub use comparison::*;
+pub use entries::Entries;
 pub use finding::*;
 pub use inventory::*;
 pub use name::Name;

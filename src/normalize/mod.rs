@@ -118,12 +118,21 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
         }
     }
     let qualified = needs_namespace(groups.keys());
-    for ((ns, name), group) in &groups {
-        let id = if qualified.contains(name) {
-            format!("{ns}/{name}")
-        } else {
-            name.clone()
-        };
+    // In the order of their ids, so that each workload's entries append to
+    // the sorted entries (see [`crate::model::Entries`]).
+    let mut ordered: Vec<(String, &str, &Group<'_>)> = groups
+        .iter()
+        .map(|((ns, name), group)| {
+            let id = if qualified.contains(name) {
+                format!("{ns}/{name}")
+            } else {
+                name.clone()
+            };
+            (id, ns.as_str(), group)
+        })
+        .collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    for (id, ns, group) in ordered {
         resolve_group(&mut inv, &id, ns, group, &refs, opts);
     }
 
@@ -149,11 +158,7 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
     }
     inv.issues.sort();
     inv.issues.dedup();
-    // Entries were inserted workload by workload, in key order: a B-tree
-    // filled that way keeps its nodes about half empty. Rebuilt from the
-    // sorted entries, every node is full (`BTreeMap::from_iter` builds
-    // bottom-up): a third less memory for the largest part of a run.
-    inv.entries = std::mem::take(&mut inv.entries).into_iter().collect();
+    inv.entries.shrink_to_fit();
     inv
 }
 
@@ -494,7 +499,7 @@ pub(crate) fn fill_missing_mounts(invs: &mut [Inventory]) {
                     key: Name::new(base),
                     ..stand_in.clone()
                 };
-                for (s, e) in other.entries.range(from..) {
+                for (s, e) in other.entries.range_from(&from) {
                     if s.scope != stand_in.scope || s.kind != ConfigKind::File {
                         break;
                     }
@@ -522,7 +527,7 @@ pub(crate) fn fill_missing_mounts(invs: &mut [Inventory]) {
                 }
             }
             for (s, e) in found {
-                invs[i].entries.entry(s).or_insert(e);
+                invs[i].entries.insert_if_absent(s, e);
             }
         }
     }

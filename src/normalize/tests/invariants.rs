@@ -179,7 +179,7 @@ impl GenEnv {
 
 /// The parts of an inventory that later stages read.
 type Observable<'a> = (
-    &'a std::collections::BTreeMap<Subject, Entry>,
+    &'a crate::model::Entries,
     &'a std::collections::BTreeMap<String, crate::model::WorkloadInfo>,
     &'a std::collections::BTreeSet<String>,
     &'a Vec<Issue>,

@@ -55,12 +55,22 @@ fn subject_of<'a>(inv: &'a Inventory, scope: &str, key: &str) -> &'a Subject {
     inv.entries
         .keys()
         .find(|s| s.scope.to_string() == scope && s.key == key)
-        .unwrap_or_else(|| panic!("no {scope} {key} in {:#?}", inv.entries.keys()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {scope} {key} in {:#?}",
+                inv.entries.keys().collect::<Vec<_>>()
+            )
+        })
 }
 
 fn value<'a>(inv: &'a Inventory, scope: &str, key: &str) -> &'a Value {
     &entry(inv, scope, key)
-        .unwrap_or_else(|| panic!("no {scope} {key} in {:#?}", inv.entries.keys()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {scope} {key} in {:#?}",
+                inv.entries.keys().collect::<Vec<_>>()
+            )
+        })
         .value
 }
 
