@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::FingerprintKey;
 use crate::fsio::mebibytes;
 use crate::limits::MAX_FILE_BYTES;
+use crate::model::spec_table::Distinct;
 use crate::model::{Collected, Object, Problem, Severity};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
@@ -117,18 +118,27 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
         ));
     }
     let mut finished_pods = 0;
+    // Shared by every file: a template and its pods may be in two.
+    let mut specs = Distinct::default();
     let mut without_objects = Vec::new();
     let mut rendered = Vec::new();
     for input in &inputs {
         match input {
             Input::File { path, explicit } => {
-                if !read_file(path, *explicit, key, &mut collected, &mut finished_pods)? {
+                if !read_file(
+                    path,
+                    *explicit,
+                    key,
+                    &mut collected,
+                    &mut finished_pods,
+                    &mut specs,
+                )? {
                     without_objects.push(path.clone());
                 }
             }
             Input::Stdin => {
                 let bytes = read_stdin()?;
-                let parsed = parse_bytes(&bytes, STDIN_SHOWN, key, &mut collected)?;
+                let parsed = parse_bytes(&bytes, STDIN_SHOWN, key, &mut collected, &mut specs)?;
                 absorb(
                     parsed,
                     true,
@@ -142,7 +152,7 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
                     Renderable::Kustomize => render::kustomize(dir)?,
                     Renderable::Helm => render::helm(dir, source)?,
                 };
-                let parsed = parse_bytes(&out.bytes, &out.command, key, &mut collected)?;
+                let parsed = parse_bytes(&out.bytes, &out.command, key, &mut collected, &mut specs)?;
                 absorb(
                     parsed,
                     true,
@@ -428,6 +438,7 @@ fn read_file(
     key: &FingerprintKey,
     collected: &mut Collected,
     finished_pods: &mut usize,
+    specs: &mut Distinct,
 ) -> Result<bool> {
     let shown = path.display().to_string();
     let started = std::time::Instant::now();
@@ -435,7 +446,7 @@ fn read_file(
         tracing::debug!(file = %shown, elapsed = ?started.elapsed(), "snapshot read from a reader");
         return Ok(true);
     }
-    let (parsed, how) = match read_json_streaming(path, &shown, key)? {
+    let (parsed, how) = match read_json_streaming(path, &shown, key, specs)? {
         Some(parsed) => (
             FileParse {
                 parsed,
@@ -444,7 +455,7 @@ fn read_file(
             },
             "JSON from a reader",
         ),
-        None => match parse_text(path, &shown, key, collected) {
+        None => match parse_text(path, &shown, key, collected, specs) {
             Ok(parsed) => (parsed, "text"),
             Err(e) if !explicit && holds_no_object(path, &shown) => {
                 tracing::debug!(file = %shown, error = %e, "not read: no document has a `kind`");
@@ -543,7 +554,12 @@ fn absorb(
     for (k, n) in parsed.skipped_kinds {
         *collected.skipped_kinds.entry(k).or_default() += n;
     }
-    collected.objects.extend(parsed.objects);
+    if collected.objects.is_empty() {
+        // One large file: keep its vector rather than copy it.
+        collected.objects = parsed.objects;
+    } else {
+        collected.objects.extend(parsed.objects);
+    }
 }
 
 /// Reads a confdrift snapshot file (JSON as `snapshot` writes it, with
@@ -600,7 +616,12 @@ fn looks_like_snapshot(head: &[u8]) -> bool {
 /// Reads a regular file that starts with `{` (after whitespace) as one JSON
 /// document from a buffered reader, without holding its text (see
 /// [`manifest::parse_json_reader`]). `None`: read it whole instead.
-fn read_json_streaming(path: &Path, shown: &str, key: &FingerprintKey) -> Result<Option<Parsed>> {
+fn read_json_streaming(
+    path: &Path,
+    shown: &str,
+    key: &FingerprintKey,
+    specs: &mut Distinct,
+) -> Result<Option<Parsed>> {
     use std::io::{BufRead as _, Read as _};
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     match file.metadata() {
@@ -628,7 +649,7 @@ fn read_json_streaming(path: &Path, shown: &str, key: &FingerprintKey) -> Result
         }
         reader.consume(blank);
     }
-    let mut parsed = manifest::parse_json_reader(reader, line, shown, key);
+    let mut parsed = manifest::parse_json_reader(reader, line, shown, key, specs);
     if let Some(parsed) = &mut parsed {
         // The text is not kept: every object points at the document.
         super::origin::assign(&mut parsed.objects, &shown.into(), None, line);
@@ -643,9 +664,10 @@ fn parse_text(
     shown: &str,
     key: &FingerprintKey,
     collected: &mut Collected,
+    specs: &mut Distinct,
 ) -> Result<FileParse> {
     let bytes = read_limited(path)?;
-    parse_bytes(&bytes, shown, key, collected)
+    parse_bytes(&bytes, shown, key, collected, specs)
 }
 
 /// Parses every document of a file's or a stream's bytes; a snapshot among
@@ -655,6 +677,7 @@ fn parse_bytes(
     shown: &str,
     key: &FingerprintKey,
     collected: &mut Collected,
+    specs: &mut Distinct,
 ) -> Result<FileParse> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(Error::input(
@@ -681,7 +704,10 @@ fn parse_bytes(
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let docs = manifest::split_documents(text, shown)?;
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed {
+        specs: std::mem::take(specs),
+        ..Parsed::default()
+    };
     let mut had_snapshot = false;
     let file: std::sync::Arc<str> = shown.into();
     for (i, doc) in docs.iter().enumerate() {
@@ -712,6 +738,7 @@ fn parse_bytes(
             had_snapshot = true;
         }
     }
+    *specs = std::mem::take(&mut parsed.specs);
     Ok(FileParse {
         parsed,
         had_snapshot,

@@ -260,13 +260,7 @@ pub async fn collect(
 
 /// Puts a collection in its canonical order and reports duplicate objects.
 pub(crate) fn finish(collected: &mut Collected) {
-    collected.objects.sort_by(|a, b| {
-        (a.kind_name(), &a.meta().namespace, &a.meta().name).cmp(&(
-            b.kind_name(),
-            &b.meta().namespace,
-            &b.meta().name,
-        ))
-    });
+    sort_objects(&mut collected.objects);
     let mut duplicates = Vec::new();
     collected.objects.dedup_by(|later, earlier| {
         let same = later.kind_name() == earlier.kind_name()
@@ -296,7 +290,36 @@ pub(crate) fn finish(collected: &mut Collected) {
     collected.problems.sort();
     collected.problems.dedup();
     crate::model::spec_table::share(&mut collected.objects);
-    collected.objects.shrink_to_fit();
+    crate::model::shrink_exact(&mut collected.objects);
+}
+
+/// Sorts objects by kind, namespace and name, those read first first among
+/// equal ones (the first one read is the one used). A stable sort of the
+/// objects themselves borrows room for half of them or more (8 MB at
+/// 50,000 pods); sorting their indices and moving each object into place
+/// once does not.
+fn sort_objects(objects: &mut [crate::model::Object]) {
+    fn key(o: &crate::model::Object) -> (&str, &String, &String) {
+        (o.kind_name(), &o.meta().namespace, &o.meta().name)
+    }
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        key(&objects[a])
+            .cmp(&key(&objects[b]))
+            .then(a.cmp(&b))
+    });
+    // Position `i` takes the object now at `order[i]`: follow each cycle
+    // of the permutation, swapping, and mark positions done as `order[i] == i`.
+    for start in 0..objects.len() {
+        let mut at = start;
+        while order[at] != start {
+            let from = order[at];
+            objects.swap(at, from);
+            order[at] = at;
+            at = from;
+        }
+        order[at] = at;
+    }
 }
 
 #[cfg(test)]

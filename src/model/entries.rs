@@ -57,6 +57,7 @@ impl Entries {
         match self.find(&subject) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, entry)),
             Err(i) => {
+                self.grow();
                 self.0.insert(i, (subject, entry));
                 None
             }
@@ -66,7 +67,17 @@ impl Entries {
     /// Sets the entry of `subject` unless it has one.
     pub fn insert_if_absent(&mut self, subject: Subject, entry: Entry) {
         if let Err(i) = self.find(&subject) {
+            self.grow();
             self.0.insert(i, (subject, entry));
+        }
+    }
+
+    /// Makes room for one more entry, by a quarter of what is held: doubling
+    /// would leave up to half of the largest allocation of a run unused,
+    /// and hold three times the entries while it copies them.
+    fn grow(&mut self) {
+        if self.0.len() == self.0.capacity() {
+            self.0.reserve_exact((self.0.len() / 4).max(64));
         }
     }
 
@@ -102,9 +113,20 @@ impl Entries {
         self.0.iter_mut().map(|(_, e)| e)
     }
 
-    /// Gives back the room left over from growing.
+    /// Gives back the room left over from growing (see [`shrink_exact`]).
     pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
+        shrink_exact(&mut self.0);
+    }
+}
+
+/// Gives back a vector's spare room by moving it into an allocation of the
+/// exact size: an allocator may keep a block that shrinks by less than half
+/// where it is (mimalloc does), so that `shrink_to_fit` frees nothing.
+pub fn shrink_exact<T>(v: &mut Vec<T>) {
+    if v.capacity() > v.len() {
+        let mut exact = Vec::with_capacity(v.len());
+        exact.append(v);
+        *v = exact;
     }
 }
 

@@ -86,11 +86,11 @@ pub enum Value {
     /// A Secret value (or a value built from one): only its fingerprint.
     Secret(Box<Fingerprint>),
     /// Set per pod by the kubelet (`fieldRef`); compared by the field path.
-    FieldRef(String),
+    FieldRef(Name),
     /// `binaryData`, by SHA-256.
-    Binary(String),
+    Binary(Name),
     /// Could not be resolved; never equal to anything.
-    Unresolved(String),
+    Unresolved(Name),
 }
 
 impl Value {

@@ -15,7 +15,7 @@ mod objects;
 pub mod spec_table;
 
 pub use comparison::*;
-pub use entries::Entries;
+pub use entries::{Entries, shrink_exact};
 pub use finding::*;
 pub use inventory::*;
 pub use name::Name;

@@ -75,8 +75,8 @@ pub(crate) fn compare_key(kind: ConfigKind, value: &Value) -> CompareKey {
             key_id: f.key_id.clone(),
             mac: f.mac.clone(),
         },
-        Value::FieldRef(p) => CompareKey::FieldRef(p.clone()),
-        Value::Binary(h) => CompareKey::Binary(h.clone()),
+        Value::FieldRef(p) => CompareKey::FieldRef(String::from(p.clone())),
+        Value::Binary(h) => CompareKey::Binary(String::from(h.clone())),
         Value::Unresolved(_) => CompareKey::Unresolved,
     }
 }

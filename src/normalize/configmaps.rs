@@ -139,7 +139,7 @@ fn add_configmap(
                 key: Name::new(k),
             },
             entry(
-                Value::Binary(h.clone()),
+                Value::Binary(Name::from(h.clone())),
                 Provenance::ConfigMapData {
                     name: Name::new(&meta.name),
                     key: Name::new(k),
@@ -170,7 +170,7 @@ pub(super) fn flagd_flags(text: &str) -> Option<Vec<(String, Value)>> {
                 Some(v) => Value::Text(format!("{state} default={v}").into()),
                 None => Value::Unresolved(format!(
                     "defaultVariant {variant} is not one of the flag's variants"
-                )),
+                ).into()),
             },
             // flagd: no default variant means the flag resolves to the
             // caller's code default.

@@ -331,13 +331,13 @@ impl<'a> Refs<'a> {
         if kind == RefKind::Secret
             && let Some((by, _)) = self.produced.get(&(ns, name))
         {
-            return Some(Value::Unresolved(made_at_runtime(by)));
+            return Some(Value::Unresolved(Name::from(made_at_runtime(by))));
         }
         self.collected.is_unreadable(ns, kind.as_str()).then(|| {
             Value::Unresolved(format!(
                 "{}s in namespace {ns} could not be read",
                 kind.as_str()
-            ))
+            ).into())
         })
     }
 
@@ -351,7 +351,7 @@ impl<'a> Refs<'a> {
         Some(
             keys.as_ref()?
                 .iter()
-                .map(|k| (k.clone(), Value::Unresolved(made_at_runtime(by))))
+                .map(|k| (k.clone(), Value::Unresolved(Name::from(made_at_runtime(by)))))
                 .collect(),
         )
     }

@@ -67,7 +67,7 @@ impl Resolver<'_, '_> {
                 Some(src) => {
                     if let Some(f) = &src.field_ref {
                         Some((
-                            Value::FieldRef(f.field_path.clone()),
+                            Value::FieldRef(Name::from(f.field_path.clone())),
                             Provenance::FieldRef {
                                 path: f.field_path.clone(),
                             },
@@ -150,7 +150,7 @@ impl Resolver<'_, '_> {
                     vars.insert(
                         format!("<envFrom ConfigMap {}>", cm.name),
                         (
-                            v.unwrap_or(Value::Unresolved(String::new())),
+                            v.unwrap_or(Value::Unresolved(Name::from(String::new()))),
                             Provenance::EnvFrom {
                                 source: RefKind::ConfigMap,
                                 name: Name::new(&cm.name),
@@ -204,7 +204,7 @@ impl Resolver<'_, '_> {
                     vars.insert(
                         format!("<envFrom Secret {}>", sr.name),
                         (
-                            v.unwrap_or(Value::Unresolved(String::new())),
+                            v.unwrap_or(Value::Unresolved(Name::from(String::new()))),
                             Provenance::EnvFrom {
                                 source: RefKind::Secret,
                                 name: Name::new(&sr.name),
@@ -282,7 +282,7 @@ impl Resolver<'_, '_> {
             format!("env {env}"),
             Some(key.to_string()),
         );
-        Some((Value::Unresolved(missing), prov))
+        Some((Value::Unresolved(Name::from(missing)), prov))
     }
 
     fn container_name(&mut self, container: &str) -> Name {
@@ -413,7 +413,7 @@ impl Resolver<'_, '_> {
                     .chain(
                         binary
                             .iter()
-                            .map(|(k, h)| (k.clone(), Value::Binary(h.clone()))),
+                            .map(|(k, h)| (k.clone(), Value::Binary(Name::from(h.clone())))),
                     )
                     .collect()
             });
@@ -473,7 +473,7 @@ impl Resolver<'_, '_> {
                 // Its files are unresolved, like env vars from the same
                 // missing object: with `items` their paths are known here;
                 // without, other environments name them ([`fill_missing_mounts`]).
-                let why = Value::Unresolved(format!("{} {name} not found", kind.as_str()));
+                let why = Value::Unresolved(format!("{} {name} not found", kind.as_str()).into());
                 match items {
                     Some(items) => files.extend(
                         items
@@ -544,7 +544,7 @@ pub(super) fn resource_field_value(
         return Value::Unresolved(format!(
             "resourceFieldRef names container {}, which the pod does not have",
             r.container_name.as_deref().unwrap_or_default()
-        ));
+        ).into());
     };
     let Some((side, resource)) = r
         .resource
@@ -555,7 +555,7 @@ pub(super) fn resource_field_value(
             "resourceFieldRef {:?} is not a resource the downward API exposes (limits.cpu, \
              requests.memory, limits.ephemeral-storage, limits.hugepages-2Mi, …)",
             r.resource
-        ));
+        ).into());
     };
     let divisor = match r.divisor.as_deref().map(Quantity::parse) {
         None => Quantity::parse("1"),
@@ -566,7 +566,7 @@ pub(super) fn resource_field_value(
         return Value::Unresolved(format!(
             "resourceFieldRef divisor {:?} is not a quantity",
             r.divisor.as_deref().unwrap_or_default()
-        ));
+        ).into());
     };
     // A zero limit counts as none (`MergeContainerResourceLimits`).
     fn set<'p>(pairs: Option<&'p crate::model::Pairs>, resource: &str) -> Option<&'p String> {
@@ -594,10 +594,10 @@ pub(super) fn resource_field_value(
     };
     let written = match written {
         Ok(w) => w,
-        Err(why) => return Value::Unresolved(why),
+        Err(why) => return Value::Unresolved(Name::from(why)),
     };
     let Some(amount) = Quantity::parse(written) else {
-        return Value::Unresolved(format!("{side}.{resource} {written:?} is not a quantity"));
+        return Value::Unresolved(format!("{side}.{resource} {written:?} is not a quantity").into());
     };
     let scale = if resource == "cpu" { 3 } else { 0 };
     match (amount.ceil_scaled(scale), divisor.ceil_scaled(scale)) {
@@ -606,7 +606,7 @@ pub(super) fn resource_field_value(
             "{} {written} / {} is out of range",
             r.resource,
             r.divisor.as_deref().unwrap_or("1")
-        )),
+        ).into()),
     }
 }
 
@@ -669,7 +669,7 @@ pub(super) fn expand_value(
             let provenance = Provenance::Expanded {
                 template: raw.to_string(),
             };
-            return (Value::Unresolved(why), provenance);
+            return (Value::Unresolved(Name::from(why)), provenance);
         }
     }
     hash_run(&mut hasher, &text[run_start..]);
@@ -681,7 +681,7 @@ pub(super) fn expand_value(
         Provenance::Literal
     };
     let value = if let Some(why) = unresolved {
-        Value::Unresolved(why)
+        Value::Unresolved(Name::from(why))
     } else if secret {
         Value::Secret(Box::new(Fingerprint {
             key_id,

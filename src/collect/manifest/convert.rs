@@ -122,7 +122,7 @@ pub(super) fn convert(
         }
         (ReadAs::Template(t), _) => {
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
-            workload(t, meta, spec, ctx, &what, &mut rejected)?
+            workload(t, meta, spec, ctx, &what, &mut rejected, &mut out.specs)?
         }
         (ReadAs::Core, "Pod") => {
             let status = raw.status.unwrap_or_default();
@@ -142,15 +142,8 @@ pub(super) fn convert(
             }
             let spec = raw.spec.ok_or_else(|| ctx.error(&what, "has no spec"))?;
             let spec = pod_spec(spec, ctx, &what, &["spec"], &mut rejected)?;
-            // Replicas come one after the other in a list: share their spec.
-            let spec = match &out.last_spec {
-                Some(prev) if **prev == spec => prev.clone(),
-                _ => {
-                    let spec = std::sync::Arc::new(compact(spec));
-                    out.last_spec = Some(spec.clone());
-                    spec
-                }
-            };
+            // Replicas share their spec, with each other and their template.
+            let spec = out.specs.intern(spec, compact);
             Object::Pod {
                 metadata: meta,
                 spec,
@@ -259,6 +252,7 @@ pub(super) fn workload(
     ctx: &DocContext<'_>,
     what: &str,
     rejected: &mut Rejections<'_>,
+    specs: &mut crate::model::spec_table::Distinct,
 ) -> Result<Object> {
     let at: &[&str] = match t.at {
         TemplateAt::JobTemplate => &["spec", "jobTemplate", "spec", "template", "spec"],
@@ -318,7 +312,7 @@ pub(super) fn workload(
     Ok(Object::Workload {
         workload_kind: t.workload,
         metadata: meta,
-        template: std::sync::Arc::new(compact(pod_spec(template, ctx, what, at, rejected)?)),
+        template: specs.intern(pod_spec(template, ctx, what, at, rejected)?, compact),
         template_from: None,
     })
 }

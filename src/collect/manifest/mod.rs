@@ -21,7 +21,7 @@ use serde::de::DeserializeSeed;
 use crate::error::Result;
 use crate::fingerprint::FingerprintKey;
 use crate::limits::{LOCATE_BUDGET_BYTES, MAX_NESTING, MAX_VALUE_BYTES, MAX_YAML_NODES};
-use crate::model::{Object, PodSpec};
+use crate::model::Object;
 
 /// The kind a confdrift snapshot file carries.
 pub const SNAPSHOT_KIND: &str = "Snapshot";
@@ -71,8 +71,11 @@ pub struct Parsed {
     pub finished_pods: usize,
     /// Set when the file is a confdrift snapshot: the document to read as one.
     pub snapshot_doc: Option<(usize, Format)>,
-    /// The spec of the last pod read, shared with the next if equal.
-    pub last_spec: Option<std::sync::Arc<PodSpec>>,
+    /// The pod specs read so far, each once: pods and templates with equal
+    /// specs share one (see [`crate::model::spec_table::Distinct::intern`]).
+    /// Carried from file to file by the caller, so that a Deployment's
+    /// template and its pods in another file share one spec too.
+    pub specs: crate::model::spec_table::Distinct,
 }
 
 /// Whether a document is well-formed YAML or JSON that does not claim to be
@@ -145,7 +148,6 @@ pub fn parse_document(
             out.objects.truncate(mark.0);
             out.skipped_kinds = mark.1;
             out.finished_pods = mark.2;
-            out.last_spec = None;
             fallback(doc, path, key, out, first)
         }
     }
@@ -167,6 +169,7 @@ pub fn parse_json_reader<R: std::io::Read>(
     line: usize,
     path: &str,
     key: &FingerprintKey,
+    specs: &mut crate::model::spec_table::Distinct,
 ) -> Option<Parsed> {
     let ctx = DocContext {
         path,
@@ -175,7 +178,10 @@ pub fn parse_json_reader<R: std::io::Read>(
         item: None,
         budget: &std::cell::Cell::new(0),
     };
-    let mut out = Parsed::default();
+    let mut out = Parsed {
+        specs: std::mem::take(specs),
+        ..Parsed::default()
+    };
     let mut converted: Result<()> = Ok(());
     let mut snapshot = false;
     let seed = DocSeed {
@@ -187,5 +193,6 @@ pub fn parse_json_reader<R: std::io::Read>(
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let parsed = seed.deserialize(&mut de).and_then(|()| de.end());
+    *specs = std::mem::take(&mut out.specs);
     (parsed.is_ok() && converted.is_ok() && !snapshot).then_some(out)
 }

@@ -16,7 +16,7 @@ fn parse(text: &str) -> Result<Parsed> {
 
 fn parse_streamed(text: &str) -> Option<Parsed> {
     let key = FingerprintKey::new(b"test", true);
-    parse_json_reader(text.as_bytes(), 1, "f.json", &key)
+    parse_json_reader(text.as_bytes(), 1, "f.json", &key, &mut Default::default())
 }
 
 const POD_LIST: &str = r#"{"apiVersion": "v1", "kind": "List", "items": [
@@ -189,7 +189,7 @@ fn cronjob_template_is_read_from_the_job_template() {
 fn workload_of(
     out: &Parsed,
     i: usize,
-) -> (crate::model::WorkloadKind, &PodSpec, Option<&TemplateRef>) {
+) -> (crate::model::WorkloadKind, &crate::model::PodSpec, Option<&TemplateRef>) {
     let Object::Workload {
         workload_kind,
         template,
