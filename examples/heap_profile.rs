@@ -17,6 +17,8 @@ fn main() {
         .collect();
     let settings = Settings {
         envs,
+        // JOBS=1: one environment at a time, as `--jobs 1`.
+        jobs: std::env::var("JOBS").ok().and_then(|j| j.parse().ok()),
         ..Settings::default()
     };
     let key = FingerprintKey::new(b"heap profile", true);

@@ -152,7 +152,8 @@ pub fn collect_source(source: &FileSource, key: &FingerprintKey) -> Result<Colle
                     Renderable::Kustomize => render::kustomize(dir)?,
                     Renderable::Helm => render::helm(dir, source)?,
                 };
-                let parsed = parse_bytes(&out.bytes, &out.command, key, &mut collected, &mut specs)?;
+                let parsed =
+                    parse_bytes(&out.bytes, &out.command, key, &mut collected, &mut specs)?;
                 absorb(
                     parsed,
                     true,

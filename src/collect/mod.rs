@@ -303,11 +303,7 @@ fn sort_objects(objects: &mut [crate::model::Object]) {
         (o.kind_name(), &o.meta().namespace, &o.meta().name)
     }
     let mut order: Vec<usize> = (0..objects.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        key(&objects[a])
-            .cmp(&key(&objects[b]))
-            .then(a.cmp(&b))
-    });
+    order.sort_unstable_by(|&a, &b| key(&objects[a]).cmp(&key(&objects[b])).then(a.cmp(&b)));
     // Position `i` takes the object now at `order[i]`: follow each cycle
     // of the permutation, swapping, and mark positions done as `order[i] == i`.
     for start in 0..objects.len() {

@@ -30,7 +30,15 @@ type Consumers = BTreeMap<(String, String), BTreeSet<Subject>>;
 pub(super) fn merge(findings: &mut Vec<Finding>, invs: &[Inventory]) -> Vec<Finding> {
     let flagd = flagd_docs(invs);
     let mut removed = drop_flagd_documents(findings, invs, &flagd);
-    let consumers: Vec<Consumers> = invs.iter().map(consumers).collect();
+    // Only the keys of ConfigMaps with a finding are looked up: every
+    // container's every key is hundreds of thousands of them at 50,000
+    // pods, and held together they were the largest part of a run.
+    let wanted: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.environment.is_none())
+        .filter_map(|f| Some((f.configmap.as_deref()?, f.key.as_deref()?)))
+        .collect();
+    let consumers: Vec<Consumers> = invs.iter().map(|inv| consumers(inv, &wanted)).collect();
     removed.extend(drop_consumed_keys(findings, invs, &consumers));
     removed
 }
@@ -55,9 +63,13 @@ fn configmap_ids(inv: &Inventory) -> BTreeMap<(&str, &str), &str> {
     ids
 }
 
-fn consumers(inv: &Inventory) -> Consumers {
-    let ids = configmap_ids(inv);
+/// The consumers of the ConfigMap keys in `wanted`, `(ConfigMap id, key)`.
+fn consumers(inv: &Inventory, wanted: &BTreeSet<(&str, &str)>) -> Consumers {
     let mut out = Consumers::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    let ids = configmap_ids(inv);
     for (s, e) in &inv.entries {
         if !matches!(s.scope, Scope::Container { .. }) {
             continue;
@@ -77,7 +89,9 @@ fn consumers(inv: &Inventory) -> Consumers {
             } => (name, key),
             _ => continue,
         };
-        if let Some(id) = ids.get(&(e.namespace.as_str(), name.as_str())) {
+        if let Some(&id) = ids.get(&(e.namespace.as_str(), name.as_str()))
+            && wanted.contains(&(id, key.as_str()))
+        {
             out.entry((id.to_string(), key.to_string()))
                 .or_default()
                 .insert(s.clone());

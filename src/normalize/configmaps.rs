@@ -168,9 +168,9 @@ pub(super) fn flagd_flags(text: &str) -> Option<Vec<(String, Value)>> {
         let value = match def.get("defaultVariant").and_then(|d| d.as_str()) {
             Some(variant) => match def.get("variants").and_then(|v| v.get(variant)) {
                 Some(v) => Value::Text(format!("{state} default={v}").into()),
-                None => Value::Unresolved(format!(
-                    "defaultVariant {variant} is not one of the flag's variants"
-                ).into()),
+                None => Value::Unresolved(
+                    format!("defaultVariant {variant} is not one of the flag's variants").into(),
+                ),
             },
             // flagd: no default variant means the flag resolves to the
             // caller's code default.

@@ -334,10 +334,9 @@ impl<'a> Refs<'a> {
             return Some(Value::Unresolved(Name::from(made_at_runtime(by))));
         }
         self.collected.is_unreadable(ns, kind.as_str()).then(|| {
-            Value::Unresolved(format!(
-                "{}s in namespace {ns} could not be read",
-                kind.as_str()
-            ).into())
+            Value::Unresolved(
+                format!("{}s in namespace {ns} could not be read", kind.as_str()).into(),
+            )
         })
     }
 
@@ -351,7 +350,12 @@ impl<'a> Refs<'a> {
         Some(
             keys.as_ref()?
                 .iter()
-                .map(|k| (k.clone(), Value::Unresolved(Name::from(made_at_runtime(by)))))
+                .map(|k| {
+                    (
+                        k.clone(),
+                        Value::Unresolved(Name::from(made_at_runtime(by))),
+                    )
+                })
                 .collect(),
         )
     }

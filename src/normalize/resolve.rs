@@ -541,21 +541,27 @@ pub(super) fn resource_field_value(
             .find(|x| x.name == name),
     };
     let Some(target) = target else {
-        return Value::Unresolved(format!(
-            "resourceFieldRef names container {}, which the pod does not have",
-            r.container_name.as_deref().unwrap_or_default()
-        ).into());
+        return Value::Unresolved(
+            format!(
+                "resourceFieldRef names container {}, which the pod does not have",
+                r.container_name.as_deref().unwrap_or_default()
+            )
+            .into(),
+        );
     };
     let Some((side, resource)) = r
         .resource
         .split_once('.')
         .filter(|(side, res)| matches!(*side, "limits" | "requests") && Resources::exposed(res))
     else {
-        return Value::Unresolved(format!(
-            "resourceFieldRef {:?} is not a resource the downward API exposes (limits.cpu, \
+        return Value::Unresolved(
+            format!(
+                "resourceFieldRef {:?} is not a resource the downward API exposes (limits.cpu, \
              requests.memory, limits.ephemeral-storage, limits.hugepages-2Mi, …)",
-            r.resource
-        ).into());
+                r.resource
+            )
+            .into(),
+        );
     };
     let divisor = match r.divisor.as_deref().map(Quantity::parse) {
         None => Quantity::parse("1"),
@@ -563,10 +569,13 @@ pub(super) fn resource_field_value(
         Some(d) => d,
     };
     let Some(divisor) = divisor else {
-        return Value::Unresolved(format!(
-            "resourceFieldRef divisor {:?} is not a quantity",
-            r.divisor.as_deref().unwrap_or_default()
-        ).into());
+        return Value::Unresolved(
+            format!(
+                "resourceFieldRef divisor {:?} is not a quantity",
+                r.divisor.as_deref().unwrap_or_default()
+            )
+            .into(),
+        );
     };
     // A zero limit counts as none (`MergeContainerResourceLimits`).
     fn set<'p>(pairs: Option<&'p crate::model::Pairs>, resource: &str) -> Option<&'p String> {
@@ -597,16 +606,21 @@ pub(super) fn resource_field_value(
         Err(why) => return Value::Unresolved(Name::from(why)),
     };
     let Some(amount) = Quantity::parse(written) else {
-        return Value::Unresolved(format!("{side}.{resource} {written:?} is not a quantity").into());
+        return Value::Unresolved(
+            format!("{side}.{resource} {written:?} is not a quantity").into(),
+        );
     };
     let scale = if resource == "cpu" { 3 } else { 0 };
     match (amount.ceil_scaled(scale), divisor.ceil_scaled(scale)) {
         (Some(a), Some(d)) if d > 0 => Value::Text(Name::from(a.div_ceil(d).to_string())),
-        _ => Value::Unresolved(format!(
-            "{} {written} / {} is out of range",
-            r.resource,
-            r.divisor.as_deref().unwrap_or("1")
-        ).into()),
+        _ => Value::Unresolved(
+            format!(
+                "{} {written} / {} is out of range",
+                r.resource,
+                r.divisor.as_deref().unwrap_or("1")
+            )
+            .into(),
+        ),
     }
 }
 

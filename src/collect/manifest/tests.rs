@@ -189,7 +189,11 @@ fn cronjob_template_is_read_from_the_job_template() {
 fn workload_of(
     out: &Parsed,
     i: usize,
-) -> (crate::model::WorkloadKind, &crate::model::PodSpec, Option<&TemplateRef>) {
+) -> (
+    crate::model::WorkloadKind,
+    &crate::model::PodSpec,
+    Option<&TemplateRef>,
+) {
     let Object::Workload {
         workload_kind,
         template,
