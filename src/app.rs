@@ -74,7 +74,12 @@ pub fn collect_normalized(
             let opts = per_env
                 .get(name)
                 .ok_or_else(|| Error::internal(format!("environment {name} has no options")))?;
-            Ok(normalize::normalize(name, &collected, opts))
+            let mut inv = normalize::normalize(name, &collected, opts);
+            // Its raw objects go first: giving back the entries' spare room
+            // copies them, and the two should not be held at once.
+            drop(collected);
+            inv.entries.shrink_to_fit();
+            Ok(inv)
         })?
         .into_iter()
         .map(|(_, inv)| inv)

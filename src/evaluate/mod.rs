@@ -231,6 +231,7 @@ fn line_up<'a>(
     let mut counts: Vec<(usize, usize)> = vec![(0, 0); policy.ignore.len()];
     let mut ignored = BTreeSet::new();
     let mut subjects = Vec::new();
+    let mut cells = Vec::new();
     let mut scope_id = 0;
     let mut last_scope: Option<&Scope> = None;
     for (s, entries) in crate::model::aligned(invs) {
@@ -256,10 +257,11 @@ fn line_up<'a>(
                 last_scope = Some(&s.scope);
                 subjects.push(rules::SubjectRow {
                     subject: s,
-                    entries,
+                    cells: cells.len(),
                     key_id,
                     scope_id,
                 });
+                cells.extend(entries);
             }
         }
     }
@@ -282,6 +284,7 @@ fn line_up<'a>(
         distinct_keys: keys.len(),
         distinct_scopes: scope_id + 1,
         subjects,
+        cells,
         ignored,
     };
     (run, by_pattern)

@@ -158,7 +158,6 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
     }
     inv.issues.sort();
     inv.issues.dedup();
-    inv.entries.shrink_to_fit();
     inv
 }
 

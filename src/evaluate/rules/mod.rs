@@ -44,6 +44,10 @@ pub struct RunEnvs<'a> {
     /// Every subject seen in any environment that no `ignore` pattern
     /// hides, in order.
     pub subjects: Vec<SubjectRow<'a>>,
+    /// Each subject's entry in each environment, row after row (see
+    /// [`RunEnvs::entries`]): one vector for all rows, where a vector per
+    /// row was an allocation per subject, hundreds of thousands of them.
+    pub cells: Vec<Option<&'a Entry>>,
     /// How many distinct keys and scopes `subjects` has (see [`SubjectRow`]).
     pub distinct_keys: usize,
     pub distinct_scopes: usize,
@@ -56,9 +60,17 @@ pub struct RunEnvs<'a> {
 /// alike, so that each rule matches each distinct key and scope once.
 pub struct SubjectRow<'a> {
     pub subject: &'a Subject,
-    pub entries: Vec<Option<&'a Entry>>,
+    /// Where its entries start in [`RunEnvs::cells`].
+    pub cells: usize,
     pub key_id: usize,
     pub scope_id: usize,
+}
+
+impl<'a> RunEnvs<'a> {
+    /// A subject's entry in each environment, in `invs` order.
+    pub fn entries(&self, row: &SubjectRow<'a>) -> &[Option<&'a Entry>] {
+        &self.cells[row.cells..row.cells + self.invs.len()]
+    }
 }
 
 /// What one check of one rule found about one subject.

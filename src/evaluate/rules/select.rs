@@ -92,7 +92,7 @@ pub(super) fn candidates<'r>(run: &'r RunEnvs, rule: &Rule) -> Vec<Candidate<'r>
         })
         .map(|row| Candidate {
             subject: Cow::Borrowed(row.subject),
-            entries: Some(row.entries.as_slice()),
+            entries: Some(run.entries(row)),
         })
         .collect();
     let made_up = required_subjects(run, rule, &out);
