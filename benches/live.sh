@@ -2,7 +2,7 @@
 # Live collection at fleet scale: three environments served by the API
 # stand-in (examples/apiserver_standin.rs, one server per environment, real
 # HTTP on 127.0.0.1, `limit`/`continue` pagination), audited together and
-# one at a time. Prints the median wall time and peak RSS of each, and the
+# one at a time, and all three with --jobs 1. Prints the median wall time and peak RSS of each, and the
 # ratio of all three together to the slowest one alone.
 #
 # usage: benches/live.sh [PODS_PER_ENV] [RUNS] [LATENCY_MS]   (defaults: 10000 5 0)
@@ -54,6 +54,7 @@ done
     measure "$env" $BIN/confdrift audit --config "$OUT/$env.yaml" --format json --fail-on never
   done
   measure all-3 $BIN/confdrift audit --config "$OUT/confdrift.yaml" --format json --fail-on never
+  measure all-3-j1 $BIN/confdrift audit --jobs 1 --config "$OUT/confdrift.yaml" --format json --fail-on never
 } > "$OUT/results"
 
 echo "live: 3 environments x $PODS pods x $VARS vars, page size $PAGE, latency ${LATENCY} ms per answer, median of $RUNS runs, $(nproc) cores"

@@ -133,11 +133,22 @@ where
     let finish = std::sync::Arc::new(finish);
     // `--jobs`: an environment holds its raw objects from the start of its
     // collection until it is normalized; at most this many at a time.
+    // Without `--jobs`, as many as a memory limit (a CronJob's) has room
+    // for: all of them when there is none.
+    let jobs = settings.jobs.unwrap_or_else(|| {
+        let limit = crate::memory::cgroup_limit();
+        let jobs = crate::memory::default_jobs(settings.envs.len(), limit);
+        if let Some(bytes) = limit {
+            tracing::info!(
+                limit_mib = bytes / (1024 * 1024),
+                jobs,
+                "memory limit: reading this many environments at once (--jobs overrides)"
+            );
+        }
+        jobs
+    });
     let jobs = std::sync::Arc::new(tokio::sync::Semaphore::new(
-        settings
-            .jobs
-            .unwrap_or(settings.envs.len())
-            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        jobs.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
     ));
     let started = Instant::now();
     let results = runtime.block_on(async {

@@ -49,6 +49,7 @@ pub mod fingerprint;
 pub(crate) mod fsio;
 pub mod history;
 pub(crate) mod limits;
+pub mod memory;
 pub mod model;
 pub mod normalize;
 pub mod policy;

@@ -1,6 +1,6 @@
 //! The direction of dependencies between confdrift's modules: cli → app →
 //! history, config → report → evaluate → policy → compare → normalize →
-//! collect, with leaves (error, limits, codes, clock, fingerprint, quantity,
+//! collect, with leaves (error, limits, memory, codes, clock, fingerprint, quantity,
 //! fsio, display) underneath, and model and diagnostic (which error uses) at
 //! the bottom. A module may use what is below it, never what is above: when
 //! it needs something from a later stage, that thing is in the wrong place
@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("collect", 3),
     ("error", 2),
     ("limits", 2),
+    ("memory", 2),
     ("codes", 2),
     ("clock", 2),
     ("fingerprint", 2),
