@@ -106,7 +106,7 @@ pub fn pod_workload(meta: &Meta, owners: &Owners<'_>) -> (String, String) {
                 if let Some(base) = strip_hash(&owner.name, meta, "pod-template-hash") {
                     return ("Deployment".into(), base.to_string());
                 }
-                return ("ReplicaSet".into(), owner.name.clone());
+                return ("ReplicaSet".into(), String::from(owner.name.clone()));
             }
             "Job" => {
                 if let Some((kind, name)) = owner_walk(ns, "Job", &owner.name, owners) {
@@ -120,10 +120,10 @@ pub fn pod_workload(meta: &Meta, owners: &Owners<'_>) -> (String, String) {
                 {
                     return ("CronJob".into(), base.to_string());
                 }
-                return ("Job".into(), owner.name.clone());
+                return ("Job".into(), String::from(owner.name.clone()));
             }
             "Node" => {} // static (mirror) pods: fall through to labels
-            kind => return (kind.to_string(), owner.name.clone()),
+            kind => return (kind.to_string(), String::from(owner.name.clone())),
         }
     }
     for label in NAME_LABELS {
@@ -208,7 +208,7 @@ pub fn template_workload(
         if owners.is_present(ns, &c.kind, &c.name) {
             return None;
         }
-        return Some((c.kind.clone(), c.name.clone()));
+        return Some((String::from(c.kind.clone()), String::from(c.name.clone())));
     }
     Some((kind.as_str().to_string(), meta.name.clone()))
 }

@@ -314,8 +314,9 @@ impl fmt::Display for Origin {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct OwnerRef {
-    pub kind: String,
-    pub name: String,
+    /// Interned: the replicas of a ReplicaSet name the same owner.
+    pub kind: Name,
+    pub name: Name,
     #[serde(default)]
     pub controller: bool,
 }

@@ -648,11 +648,15 @@ pub(super) fn convert_meta(
             .unwrap_or_default()
             .into_iter()
             .map(|o| OwnerRef {
-                kind: o.kind,
-                name: o.name,
+                kind: o.kind.into(),
+                name: o.name.into(),
                 controller: o.controller.unwrap_or(false),
             })
-            .collect(),
+            // A new vector of the exact size: collected in place, it kept
+            // the raw list's room (four owners' worth) in every pod.
+            .collect::<Vec<_>>()
+            .into_boxed_slice()
+            .into_vec(),
         last_update,
         rejected: Vec::new(),
         origin: None,
