@@ -130,6 +130,30 @@ pub fn shrink_exact<T>(v: &mut Vec<T>) {
     }
 }
 
+impl Entries {
+    /// The entries of `parts` as one, in one allocation of the exact size,
+    /// each part given back as soon as it is moved. Parts that follow each
+    /// other in subject order (workload after workload) are simply put end
+    /// to end; otherwise they are sorted, the last entry of a subject
+    /// winning, as inserting them one after the other would.
+    pub fn from_parts(parts: Vec<Entries>) -> Entries {
+        let in_order = parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .windows(2)
+            .all(|w| w[0].0.last().map(|l| &l.0) < w[1].0.first().map(|f| &f.0));
+        if !in_order {
+            return parts.into_iter().flatten().collect();
+        }
+        let mut all = Vec::with_capacity(parts.iter().map(Entries::len).sum());
+        for part in parts {
+            all.extend(part.0);
+        }
+        Entries(all)
+    }
+}
+
 impl Extend<(Subject, Entry)> for Entries {
     fn extend<I: IntoIterator<Item = (Subject, Entry)>>(&mut self, iter: I) {
         for (s, e) in iter {
@@ -225,6 +249,41 @@ mod tests {
                 .map(|(s, _)| s.key.as_str())
                 .collect::<Vec<_>>(),
             ["X"]
+        );
+    }
+
+    #[test]
+    fn parts_in_order_are_put_end_to_end_and_parts_out_of_order_are_sorted_last_wins() {
+        let part = |items: &[(&str, &str, &str)]| {
+            let mut e = Entries::default();
+            for (w, k, v) in items {
+                e.insert(subject(w, k), entry(v));
+            }
+            e
+        };
+        let shown = |e: &Entries| {
+            e.iter()
+                .map(|(s, e)| format!("{}/{}={:?}", s.scope, s.key, e.value))
+                .collect::<Vec<_>>()
+        };
+        let joined = Entries::from_parts(vec![
+            part(&[("a", "X", "1"), ("a", "Y", "2")]),
+            Entries::default(),
+            part(&[("b", "X", "3")]),
+        ]);
+        assert_eq!(
+            shown(&joined),
+            ["a/app/X=Text(\"1\")", "a/app/Y=Text(\"2\")", "b/app/X=Text(\"3\")"]
+        );
+        assert_eq!(joined.0.capacity(), 3);
+        // Two workloads renamed to one: the later part's entry wins.
+        let overlapping = Entries::from_parts(vec![
+            part(&[("b", "X", "1")]),
+            part(&[("a", "X", "2"), ("b", "X", "3")]),
+        ]);
+        assert_eq!(
+            shown(&overlapping),
+            ["a/app/X=Text(\"2\")", "b/app/X=Text(\"3\")"]
         );
     }
 

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::identity::{Owners, pod_workload, template_workload};
 use crate::model::{
-    Collected, ConfigKind, Entry, Fingerprint, Inventory, Issue, Meta, Name, Object, PodSpec,
+    Collected, ConfigKind, Entries, Entry, Fingerprint, Inventory, Issue, Meta, Name, Object, PodSpec,
     PodStatus, Provenance, RefKind, RejectedValue, RuntimeEnv, Subject, Value, WorkloadInfo,
     WorkloadKind,
 };
@@ -132,11 +132,20 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
         })
         .collect();
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    // Each workload's entries are made apart and put together once, at
+    // their exact size: one vector grown entry by entry holds the old and
+    // the new room at once each time it grows, while every raw object is
+    // still held too.
+    let mut parts = Vec::with_capacity(ordered.len() + 1);
     for (id, ns, group) in ordered {
         resolve_group(&mut inv, &id, ns, group, &refs, opts);
+        let mut part = std::mem::take(&mut inv.entries);
+        part.shrink_to_fit();
+        parts.push(part);
     }
-
     add_configmaps(&mut inv, collected, opts);
+    parts.push(std::mem::take(&mut inv.entries));
+    inv.entries = Entries::from_parts(parts);
     // A Secret's values are not compared as an object's; a refused one is
     // still reported (its value never is).
     for o in &collected.objects {
