@@ -273,7 +273,11 @@ mod tests {
         ]);
         assert_eq!(
             shown(&joined),
-            ["a/app/X=Text(\"1\")", "a/app/Y=Text(\"2\")", "b/app/X=Text(\"3\")"]
+            [
+                "a/app/X=Text(\"1\")",
+                "a/app/Y=Text(\"2\")",
+                "b/app/X=Text(\"3\")"
+            ]
         );
         assert_eq!(joined.0.capacity(), 3);
         // Two workloads renamed to one: the later part's entry wins.

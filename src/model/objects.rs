@@ -460,10 +460,12 @@ impl Resources {
 #[serde(rename_all = "camelCase")]
 pub struct EnvVar {
     /// Missing is empty, which the parser reports as "has no name".
+    /// Interned, as the value: the same names and values recur in every
+    /// workload's template, and become entries' names and values later.
     #[serde(default)]
-    pub name: String,
+    pub name: Name,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<Name>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<Box<EnvVarSource>>,
 }

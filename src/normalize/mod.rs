@@ -26,9 +26,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::identity::{Owners, pod_workload, template_workload};
 use crate::model::{
-    Collected, ConfigKind, Entries, Entry, Fingerprint, Inventory, Issue, Meta, Name, Object, PodSpec,
-    PodStatus, Provenance, RefKind, RejectedValue, RuntimeEnv, Subject, Value, WorkloadInfo,
-    WorkloadKind,
+    Collected, ConfigKind, Entries, Entry, Fingerprint, Inventory, Issue, Meta, Name, Object,
+    PodSpec, PodStatus, Provenance, RefKind, RejectedValue, RuntimeEnv, Subject, Value,
+    WorkloadInfo, WorkloadKind,
 };
 use configmaps::add_configmaps;
 pub(crate) use options::{DEFAULT_FLAG_PATTERNS, Options};

@@ -100,7 +100,7 @@ impl Resolver<'_, '_> {
                 }
             };
             if let Some(v) = resolved {
-                vars.insert(ev.name.clone(), v);
+                vars.insert(String::from(ev.name.clone()), v);
             }
         }
         for (name, (value, provenance)) in vars {

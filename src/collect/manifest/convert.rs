@@ -494,7 +494,7 @@ pub(super) fn check_env(
             }
         }
     }
-    let len = e.value.as_ref().map_or(0, String::len);
+    let len = e.value.as_ref().map_or(0, |v| v.len());
     check_size(
         ctx,
         what,
@@ -590,8 +590,8 @@ pub(super) fn container(
             };
             let value = rejected.read(e.value, path, Some(&c.name), Some(&e.name), false)?;
             Ok(EnvVar {
-                name: e.name,
-                value,
+                name: crate::model::Name::from(e.name),
+                value: value.map(crate::model::Name::from),
                 value_from: e.value_from,
             })
         })
