@@ -150,8 +150,10 @@ pub enum Object {
     },
     ConfigMap {
         metadata: Meta,
+        /// Interned: keys recur in every ConfigMap of a kind, and values
+        /// become entries' values.
         #[serde(default)]
-        data: BTreeMap<String, String>,
+        data: BTreeMap<Name, Name>,
         /// `binaryData`, by SHA-256 of the decoded bytes.
         #[serde(default, rename = "binaryData")]
         binary_data: BTreeMap<String, String>,

@@ -77,7 +77,7 @@ fn add_configmap(
     inv: &mut Inventory,
     id: &str,
     meta: &Meta,
-    data: &BTreeMap<String, String>,
+    data: &BTreeMap<Name, Name>,
     binary: &BTreeMap<String, String>,
     opts: &Options,
 ) {
@@ -97,7 +97,7 @@ fn add_configmap(
     for (k, v) in data {
         let prov = Provenance::ConfigMapData {
             name: Name::new(&meta.name),
-            key: Name::new(k),
+            key: k.clone(),
         };
         let kind = if flag_store {
             ConfigKind::Flag
@@ -108,9 +108,9 @@ fn add_configmap(
             Subject {
                 scope: scope.clone(),
                 kind,
-                key: Name::new(k),
+                key: k.clone(),
             },
-            entry(Value::Text(Name::new(v)), prov),
+            entry(Value::Text(v.clone()), prov),
         );
         if let Some(flags) = flagd_flags(v) {
             for (flag, value) in flags {

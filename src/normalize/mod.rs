@@ -238,7 +238,7 @@ impl Group<'_> {
 }
 
 /// A ConfigMap's `data` and `binaryData` (by SHA-256).
-type ConfigMapData<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>);
+type ConfigMapData<'a> = (&'a BTreeMap<Name, Name>, &'a BTreeMap<String, String>);
 
 /// What makes a Secret (`ExternalSecret shop-db`) and the keys it will
 /// hold, when known.

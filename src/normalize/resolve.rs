@@ -135,10 +135,10 @@ impl Resolver<'_, '_> {
                         let prov = Provenance::EnvFrom {
                             source: RefKind::ConfigMap,
                             name: Name::new(&cm.name),
-                            key: Name::new(k),
+                            key: k.clone(),
                             prefix: prefix.as_deref().map(Name::new),
                         };
-                        vars.insert(name, (Value::Text(Name::new(v)), prov));
+                        vars.insert(name, (Value::Text(v.clone()), prov));
                     }
                 }
                 None if self
@@ -251,7 +251,7 @@ impl Resolver<'_, '_> {
                 .refs
                 .configmaps
                 .get(&(self.ns, name))
-                .map(|(data, _)| data.get(key).map(|v| Value::Text(Name::new(v)))),
+                .map(|(data, _)| data.get(key).map(|v| Value::Text(v.clone()))),
             RefKind::Secret => self
                 .refs
                 .secrets
@@ -409,11 +409,11 @@ impl Resolver<'_, '_> {
             .get(&(self.ns, name))
             .map(|(data, binary)| {
                 data.iter()
-                    .map(|(k, v)| (k.clone(), Value::Text(Name::new(v))))
+                    .map(|(k, v)| (k.to_string(), Value::Text(v.clone())))
                     .chain(
                         binary
                             .iter()
-                            .map(|(k, h)| (k.clone(), Value::Binary(Name::from(h.clone())))),
+                            .map(|(k, h)| (k.clone(), Value::Binary(Name::new(h)))),
                     )
                     .collect()
             });

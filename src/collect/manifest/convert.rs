@@ -166,7 +166,7 @@ pub(super) fn convert(
                     || format!("data key {k}"),
                     v.len(),
                 )?;
-                data.insert(k, v);
+                data.insert(k.into(), v.into());
             }
             let mut binary_data = BTreeMap::new();
             for (k, v) in raw.binary_data.unwrap_or_default() {
