@@ -98,6 +98,12 @@ impl Distinct {
         }
     }
 
+    /// The spec met last: the one the next replica most likely equals, so
+    /// that reading it can reuse its interned names and values.
+    pub fn last(&self) -> Option<&Arc<PodSpec>> {
+        self.last.map(|i| &self.specs[i])
+    }
+
     /// The one spec of index `i`.
     pub fn get(&self, i: usize) -> &Arc<PodSpec> {
         &self.specs[i]
