@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures, on the same generated fleet, in one run:
-#   1. confdrift audit end to end on files (all environments at once, and
-#      one at a time with --jobs 1), and from snapshots of the same files;
+#   1. confdrift audit end to end on files (all environments at once, two
+#      and one at a time with --jobs 2 and 1), and from snapshots of the same
+#      files (all at once and one at a time);
 #   2. the floor: parsing the same files into generic JSON values, one thread;
 #   3. what people do by hand: jq extracts each container's env as sorted
 #      key=value lines per environment, then diff.
@@ -46,8 +47,10 @@ export -f jq_diff; export OUT
 
 {
   measure audit $BIN/confdrift audit --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
+  measure audit-j2 $BIN/confdrift audit --jobs 2 --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
   measure audit-j1 $BIN/confdrift audit --jobs 1 --env dev="$OUT/fleet/dev" --env staging="$OUT/fleet/staging" --env prod="$OUT/fleet/prod" --format json --output "$OUT/report.json" --fail-on never
   measure snapshots $BIN/confdrift audit --env dev="$OUT/dev.snapshot.json" --env staging="$OUT/staging.snapshot.json" --env prod="$OUT/prod.snapshot.json" --format json --output "$OUT/report.json" --fail-on never
+  measure snap-j1 $BIN/confdrift audit --jobs 1 --env dev="$OUT/dev.snapshot.json" --env staging="$OUT/staging.snapshot.json" --env prod="$OUT/prod.snapshot.json" --format json --output "$OUT/report.json" --fail-on never
   [ -n "${SKIP_BASELINES:-}" ] || measure floor $BIN/examples/parse_floor "$OUT/fleet/dev" "$OUT/fleet/staging" "$OUT/fleet/prod"
   [ -n "${SKIP_BASELINES:-}" ] || measure jq+diff bash -c jq_diff
 } > "$OUT/results"
@@ -55,12 +58,12 @@ export -f jq_diff; export OUT
 SNAP_KB=$(du -ck "$OUT"/*.snapshot.json | tail -1 | cut -f1)
 echo "fleet: 3 environments x $PODS pods x $VARS vars, input ${INPUT_KB} KB (snapshots ${SNAP_KB} KB), median of $RUNS runs, $(nproc) cores"
 awk -v input="$INPUT_KB" '
-  { name[NR]=$1; t[NR]=$2; m[NR]=$3 }
+  { name[NR]=$1; t[NR]=$2; m[NR]=$3; at[$1]=$2 }
   END {
-    printf "%-8s %10s %12s %14s\n", "what", "wall s", "peak RSS MB", "RSS / input"
-    for (i=1;i<=NR;i++) printf "%-8s %10.2f %12.1f %14.2f\n", name[i], t[i], m[i]/1024, m[i]/input
-    if (NR >= 5) {
-      printf "audit / floor:   %.2fx wall\n", t[1]/t[4]
-      printf "jq+diff / audit: %.2fx wall\n", t[5]/t[1]
+    printf "%-9s %10s %12s %14s\n", "what", "wall s", "peak RSS MB", "RSS / input"
+    for (i=1;i<=NR;i++) printf "%-9s %10.2f %12.1f %14.2f\n", name[i], t[i], m[i]/1024, m[i]/input
+    if ("floor" in at) {
+      printf "audit / floor:   %.2fx wall\n", at["audit"]/at["floor"]
+      printf "jq+diff / audit: %.2fx wall\n", at["jq+diff"]/at["audit"]
     }
   }' "$OUT/results"
