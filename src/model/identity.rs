@@ -130,7 +130,7 @@ pub fn pod_workload(meta: &Meta, owners: &Owners<'_>) -> (String, String) {
         if let Some(v) = meta.labels.get(label)
             && !v.is_empty()
         {
-            return ("Pod".into(), v.clone());
+            return ("Pod".into(), String::from(v.clone()));
         }
     }
     ("Pod".into(), meta.name.clone())
@@ -152,12 +152,15 @@ fn strip_hash<'n>(rs: &'n str, meta: &Meta, label: &str) -> Option<&'n str> {
 fn knative_workload(meta: &Meta) -> Option<(String, String)> {
     let named = |label: &str| meta.labels.get(label).filter(|v| !v.is_empty());
     if let Some(s) = named(KNATIVE_SERVICE_LABEL) {
-        return Some((WorkloadKind::KnativeService.as_str().into(), s.clone()));
+        return Some((
+            WorkloadKind::KnativeService.as_str().into(),
+            String::from(s.clone()),
+        ));
     }
     named(KNATIVE_CONFIGURATION_LABEL).map(|c| {
         (
             WorkloadKind::KnativeConfiguration.as_str().into(),
-            c.clone(),
+            c.to_string(),
         )
     })
 }

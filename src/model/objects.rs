@@ -576,15 +576,16 @@ pub const KNATIVE_CONFIGURATION_LABEL: &str = "serving.knative.dev/configuration
 /// The label that marks a ConfigMap as a flag store.
 pub const FLAG_STORE_LABEL: &str = "confdrift.io/flags";
 
-/// A small string map kept as a sorted `Vec`: a `BTreeMap` allocates a
-/// node of eleven slots for the first entry, and pods carry tens of
-/// thousands of one- or two-entry maps (container start times, labels).
-/// (De)serialized as a map, like the `BTreeMap` it replaces.
+/// A small string map kept as a sorted boxed slice of interned names: a
+/// `BTreeMap` allocates a node of eleven slots for the first entry, and
+/// pods carry tens of thousands of one- or two-entry maps (container start
+/// times, labels) whose keys, and mostly values, are the same in every
+/// replica. (De)serialized as a map, like the `BTreeMap` it replaces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pairs(Vec<(String, String)>);
+pub struct Pairs(Box<[(Name, Name)]>);
 
 impl Pairs {
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&Name> {
         self.0
             .binary_search_by(|(k, _)| k.as_str().cmp(key))
             .ok()
@@ -593,7 +594,7 @@ impl Pairs {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Name, &Name)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 }
@@ -602,12 +603,14 @@ impl Pairs {
 /// `BTreeMap` built the same way.
 impl FromIterator<(String, String)> for Pairs {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        let mut v: Vec<(String, String)> = iter.into_iter().collect();
+        let mut v: Vec<(Name, Name)> = iter
+            .into_iter()
+            .map(|(k, v)| (Name::from(k), Name::from(v)))
+            .collect();
         v.reverse();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v.dedup_by(|later, earlier| later.0 == earlier.0);
-        v.shrink_to_fit();
-        Pairs(v)
+        Pairs(v.into_boxed_slice())
     }
 }
 

@@ -81,7 +81,7 @@ fn add_configmap(
     binary: &BTreeMap<String, String>,
     opts: &Options,
 ) {
-    let flag_store = meta.labels.get(FLAG_STORE_LABEL).map(String::as_str) == Some("true")
+    let flag_store = meta.labels.get(FLAG_STORE_LABEL).map(Name::as_str) == Some("true")
         || opts.flag_configmaps.is_match(&meta.name)
         || opts
             .flag_configmaps

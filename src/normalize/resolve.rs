@@ -578,7 +578,7 @@ pub(super) fn resource_field_value(
         );
     };
     // A zero limit counts as none (`MergeContainerResourceLimits`).
-    fn set<'p>(pairs: Option<&'p crate::model::Pairs>, resource: &str) -> Option<&'p String> {
+    fn set<'p>(pairs: Option<&'p crate::model::Pairs>, resource: &str) -> Option<&'p Name> {
         pairs
             .and_then(|p| p.get(resource))
             .filter(|v| Quantity::parse(v).is_none_or(|q| !q.is_zero()))

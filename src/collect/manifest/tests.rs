@@ -718,14 +718,14 @@ fn resources_keep_only_what_the_downward_api_exposes() {
         panic!()
     };
     let r = spec.containers[0].resources.as_deref().unwrap();
-    let limits: Vec<(&String, &String)> = r.limits.iter().collect();
+    let limits: Vec<(&str, &str)> = r
+        .limits
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
         limits,
-        [
-            (&"cpu".to_string(), &"1".to_string()),
-            (&"hugepages-2Mi".to_string(), &"4Mi".to_string()),
-            (&"memory".to_string(), &"128Mi".to_string())
-        ]
+        [("cpu", "1"), ("hugepages-2Mi", "4Mi"), ("memory", "128Mi")]
     );
     assert!(r.requests.is_empty());
 }
