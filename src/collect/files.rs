@@ -233,9 +233,9 @@ fn default_namespace(
     for object in objects {
         let meta = object.meta_mut();
         if meta.namespace.is_empty() {
-            meta.namespace = namespace.to_string();
+            meta.namespace = crate::model::Name::new(namespace);
         } else if meta.namespace != namespace {
-            *elsewhere.entry(meta.namespace.clone()).or_default() += 1;
+            *elsewhere.entry(meta.namespace.to_string()).or_default() += 1;
         }
     }
     elsewhere

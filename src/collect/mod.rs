@@ -299,8 +299,12 @@ pub(crate) fn finish(collected: &mut Collected) {
 /// 50,000 pods); sorting their indices and moving each object into place
 /// once does not.
 fn sort_objects(objects: &mut [crate::model::Object]) {
-    fn key(o: &crate::model::Object) -> (&str, &String, &String) {
-        (o.kind_name(), &o.meta().namespace, &o.meta().name)
+    fn key(o: &crate::model::Object) -> (&str, &str, &str) {
+        (
+            o.kind_name(),
+            o.meta().namespace.as_str(),
+            o.meta().name.as_str(),
+        )
     }
     let mut order: Vec<usize> = (0..objects.len()).collect();
     order.sort_unstable_by(|&a, &b| key(&objects[a]).cmp(&key(&objects[b])).then(a.cmp(&b)));

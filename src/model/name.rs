@@ -90,6 +90,10 @@ impl Name {
     pub fn as_str(&self) -> &str {
         self.0
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl Default for Name {

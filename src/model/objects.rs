@@ -256,8 +256,9 @@ impl WorkloadKind {
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
     pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
+    /// Interned: thousands of objects name the same few namespaces.
+    #[serde(default, skip_serializing_if = "Name::is_empty")]
+    pub namespace: Name,
     /// Only the labels confdrift reads ([`READ_LABELS`]); a pod's other
     /// labels are dropped as it is parsed.
     #[serde(default, skip_serializing_if = "Pairs::is_empty")]

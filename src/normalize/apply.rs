@@ -37,7 +37,7 @@ pub(crate) fn apply(current: &Collected, candidate: &Collected) -> Collected {
                 for o in &mut incoming {
                     let meta = o.meta_mut();
                     if meta.namespace.is_empty() {
-                        meta.namespace = only.clone();
+                        meta.namespace = crate::model::Name::new(&only);
                     }
                 }
                 problems.push(Problem {
@@ -92,13 +92,13 @@ pub(crate) fn apply(current: &Collected, candidate: &Collected) -> Collected {
                 objects.insert((o.kind_name(), meta.namespace.as_str(), meta.name.as_str()));
                 if let Some((_, name)) = template_workload(*workload_kind, meta, &candidate_owners)
                 {
-                    workloads.insert((meta.namespace.clone(), name));
+                    workloads.insert((String::from(meta.namespace.clone()), name));
                 }
             }
             Object::Pod { .. } => {
                 objects.insert((o.kind_name(), meta.namespace.as_str(), meta.name.as_str()));
                 let (_, name) = pod_workload(meta, &candidate_owners);
-                workloads.insert((meta.namespace.clone(), name));
+                workloads.insert((String::from(meta.namespace.clone()), name));
             }
         }
     }

@@ -25,7 +25,7 @@ pub(super) fn add_configmaps(inv: &mut Inventory, collected: &Collected, opts: &
                 if !GENERATED_CONFIGMAPS.contains(&metadata.name.as_str()) =>
             {
                 Some((
-                    metadata.namespace.clone(),
+                    metadata.namespace.to_string(),
                     opts.rename(strip_generated_hash(&metadata.name)),
                 ))
             }
@@ -92,7 +92,7 @@ fn add_configmap(
     let entry = |value: Value, provenance: Provenance| Entry {
         value,
         provenance,
-        namespace: Name::new(&meta.namespace),
+        namespace: meta.namespace.clone(),
     };
     for (k, v) in data {
         let prov = Provenance::ConfigMapData {

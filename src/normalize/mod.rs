@@ -79,7 +79,7 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
                 let (kind, name) = pod_workload(metadata, &owners);
                 let name = renamed(&mut inv, opts, name);
                 let g = groups
-                    .entry((metadata.namespace.clone(), name))
+                    .entry((String::from(metadata.namespace.clone()), name))
                     .or_default();
                 g.set_kind(kind);
                 g.pods.push((metadata, spec.as_ref()));
@@ -102,7 +102,7 @@ pub(crate) fn normalize(env: &str, collected: &Collected, opts: &Options) -> Inv
                     }
                     let name = renamed(&mut inv, opts, name);
                     let g = groups
-                        .entry((metadata.namespace.clone(), name))
+                        .entry((String::from(metadata.namespace.clone()), name))
                         .or_default();
                     g.set_kind(kind);
                     if let Some(template) = template {

@@ -51,7 +51,7 @@ pub fn chosen_pods(objects: &[Object]) -> Vec<(String, String, Vec<String>)> {
         }
         let (kind, name) = pod_workload(metadata, &owners);
         let slot = first
-            .entry((metadata.namespace.clone(), kind, name))
+            .entry((String::from(metadata.namespace.clone()), kind, name))
             .or_insert_with(|| (metadata.name.clone(), Vec::new()));
         if metadata.name <= slot.0 {
             *slot = (

@@ -667,7 +667,7 @@ pub(super) fn convert_meta(
         .max_by_key(|t| crate::clock::timestamp(t));
     Ok(Meta {
         name,
-        namespace: raw.namespace.unwrap_or_default(),
+        namespace: crate::model::Name::from(raw.namespace.unwrap_or_default()),
         labels: labels.into_iter().collect(),
         owner_references: raw
             .owner_references
