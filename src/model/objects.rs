@@ -263,7 +263,11 @@ pub struct Meta {
     /// labels are dropped as it is parsed.
     #[serde(default, skip_serializing_if = "Pairs::is_empty")]
     pub labels: Pairs,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "exact_vec"
+    )]
     pub owner_references: Vec<OwnerRef>,
     /// The newest `managedFields[].time` of a manager that owns `data`,
     /// `stringData` or `binaryData`: when the content was last written.
@@ -277,6 +281,14 @@ pub struct Meta {
     /// not part of a snapshot.
     #[serde(skip)]
     pub origin: Option<Origin>,
+}
+
+/// A list read at its exact size: serde grows a list of unknown length to
+/// room for four, and every pod of a snapshot has a list of one owner.
+fn exact_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Box::<[T]>::deserialize(d)?.into_vec())
 }
 
 /// A value as written in a manifest that the API server would refuse:
