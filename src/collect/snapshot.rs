@@ -122,7 +122,7 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
                         .take()
                         .unwrap_or_default()
                         .into_iter()
-                        .map(Arc::new)
+                        .map(|spec| Arc::new(spec.compact()))
                         .collect();
                     objects = Some(spec_table::reading(specs, || map.next_value())?);
                     pod_specs = Some(Vec::new());
@@ -245,7 +245,12 @@ impl Snapshot {
                 ),
             });
         }
-        collected.objects.extend(self.collected.objects);
+        if collected.objects.is_empty() {
+            // The usual case, one snapshot: keep its vector, not a copy.
+            collected.objects = self.collected.objects;
+        } else {
+            collected.objects.extend(self.collected.objects);
+        }
         collected.problems.extend(self.collected.problems);
         collected.runtime_env.extend(self.collected.runtime_env);
         for (k, n) in self.collected.skipped_kinds {

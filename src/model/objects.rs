@@ -59,6 +59,12 @@ pub fn shared_specs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Object
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
             let mut distinct = super::spec_table::Distinct::default();
             while let Some(mut object) = seq.next_element::<Object>()? {
+                // Grown by a quarter: doubling leaves up to half of the
+                // largest vector of the read unused, and holds the old one
+                // beside it while it copies.
+                if out.len() == out.capacity() {
+                    out.reserve_exact((out.len() / 4).max(1024));
+                }
                 if let Object::Pod { spec, .. } | Object::Workload { template: spec, .. } =
                     &mut object
                 {
@@ -361,6 +367,23 @@ pub struct PodSpec {
     /// without a limit of its own gets the pod's in the downward API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Box<Resources>>,
+}
+
+impl PodSpec {
+    /// Gives a spec that is kept back the room its lists grew into while
+    /// it was read (a list of 40 env entries has room for 64): a fleet
+    /// keeps thousands of specs until it is normalized.
+    pub fn compact(mut self) -> PodSpec {
+        for c in self.containers.iter_mut().chain(&mut self.init_containers) {
+            c.env.shrink_to_fit();
+            c.env_from.shrink_to_fit();
+            c.volume_mounts.shrink_to_fit();
+        }
+        self.containers.shrink_to_fit();
+        self.init_containers.shrink_to_fit();
+        self.volumes.shrink_to_fit();
+        self
+    }
 }
 
 /// The volume sources that put configuration into files. Other sources

@@ -631,19 +631,9 @@ pub(super) fn container(
     })
 }
 
-/// Gives a spec that is kept back the room its lists grew into while
-/// parsing (a list of 40 env entries has room for 64): a fleet keeps
-/// thousands of specs until it is normalized.
-pub(super) fn compact(mut spec: PodSpec) -> PodSpec {
-    for c in spec.containers.iter_mut().chain(&mut spec.init_containers) {
-        c.env.shrink_to_fit();
-        c.env_from.shrink_to_fit();
-        c.volume_mounts.shrink_to_fit();
-    }
-    spec.containers.shrink_to_fit();
-    spec.init_containers.shrink_to_fit();
-    spec.volumes.shrink_to_fit();
-    spec
+/// See [`PodSpec::compact`].
+pub(super) fn compact(spec: PodSpec) -> PodSpec {
+    spec.compact()
 }
 
 pub(super) fn convert_meta(
