@@ -21,7 +21,8 @@ use tracing::Instrument as _;
 
 use crate::collect::manifest::{self, Document, Format, Parsed};
 use crate::fingerprint::FingerprintKey;
-use crate::model::{Collected, Problem, Severity, Unreadable};
+use crate::model::spec_table::Distinct;
+use crate::model::{Collected, Object, Problem, Severity, Unreadable};
 
 /// The context name that means "the ServiceAccount this pod runs as".
 pub const IN_CLUSTER: &str = "in-cluster";
@@ -361,6 +362,10 @@ async fn collect_with(
         }
     }
     let semaphore = Arc::new(Semaphore::new(CONCURRENT_LISTS));
+    // One table of pod specs for every list of this environment: a
+    // Deployment's template and its pods, listed at once, share one spec
+    // as soon as each page is read (see `share_page`).
+    let specs = Arc::new(std::sync::Mutex::new(Distinct::default()));
     let objects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     if let Some(progress) = &progress {
         progress.planned((namespaces.len() * RESOURCES.len()) as u64);
@@ -382,10 +387,11 @@ async fn collect_with(
             let semaphore = semaphore.clone();
             let progress = progress.clone();
             let objects = objects.clone();
+            let specs = specs.clone();
             tasks.spawn(
                 async move {
                     let _permit = semaphore.acquire_owned().await;
-                    let r = list_all(&client, &target, res, ns.as_deref(), &key).await;
+                    let r = list_all(&client, &target, res, ns.as_deref(), &key, &specs).await;
                     if let Some(progress) = &progress {
                         let read = match &r {
                             ListResult::Done(p) => Some(
@@ -582,6 +588,25 @@ enum ListResult {
 /// page is parsed on a blocking thread while the next one is on its way:
 /// the API server's time and ours overlap, and the async workers stay free
 /// for the other lists and environments.
+/// The pod specs of an environment's lists, shared between them.
+type SharedSpecs = Arc<std::sync::Mutex<Distinct>>;
+
+/// Makes the specs of a page's new objects the environment's shared ones,
+/// and drops the page's own table: its copies go as soon as the page is
+/// read, where each list kept them until the environment was complete.
+fn share_page(specs: &SharedSpecs, parsed: &mut Parsed, from: usize) {
+    // A poisoned table only means another list panicked mid-insert; the
+    // table itself is intact.
+    let mut table = specs.lock().unwrap_or_else(|e| e.into_inner());
+    for o in &mut parsed.objects[from..] {
+        if let Object::Pod { spec, .. } | Object::Workload { template: spec, .. } = o {
+            let i = table.of(spec);
+            *spec = table.get(i).clone();
+        }
+    }
+    parsed.specs = Distinct::default();
+}
+
 // Long (about 160 lines): one page loop, whose state (the next page's
 // request in flight, the page being parsed on a blocking thread, restarts
 // after 410 Gone) every step shares.
@@ -591,6 +616,7 @@ async fn list_all(
     res: Resource,
     ns: Option<&str>,
     key: &Arc<FingerprintKey>,
+    specs: &SharedSpecs,
 ) -> ListResult {
     let path = match ns {
         Some(ns) => format!("{}/namespaces/{ns}/{}", res.prefix, res.plural),
@@ -679,13 +705,18 @@ async fn list_all(
             let (page_parsed, result) = {
                 let path = path.clone();
                 let key = key.clone();
+                let specs = specs.clone();
                 match tokio::task::spawn_blocking(move || {
                     let page = Document {
                         text: &body,
                         line: 1,
                         format: Format::Json,
                     };
+                    let before = parsed.objects.len();
                     let result = manifest::parse_document(&page, 0, &path, &key, &mut parsed);
+                    if result.is_ok() {
+                        share_page(&specs, &mut parsed, before);
+                    }
                     (parsed, result)
                 })
                 .await
@@ -791,5 +822,52 @@ mod tests {
             None
         );
         assert_eq!(next_token(r#"{"items":[]}"#), None);
+    }
+
+    /// A page of a list, parsed as `list_all` parses one.
+    fn page(text: &str, parsed: &mut Parsed, specs: &SharedSpecs) {
+        let doc = Document {
+            text,
+            line: 1,
+            format: Format::Json,
+        };
+        let before = parsed.objects.len();
+        let key = crate::collect::testing::test_key();
+        manifest::parse_document(&doc, 0, "list", &key, parsed).unwrap();
+        share_page(specs, parsed, before);
+    }
+
+    fn spec_of(o: &Object) -> &Arc<crate::model::PodSpec> {
+        match o {
+            Object::Pod { spec, .. } | Object::Workload { template: spec, .. } => spec,
+            other => panic!("no pod spec: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_template_and_its_pods_listed_apart_share_one_spec_once_each_page_is_read() {
+        let container = r#"{"name":"app","env":[{"name":"DB_POOL_SIZE","value":"20"}]}"#;
+        let pods = format!(
+            r#"{{"kind":"PodList","items":[
+                {{"metadata":{{"name":"web-1","namespace":"shop"}},"spec":{{"containers":[{container}]}}}},
+                {{"metadata":{{"name":"web-2","namespace":"shop"}},"spec":{{"containers":[{container}]}}}}]}}"#
+        );
+        let deployments = format!(
+            r#"{{"kind":"DeploymentList","apiVersion":"apps/v1","items":[
+                {{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"web","namespace":"shop"}},
+                  "spec":{{"template":{{"spec":{{"containers":[{container}]}}}}}}}}]}}"#
+        );
+        let specs = SharedSpecs::default();
+        let (mut p, mut d) = (Parsed::default(), Parsed::default());
+        page(&pods, &mut p, &specs);
+        page(&deployments, &mut d, &specs);
+        assert_eq!(p.objects.len(), 2);
+        assert_eq!(d.objects.len(), 1);
+        let template = spec_of(&d.objects[0]);
+        for pod in &p.objects {
+            assert!(Arc::ptr_eq(spec_of(pod), template));
+        }
+        // The objects and the shared table hold it; no page keeps a copy.
+        assert_eq!(Arc::strong_count(template), 4);
     }
 }
