@@ -72,13 +72,8 @@ impl Entries {
         }
     }
 
-    /// Makes room for one more entry, by a quarter of what is held: doubling
-    /// would leave up to half of the largest allocation of a run unused,
-    /// and hold three times the entries while it copies them.
     fn grow(&mut self) {
-        if self.0.len() == self.0.capacity() {
-            self.0.reserve_exact((self.0.len() / 4).max(64));
-        }
+        grow_by_a_quarter(&mut self.0, 64);
     }
 
     pub fn remove(&mut self, subject: &Subject) -> Option<Entry> {
@@ -116,6 +111,16 @@ impl Entries {
     /// Gives back the room left over from growing (see [`shrink_exact`]).
     pub fn shrink_to_fit(&mut self) {
         shrink_exact(&mut self.0);
+    }
+}
+
+/// Makes room for one more element of a full vector, by a quarter of what
+/// it holds (`least` at the least): doubling would leave up to half of the
+/// largest allocations of a run unused, and hold three times their
+/// elements while it copies them.
+pub fn grow_by_a_quarter<T>(v: &mut Vec<T>, least: usize) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(least));
     }
 }
 

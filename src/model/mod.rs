@@ -15,7 +15,7 @@ mod objects;
 pub mod spec_table;
 
 pub use comparison::*;
-pub use entries::{Entries, shrink_exact};
+pub use entries::{Entries, grow_by_a_quarter, shrink_exact};
 pub use finding::*;
 pub use inventory::*;
 pub use name::Name;

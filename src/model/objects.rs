@@ -59,18 +59,8 @@ pub fn shared_specs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Object
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
             let mut distinct = super::spec_table::Distinct::default();
             while let Some(mut object) = seq.next_element::<Object>()? {
-                // Grown by a quarter: doubling leaves up to half of the
-                // largest vector of the read unused, and holds the old one
-                // beside it while it copies.
-                if out.len() == out.capacity() {
-                    out.reserve_exact((out.len() / 4).max(1024));
-                }
-                if let Object::Pod { spec, .. } | Object::Workload { template: spec, .. } =
-                    &mut object
-                {
-                    let i = distinct.of(spec);
-                    *spec = distinct.get(i).clone();
-                }
+                distinct.share_all(std::slice::from_mut(&mut object));
+                super::grow_by_a_quarter(&mut out, 1024);
                 out.push(object);
             }
             Ok(out)

@@ -61,11 +61,11 @@ pub struct Distinct {
 
 impl Distinct {
     /// The one shared spec equal to `spec`: one met before, or `spec`
-    /// itself, made ready to keep by `keep` (given back its spare room),
-    /// when none is. A pod is read with its own copy of the spec; sharing it
-    /// at once keeps an environment's raw objects at a few thousand specs
-    /// while 50,000 pods are read.
-    pub fn intern(&mut self, spec: PodSpec, keep: impl FnOnce(PodSpec) -> PodSpec) -> Arc<PodSpec> {
+    /// itself, given back its spare room ([`PodSpec::compact`]), when none
+    /// is. A pod is read with its own copy of the spec; sharing it at once
+    /// keeps an environment's raw objects at a few thousand specs while
+    /// 50,000 pods are read.
+    pub fn intern(&mut self, spec: PodSpec) -> Arc<PodSpec> {
         if let Some(i) = self.last
             && *self.specs[i] == spec
         {
@@ -75,7 +75,7 @@ impl Distinct {
         let i = match same.iter().find(|&&i| *self.specs[i] == spec) {
             Some(&i) => i,
             None => {
-                self.specs.push(Arc::new(keep(spec)));
+                self.specs.push(Arc::new(spec.compact()));
                 same.push(self.specs.len() - 1);
                 self.specs.len() - 1
             }
@@ -102,6 +102,15 @@ impl Distinct {
     /// that reading it can reuse its interned names and values.
     pub fn last(&self) -> Option<&Arc<PodSpec>> {
         self.last.map(|i| &self.specs[i])
+    }
+
+    /// Makes the pod specs of `objects` (pods' specs, workloads'
+    /// templates) the shared ones equal to them.
+    pub fn share_all(&mut self, objects: &mut [Object]) {
+        for spec in specs_of(objects) {
+            let i = self.of(spec);
+            *spec = self.specs[i].clone();
+        }
     }
 
     /// The one spec of index `i`.

@@ -22,7 +22,7 @@ use tracing::Instrument as _;
 use crate::collect::manifest::{self, Document, Format, Parsed};
 use crate::fingerprint::FingerprintKey;
 use crate::model::spec_table::Distinct;
-use crate::model::{Collected, Object, Problem, Severity, Unreadable};
+use crate::model::{Collected, Problem, Severity, Unreadable};
 
 /// The context name that means "the ServiceAccount this pod runs as".
 pub const IN_CLUSTER: &str = "in-cluster";
@@ -597,13 +597,10 @@ type SharedSpecs = Arc<std::sync::Mutex<Distinct>>;
 fn share_page(specs: &SharedSpecs, parsed: &mut Parsed, from: usize) {
     // A poisoned table only means another list panicked mid-insert; the
     // table itself is intact.
-    let mut table = specs.lock().unwrap_or_else(|e| e.into_inner());
-    for o in &mut parsed.objects[from..] {
-        if let Object::Pod { spec, .. } | Object::Workload { template: spec, .. } = o {
-            let i = table.of(spec);
-            *spec = table.get(i).clone();
-        }
-    }
+    specs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .share_all(&mut parsed.objects[from..]);
     parsed.specs = Distinct::default();
 }
 
@@ -808,6 +805,7 @@ fn next_token(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Object;
 
     #[test]
     fn continue_token_is_read_from_list_metadata() {

@@ -144,7 +144,7 @@ pub(super) fn convert(
             let last = out.specs.last().cloned();
             let spec = pod_spec(spec, ctx, &what, &["spec"], &mut rejected, last.as_deref())?;
             // Replicas share their spec, with each other and their template.
-            let spec = out.specs.intern(spec, compact);
+            let spec = out.specs.intern(spec);
             Object::Pod {
                 metadata: meta,
                 spec,
@@ -316,7 +316,7 @@ pub(super) fn workload(
         template: {
             let last = specs.last().cloned();
             let template = pod_spec(template, ctx, what, at, rejected, last.as_deref())?;
-            specs.intern(template, compact)
+            specs.intern(template)
         },
         template_from: None,
     })
@@ -629,11 +629,6 @@ pub(super) fn container(
         volume_mounts: c.volume_mounts,
         resources: RawResources::lean(c.resources),
     })
-}
-
-/// See [`PodSpec::compact`].
-pub(super) fn compact(spec: PodSpec) -> PodSpec {
-    spec.compact()
 }
 
 pub(super) fn convert_meta(
